@@ -1,0 +1,111 @@
+"""The adapter contract: the primitives a framework supplies to the backend-neutral core.
+
+The core (data, training loop, clipping, perplexity, prediction, checkpoints) is written once
+against this class. An adapter implements tensors, devices, the model classes, gradients, the
+SGD update and optional compilation, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+Tensor = Any
+State = Any
+
+
+class Backend:
+    """Base class of the three adapters; every method here is a framework primitive."""
+
+    name: str = ""
+    #: the pip extra that installs this framework, for error messages
+    extra: str = ""
+    #: the concise model class (framework RNN layer) and the from-scratch one
+    RNN: type
+    RNNScratch: type
+
+    # --- tensors and devices -------------------------------------------------------------
+    def tensor(self, array: np.ndarray, device: Any = None) -> Tensor:
+        """Turn a NumPy array into a framework tensor on ``device``."""
+        raise NotImplementedError
+
+    def to_numpy(self, tensor: Tensor) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_float(self, tensor: Tensor) -> float:
+        """Read a scalar tensor on the host (a synchronisation point)."""
+        return float(self.to_numpy(tensor))
+
+    def cpu(self) -> Any:
+        raise NotImplementedError
+
+    def num_gpus(self) -> int:
+        return 0
+
+    def gpu(self, i: int = 0) -> Any:
+        raise NotImplementedError
+
+    def try_gpu(self, i: int = 0) -> Any:
+        """The ``i``-th GPU if there is one, else the CPU (the book's helper)."""
+        return self.gpu(i) if self.num_gpus() > i else self.cpu()
+
+    def device_name(self, device: Any) -> str:
+        return str(device)
+
+    def seed(self, seed: int) -> None:
+        """Seed the framework's own random generators (weight initialisation)."""
+
+    # --- math the core's algorithms are written with ----------------------------------------
+    def sum(self, x: Tensor) -> Tensor:
+        return x.sum()
+
+    def sqrt(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def maximum(self, x: Tensor, y: float) -> Tensor:
+        raise NotImplementedError
+
+    # --- models --------------------------------------------------------------------------
+    def to_device(self, model: Any, device: Any) -> Any:
+        """Place the model's parameters on ``device``; return the model."""
+        return model
+
+    def parameters(self, model: Any, sample: Tensor | None = None) -> list[Any]:
+        """The trainable parameters (``sample`` is a batch for frameworks that build lazily)."""
+        raise NotImplementedError
+
+    def is_model(self, model: Any) -> bool:
+        """Whether ``model`` is an object of this framework."""
+        roots = {cls.__module__.split(".")[0] for cls in type(model).__mro__}
+        return bool(roots & set(self.module_roots))
+
+    module_roots: Sequence[str] = ()
+
+    # --- training primitives ------------------------------------------------------------------
+    def forward(self, model: Any, X: Tensor, state: State) -> tuple[Tensor, State]:
+        """Run the model; return time-major logits ``(num_steps, batch, vocab)`` and the state."""
+        return model(X, state)
+
+    def loss(self, model: Any, X: Tensor, Y: Tensor, state: State) -> tuple[Tensor, State]:
+        """Mean token cross-entropy of one batch without recording gradients."""
+        raise NotImplementedError
+
+    def loss_and_grads(
+        self, model: Any, params: list[Any], X: Tensor, Y: Tensor, state: State
+    ) -> tuple[Tensor, list[Tensor], State]:
+        """Mean token cross-entropy of one batch, its gradients w.r.t. ``params``, and the state."""
+        raise NotImplementedError
+
+    def sgd_update(self, params: list[Any], grads: list[Tensor], lr: float) -> None:
+        """``param -= lr * grad`` in place for every parameter."""
+        raise NotImplementedError
+
+    def detach(self, state: State) -> State:
+        """Cut the state from the graph of the batch that produced it."""
+        return state
+
+    def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
+        """Optionally compile a training step (``tf.function`` and the like)."""
+        return step

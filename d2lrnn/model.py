@@ -1,0 +1,96 @@
+"""What every d2lrnn model adds to its framework's module class, whatever the framework."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import CheckpointError
+from .vocab import Vocab
+
+
+def canonical_names(num_layers: int) -> list[str]:
+    """Weight names shared by every backend: per layer ``W_xh.l``, ``W_hh.l``, ``b_h.l``; then ``W_hq``, ``b_q``."""
+    names = [f"{kind}.{layer}" for layer in range(num_layers) for kind in ("W_xh", "W_hh", "b_h")]
+    return [*names, "W_hq", "b_q"]
+
+
+def canonical_shapes(num_inputs: int, num_outputs: int, num_hiddens: int, num_layers: int) -> dict[str, tuple[int, ...]]:
+    """The shape of every canonical weight."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in range(num_layers):
+        shapes[f"W_xh.{layer}"] = (num_inputs if layer == 0 else num_hiddens, num_hiddens)
+        shapes[f"W_hh.{layer}"] = (num_hiddens, num_hiddens)
+        shapes[f"b_h.{layer}"] = (num_hiddens,)
+    shapes["W_hq"], shapes["b_q"] = (num_hiddens, num_outputs), (num_outputs,)
+    return shapes
+
+
+class ModelMixin:
+    """Hyperparameters and prediction shared by the models of every adapter.
+
+    An adapter's ``RNNScratch`` inherits from this class and from the framework's module class,
+    stores ``num_inputs``, ``num_outputs``, ``num_hiddens``, ``lr`` and ``num_layers``, and
+    then calls ``init_params()``, as d2l's ``RNNScratch`` does.
+    """
+
+    num_inputs: int
+    num_outputs: int
+    num_hiddens: int
+    num_layers: int
+    lr: float
+
+    def _store_hparams(self, num_inputs: int, num_outputs: int | None, num_hiddens: int, lr: float, num_layers: int) -> None:
+        self.num_inputs, self.num_hiddens = int(num_inputs), int(num_hiddens)
+        self.num_outputs = int(num_outputs if num_outputs is not None else num_inputs)
+        self.lr, self.num_layers = float(lr), int(num_layers)
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        """The constructor arguments, enough to rebuild the model on any backend."""
+        return {
+            "num_inputs": self.num_inputs,
+            "num_outputs": self.num_outputs,
+            "num_hiddens": self.num_hiddens,
+            "num_layers": self.num_layers,
+            "lr": self.lr,
+        }
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """All weights as float32 NumPy arrays under the canonical names (see ``docs/backends.md``)."""
+        return {k: np.asarray(v, dtype=np.float32) for k, v in self._export_weights().items()}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load canonical weights (from any backend); names and shapes must fit this model."""
+        expected = canonical_shapes(self.num_inputs, self.num_outputs, self.num_hiddens, self.num_layers)
+        missing = sorted(set(expected) - set(weights))
+        extra = sorted(set(weights) - set(expected))
+        wrong = sorted(k for k in expected if k in weights and tuple(np.shape(weights[k])) != expected[k])
+        if missing or extra or wrong:
+            details = "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unexpected {', '.join(extra)}" if extra else "",
+                    ", ".join(f"{k} is {tuple(np.shape(weights[k]))} but the model needs {expected[k]}" for k in wrong),
+                )
+                if part
+            )
+            raise CheckpointError(
+                f"These weights do not fit a model with {self.num_inputs} inputs, {self.num_hiddens} hidden "
+                f"units, {self.num_layers} layer(s) and {self.num_outputs} outputs: {details}."
+            )
+        self._import_weights({k: np.asarray(weights[k], dtype=np.float32) for k in expected})
+
+    def _export_weights(self) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not export canonical weights")
+
+    def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not import canonical weights")
+
+    def predict(self, prefix: str, num_preds: int, vocab: Vocab, device: Any = None, **kwargs: Any) -> str:
+        """Continue ``prefix`` by ``num_preds`` tokens (see :func:`d2lrnn.predict.predict`)."""
+        from .predict import predict
+
+        return predict(self, prefix, num_preds, vocab, device, **kwargs)

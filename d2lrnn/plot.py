@@ -1,0 +1,33 @@
+"""Figures: perplexity against epoch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+
+def plot_perplexity(history: Sequence[Any], path: str | os.PathLike, title: str | None = None) -> str:
+    """Save training (and validation, where measured) perplexity per epoch as a PNG; return the path."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    epochs = [s.epoch for s in history]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    ax.plot(epochs, [s.perplexity for s in history], label="train")
+    val = [(s.epoch, s.val_perplexity) for s in history if s.val_perplexity is not None]
+    if val:
+        ax.plot(*zip(*val), label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("perplexity")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return os.fspath(path)

@@ -1,0 +1,71 @@
+"""Text generation from a trained language model, for any backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .backends import backend_for
+from .backends.base import Backend
+from .errors import D2LRNNError
+from .vocab import Vocab
+
+
+def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
+    """The prefix as tokens; an empty prefix or unknown tokens are a clear error."""
+    tokens = list(prefix)
+    if not tokens:
+        raise D2LRNNError("The prefix is empty; give at least one character to start from, e.g. 'time traveller'.")
+    unknown = sorted({t for t in tokens if t not in vocab})
+    if unknown:
+        shown = ", ".join(repr(t) for t in unknown)
+        raise D2LRNNError(
+            f"The prefix {''.join(prefix) if isinstance(prefix, str) else prefix!r} has tokens outside the "
+            f"vocabulary: {shown}. The Time Machine vocabulary holds lower-case letters and the space only."
+        )
+    return tokens
+
+
+def next_token(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """Greedy choice (``temperature <= 0``) or a sample from ``softmax(logits / temperature)``."""
+    logits = np.asarray(logits, dtype=np.float64).reshape(-1)
+    if temperature <= 0:
+        return int(np.argmax(logits))
+    scaled = logits / temperature
+    probs = np.exp(scaled - scaled.max())
+    return int(rng.choice(len(probs), p=probs / probs.sum()))
+
+
+def predict(
+    model: Any,
+    prefix: str | Sequence[str],
+    num_preds: int,
+    vocab: Vocab,
+    device: Any = None,
+    *,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    backend: Backend | None = None,
+) -> str:
+    """Continue ``prefix`` by ``num_preds`` tokens.
+
+    The state is warmed up on the prefix, then each step feeds back the previous output and takes
+    the argmax (or, with ``temperature > 0``, samples). Returns prefix and continuation joined
+    (characters as they are, word tokens with spaces).
+    """
+    backend = backend or backend_for(model)
+    tokens = check_prefix(prefix, vocab)
+    rng = np.random.default_rng(seed)
+    outputs = [vocab[t] for t in tokens]
+    state = None
+    if len(outputs) > 1:  # warm up on all but the last prefix token in one call
+        warm = backend.tensor(np.asarray([outputs[:-1]], dtype=np.int64), device)
+        _, state = backend.forward(model, warm, state)
+    for _ in range(num_preds):
+        step_input = backend.tensor(np.asarray([[outputs[-1]]], dtype=np.int64), device)
+        logits, state = backend.forward(model, step_input, state)
+        outputs.append(next_token(backend.to_numpy(logits)[-1, -1], temperature, rng))
+    joiner = "" if isinstance(prefix, str) else " "
+    return joiner.join(vocab.to_tokens(outputs))

@@ -1,0 +1,182 @@
+"""The training loop, written once for every backend."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .backends import backend_for
+from .backends.base import Backend
+from .errors import DivergenceError
+from .metrics import clip_gradients, perplexity
+
+
+@dataclass
+class EpochStats:
+    """What one epoch measured."""
+
+    epoch: int
+    perplexity: float
+    val_perplexity: float | None
+    tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_sec(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "tokens_per_sec": self.tokens_per_sec}
+
+
+Callback = Callable[["Trainer", EpochStats], Any]
+
+
+def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, state: Any, lr: float, clip: float):
+    """One minibatch SGD step with gradient clipping; returns the (detached) loss and the new state."""
+    loss, grads, state = backend.loss_and_grads(model, params, X, Y, state)
+    backend.sgd_update(params, clip_gradients(grads, clip, backend), lr)
+    return loss, state
+
+
+def _batches(data: Any, split: str) -> Iterable[Any]:
+    getter = getattr(data, f"{split}_dataloader", None)
+    if getter is not None:
+        return getter()
+    return data if split == "train" else ()
+
+
+def _carries_state(loader: Any) -> bool:
+    return bool(getattr(loader, "carries_state", True))
+
+
+class Trainer:
+    """Minibatch SGD for a language model of any backend.
+
+    ``Trainer(max_epochs=500, gradient_clip_val=1).fit(model, data)`` trains ``model`` (any
+    adapter's ``RNN`` / ``RNNScratch`` or a subclass) on ``data`` (a :class:`~d2lrnn.TimeMachine`,
+    or any iterable of NumPy ``(X, Y)`` batches). The learning rate is ``lr`` or ``model.lr``.
+    Every epoch records the training perplexity, the validation perplexity (every ``val_every``
+    epochs, when ``data`` has a validation split) and tokens/second; ``callbacks`` are called with
+    ``(trainer, stats)`` after each epoch.
+    """
+
+    def __init__(
+        self,
+        max_epochs: int,
+        gradient_clip_val: float = 0.0,
+        *,
+        lr: float | None = None,
+        device: Any = None,
+        num_gpus: int = 0,
+        callbacks: Sequence[Callback] = (),
+        progress: bool | None = None,
+        val_every: int = 1,
+    ) -> None:
+        self.max_epochs = int(max_epochs)
+        self.gradient_clip_val = float(gradient_clip_val or 0.0)
+        self.lr, self.device, self.num_gpus = lr, device, num_gpus
+        self.callbacks = list(callbacks)
+        self.progress, self.val_every = progress, max(1, int(val_every))
+        self.history: list[EpochStats] = []
+        self.epoch = 0
+        self.stop_requested = False
+        self.backend: Backend | None = None
+
+    # --- public ---------------------------------------------------------------------------
+    def fit(self, model: Any, data: Any) -> list[EpochStats]:
+        """Train for the remaining epochs (from :attr:`epoch` to ``max_epochs``); return the history."""
+        backend = self.backend = backend_for(model)
+        if self.device is None:
+            self.device = backend.try_gpu() if self.num_gpus else backend.cpu()
+        backend.to_device(model, self.device)
+        lr = float(self.lr if self.lr is not None else getattr(model, "lr", 1.0))
+        clip = self.gradient_clip_val
+        train = _batches(data, "train")
+        compiled = None
+
+        def step(X: Any, Y: Any, state: Any) -> Any:
+            nonlocal compiled
+            if compiled is None:  # parameters exist once the model has seen a batch (Keras builds lazily)
+                params = backend.parameters(model, X)
+                compiled = backend.compile_step(
+                    lambda X, Y, state: sgd_step(backend, model, params, X, Y, state, lr, clip))
+            return compiled(X, Y, state)
+
+        epochs = range(self.epoch, self.max_epochs)
+        bar = _progress(epochs, self.progress, backend.name)
+        for epoch in bar:
+            train_loss, tokens, seconds = self._train_epoch(step, train)
+            stats = EpochStats(epoch + 1, perplexity(train_loss), None, tokens, seconds)
+            if not math.isfinite(train_loss):
+                raise DivergenceError(
+                    f"Training diverged in epoch {epoch + 1}: the loss became {train_loss}. Lower the "
+                    f"learning rate (now {lr}) or enable gradient clipping (now {clip or 'off'}), e.g. --clip 1."
+                )
+            if (epoch + 1) % self.val_every == 0 or epoch + 1 == self.max_epochs:
+                stats.val_perplexity = self.evaluate(model, data)
+            self.history.append(stats)
+            self.epoch = epoch + 1
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(ppl=f"{stats.perplexity:.2f}", tok_s=f"{stats.tokens_per_sec:,.0f}")
+            for callback in self.callbacks:
+                callback(self, stats)
+            if self.stop_requested:
+                break
+        return self.history
+
+    def evaluate(self, model: Any, data: Any) -> float | None:
+        """Perplexity on ``data``'s validation batches (state carried across them), or None."""
+        backend = self.backend or backend_for(model)
+        total, count, state = None, 0, None
+        for X, Y in _batches(data, "val"):
+            loss, state = backend.loss(model, backend.tensor(X, self.device), backend.tensor(Y, self.device), state)
+            state = backend.detach(state)
+            total = loss if total is None else total + loss
+            count += 1
+        return perplexity(backend.to_float(total) / count) if count else None
+
+    def summary(self) -> dict[str, Any]:
+        """The last perplexities, overall training tokens/second and time."""
+        if not self.history:
+            return {}
+        tokens = sum(s.tokens for s in self.history)
+        seconds = sum(s.seconds for s in self.history)
+        last = self.history[-1]
+        val = next((s.val_perplexity for s in reversed(self.history) if s.val_perplexity is not None), None)
+        return {
+            "epochs": last.epoch,
+            "perplexity": last.perplexity,
+            "val_perplexity": val,
+            "tokens_per_sec": tokens / seconds if seconds else math.inf,
+            "train_seconds": seconds,
+            "device": self.backend.device_name(self.device) if self.backend else str(self.device),
+        }
+
+    # --- internals ------------------------------------------------------------------------
+    def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float]:
+        backend = self.backend
+        carry = _carries_state(train)
+        total, batches, tokens, state = None, 0, 0, None
+        start = time.perf_counter()
+        for X_np, Y_np in train:
+            X, Y = backend.tensor(X_np, self.device), backend.tensor(Y_np, self.device)
+            state = backend.detach(state) if carry and state is not None else None
+            loss, state = step(X, Y, state)
+            total = loss if total is None else total + loss
+            batches += 1
+            tokens += Y_np.size
+        mean_loss = backend.to_float(total) / batches  # the epoch's only host synchronisation
+        return mean_loss, tokens, time.perf_counter() - start
+
+
+def _progress(epochs: range, enabled: bool | None, label: str) -> Iterable[int]:
+    if enabled is False:
+        return epochs
+    from tqdm.auto import tqdm
+
+    return tqdm(epochs, desc=f"training ({label})", unit="epoch", disable=None if enabled is None else False,
+                leave=False, dynamic_ncols=True)
