@@ -35,6 +35,8 @@ class ModelMixin:
     then calls ``init_params()``, as d2l's ``RNNScratch`` does.
     """
 
+    #: "scratch" for tensor-level models, "concise" for the framework-layer ones
+    kind: str = "scratch"
     num_inputs: int
     num_outputs: int
     num_hiddens: int

@@ -51,6 +51,23 @@ class Backend:
         """The ``i``-th GPU if there is one, else the CPU (the book's helper)."""
         return self.gpu(i) if self.num_gpus() > i else self.cpu()
 
+    def device(self, kind: str = "auto") -> Any:
+        """``'cpu'``, ``'gpu'`` (an error without one) or ``'auto'`` (:meth:`try_gpu`)."""
+        if kind == "cpu":
+            return self.cpu()
+        if kind == "gpu":
+            if self.num_gpus() == 0:
+                from ..errors import BackendError
+
+                raise BackendError(
+                    f"A GPU was requested, but {self.name} sees none on this machine. "
+                    "Use --device cpu, or --device auto to take a GPU only when there is one."
+                )
+            return self.gpu()
+        if kind == "auto":
+            return self.try_gpu()
+        raise ValueError(f"Unknown device {kind!r}; use auto, cpu or gpu.")
+
     def device_name(self, device: Any) -> str:
         return str(device)
 

@@ -80,6 +80,8 @@ class RNNScratch(ModelMixin, nn.Module):
 class RNN(RNNScratch):
     """The concise model: ``torch.nn.RNN`` followed by a linear output layer."""
 
+    kind = "concise"
+
     def init_params(self) -> None:
         self.rnn = nn.RNN(self.num_inputs, self.num_hiddens, num_layers=self.num_layers)
         self.linear = nn.Linear(self.num_hiddens, self.num_outputs)
