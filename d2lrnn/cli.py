@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import checks
-from .backends import NAMES, canonical_name
+from .backends import NAMES, check_installed
 from .errors import CheckpointError, D2LRNNError, DivergenceError
 
 PREFIXES = ("time traveller", "traveller")
@@ -135,12 +135,16 @@ class _Stopped(Exception):
 
 
 def _check_writable(flag: str, path: str) -> None:
+    """Fail now, not after hours of training, when ``path`` cannot take a checkpoint."""
     target = Path(path)
     if target.is_dir():
         raise D2LRNNError(f"{flag} {path} is a directory; give a file name, e.g. {target / 'model.npz'}.")
-    parent = next((p for p in target.absolute().parents if p.exists()), None)
-    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise D2LRNNError(f"{flag} {path} cannot be written: {parent} is not a writable folder.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except OSError as exc:
+        raise D2LRNNError(f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder.") from None
 
 
 def _train_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
@@ -181,7 +185,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     save_path = args.save or args.resume
     if save_path:
         _check_writable("--save", save_path)
-    name = canonical_name(args.backend or (resumed["meta"]["backend"] if resumed else None))
+    name = check_installed(args.backend or (resumed["meta"]["backend"] if resumed else None))
     wall = time.perf_counter()
     data = TimeMachine(s["batch_size"], s["num_steps"], num_train=s["max_tokens"], num_val=s["num_val"],
                        sampling=s["sampling"], token=s["token"], corpus=s["corpus"], data_dir=args.data_dir,
@@ -265,7 +269,7 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     words = meta.get("train_state", {}).get("settings", {}).get("token") == "word"
     prefix = args.prefix.split() if words else args.prefix
     check_prefix(prefix, Vocab.from_dict(meta["vocab"]))
-    name = canonical_name(args.backend) if args.backend else meta["backend"]
+    name = check_installed(args.backend or meta["backend"])
     backend = get_backend(name)
     device = _select_device(backend, args.device)
     model, vocab, meta = load(args.checkpoint, name, device)
