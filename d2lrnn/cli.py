@@ -206,22 +206,26 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     trainer = Trainer(s["epochs"], s["clip"], device=device, progress=False if args.quiet else None)
     rng = data.train_loader.rng
     if resumed:
+        from .checkpoint import load_native
         from .resume import restore_training_state
 
         model.set_weights(weights)
+        load_native(backend, model, args.resume, resumed["meta"])  # bit-exact on the same backend
         restore_training_state(trainer, rng, resumed["state"])
         print(f"resuming {args.resume} after epoch {trainer.epoch} of {trainer.max_epochs}", file=sys.stderr)
     from .resume import CheckpointSaver
     from .signals import stop_on_signals
 
     stored = {**settings, "corpus": str(s["corpus"]) if s["corpus"] else None}
-    saver = CheckpointSaver(model, data.vocab, rng, trainer, backend=backend.name, path=save_path,
+    saver = CheckpointSaver(model, data.vocab, rng, trainer, backend=backend, path=save_path,
                             every=args.save_every, settings=stored)
     if resumed and save_path == args.resume:
         saver.saved_epoch = trainer.epoch  # the file already holds the resumed epoch
     trainer.callbacks.append(saver)
     notice = "d2lrnn train: stopping after this batch and saving a checkpoint (press Ctrl-C again to quit at once)..."
     with stop_on_signals(trainer, message=notice) as caught:
+        print(f"training epochs {trainer.epoch + 1}-{trainer.max_epochs} on {backend.device_name(device)}; "
+              "Ctrl-C stops and saves a checkpoint", file=sys.stderr, flush=True)
         try:
             trainer.fit(model, data)
         except DivergenceError as exc:

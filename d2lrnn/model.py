@@ -63,8 +63,11 @@ class ModelMixin:
         }
 
     def get_weights(self) -> dict[str, np.ndarray]:
-        """All weights as float32 NumPy arrays under the canonical names (see ``docs/backends.md``)."""
-        return {k: np.asarray(v, dtype=np.float32) for k, v in self._export_weights().items()}
+        """All weights as float32 NumPy arrays under the canonical names (see ``docs/backends.md``).
+
+        The arrays are copies: training on does not change them.
+        """
+        return {k: np.array(v, dtype=np.float32) for k, v in self._export_weights().items()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Load canonical weights (from any backend); names and shapes must fit this model."""
