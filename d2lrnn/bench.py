@@ -69,6 +69,7 @@ class BenchConfig:
     device: str = "cpu"
     data_dir: str | None = None
     corpus: str | None = None
+    threads: int | None = None
     timeout: float = 3600.0
 
     def seed_hyperparameters(self) -> bool:
@@ -181,6 +182,7 @@ def run_worker(backend: str, model: str, seed: int, config: BenchConfig) -> dict
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(thread_env(config.threads))
     t0 = time.time()
     try:
         proc = subprocess.run([*worker_command(backend, model, seed, config), "--t0", repr(t0)], env=env,
@@ -193,6 +195,15 @@ def run_worker(backend: str, model: str, seed: int, config: BenchConfig) -> dict
         return {"backend": backend, "model": model, "status": "failed",
                 "reason": f"worker exited with status {proc.returncode}: {tail}"}
     return json.loads(lines[-1][len(MARKER):])
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    """Environment variables that cap every framework's CPU threads (empty: the frameworks' defaults)."""
+    if not threads:
+        return {}
+    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS",
+             "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+    return {name: str(threads) for name in names}
 
 
 def run_benchmark(config: BenchConfig, log: Log | None = None,
@@ -369,8 +380,23 @@ def machine_text(results: dict[str, Any]) -> str:
             f"{', '.join(map(str, load)) if load else 'unknown'}. Settings: batch {c['batch_size']}, "
             f"{c['num_steps']} steps, {c['num_hiddens']} hidden, lr {c['lr']:g}, clip {c['clip']:g}, "
             f"{c['max_tokens']} training tokens{' of ' + c['corpus'] if c.get('corpus') else ''}, sequential sampling, "
-            f"device {c['device']}; "
-            f"{c['epochs']} epochs x {c['repeats']} repeats per row, each repeat a fresh process.")
+            f"device {c['device']}, threads {c.get('threads') or 'framework default'}; "
+            f"{c['epochs']} epochs x {c['repeats']} repeats per row, each repeat a fresh process."
+            + "".join(f"\n\n**Caution:** {w}" for w in warnings(results)))
+
+
+def warnings(results: dict[str, Any]) -> list[str]:
+    """What makes a run's speeds unreliable: a busy machine, or a quick run."""
+    m, c = results["machine"], results["config"]
+    out = []
+    loads = [x for x in (m.get("load_average_before"), m.get("load_average_after")) if x]
+    busiest = max((x[0] for x in loads), default=0.0)
+    if busiest > 0.5 * (m.get("usable_cores") or 1):
+        out.append(f"the machine was busy (1-minute load average up to {busiest:g} on {m['usable_cores']} usable "
+                   "cores); the speeds are not reliable.")
+    if c["epochs"] < 10 or c["repeats"] < 3:
+        out.append(f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark.")
+    return out
 
 
 METHOD = f"""\
@@ -477,21 +503,26 @@ d2lrnn bench --publish docs/        # or: python scripts/benchmark.py --publish 
 def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, Path]) -> Path:
     """Copy the chart and JSON to ``docs/bench/`` and put the latest table into ``docs/results.md``.
 
-    Only the part between the ``bench:start`` / ``bench:end`` markers is replaced; the page is
-    created from a template when it does not exist.
+    Only the part between the ``bench:start`` / ``bench:end`` markers is replaced (``bench-gpu:``
+    ones for a ``--device gpu`` run, so a GPU run sits beside the CPU one); the page is created
+    from a template when it does not exist.
     """
     docs = Path(docs)
     (docs / "bench").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(files["png"], docs / "bench" / "results.png")
-    shutil.copyfile(files["json"], docs / "bench" / "results.json")
+    gpu = results["config"].get("device") == "gpu"
+    stem = "results-gpu" if gpu else "results"
+    start, end = (PAGE_START.replace("bench:", "bench-gpu:"), PAGE_END.replace("bench:", "bench-gpu:")) if gpu \
+        else (PAGE_START, PAGE_END)
+    shutil.copyfile(files["png"], docs / "bench" / f"{stem}.png")
+    shutil.copyfile(files["json"], docs / "bench" / f"{stem}.json")
     page = docs / "results.md"
     text = page.read_text() if page.exists() else PAGE_TEMPLATE
-    if PAGE_START not in text or PAGE_END not in text:
-        text = text.rstrip("\n") + f"\n\n{PAGE_START}\n{PAGE_END}\n"
-    before, rest = text.split(PAGE_START, 1)
-    after = rest.split(PAGE_END, 1)[1]
-    body = markdown_report(results, "bench/results.png") + "\nRaw numbers: [bench/results.json](bench/results.json).\n"
-    page.write_text(f"{before}{PAGE_START}\n{body}{PAGE_END}{after}")
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    body = markdown_report(results, f"bench/{stem}.png") + f"\nRaw numbers: [bench/{stem}.json](bench/{stem}.json).\n"
+    page.write_text(f"{before}{start}\n{body}{end}{after}")
     return page
 
 
@@ -548,6 +579,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="also put the table and chart into DOCS_DIR/results.md and DOCS_DIR/bench/")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                         help="cpu (default; the targets are for the CPU) or gpu")
+    parser.add_argument("--threads", type=_at_least(1), default=None,
+                        help="cap the frameworks' CPU threads (OMP/MKL/TF/MXNet variables); default: theirs")
     parser.add_argument("--data-dir", help="a folder that already holds timemachine.txt")
     parser.add_argument("--corpus", help=argparse.SUPPRESS)  # another text (tests); no targets then
     parser.add_argument("--json", action="store_true", help="end standard output with the results as JSON")
@@ -564,7 +597,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        epochs=args.epochs, repeats=args.repeats, batch_size=args.batch_size,
                        num_steps=args.num_steps, num_hiddens=args.num_hiddens, lr=args.lr, clip=args.clip,
                        max_tokens=args.max_tokens, device=args.device, data_dir=args.data_dir, corpus=args.corpus,
-                       timeout=args.timeout)
+                       threads=args.threads, timeout=args.timeout)
 
 
 def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -583,7 +616,8 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """The ``d2lrnn bench`` subcommand (called by :func:`d2lrnn.cli.build_parser`)."""
     parser = subparsers.add_parser("bench", help="compare training speed, memory and overhead across backends",
-                                   description=__doc__.splitlines()[0])
+                                   description="Compare training speed, memory and the library's overhead over the "
+                                               "bare framework across backends (see docs/results.md).")
     configure(parser)
     parser.set_defaults(run=cmd_bench)
     return parser

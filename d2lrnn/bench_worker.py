@@ -41,7 +41,11 @@ def _sync_for(name: str) -> Callable[[], None]:
     if name == "torch":
         import torch
 
-        return torch.cuda.synchronize if torch.cuda.is_available() and torch.cuda.is_initialized() else (lambda: None)
+        def sync() -> None:
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                torch.cuda.synchronize()
+
+        return sync
     return lambda: None
 
 

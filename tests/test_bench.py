@@ -145,3 +145,28 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
     assert rows["concise"]["overhead"] is not None
     assert data["seed_hyperparameters"] is False
     assert "| PyTorch | concise |" in proc.stdout
+
+
+def test_thread_env() -> None:
+    assert bench.thread_env(None) == {}
+    env = bench.thread_env(2)
+    assert env["OMP_NUM_THREADS"] == "2" and env["TF_NUM_INTRAOP_THREADS"] == "2"
+
+
+def test_quick_or_busy_runs_carry_a_caution(results: dict[str, Any]) -> None:
+    results["machine"].update(load_average_before=[9.0, 5.0, 3.0], usable_cores=2)
+    results["config"].update(epochs=3, repeats=1)
+    text = bench.machine_text(results)
+    assert "machine was busy" in text and "a quick run (3 epochs x 1 repeats)" in text
+
+
+
+def test_a_gpu_run_is_published_beside_the_cpu_one(results: dict[str, Any], tmp_path: Path) -> None:
+    files = bench.write_all(results, tmp_path / "out")
+    docs = tmp_path / "docs"
+    bench.publish(results, docs, files)
+    results["config"]["device"] = "gpu"
+    page = bench.publish(results, docs, files)
+    text = page.read_text()
+    assert text.count("| PyTorch | concise |") == 2 and "bench/results-gpu.png" in text
+    assert (docs / "bench" / "results-gpu.json").is_file()
