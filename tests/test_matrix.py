@@ -145,17 +145,14 @@ def test_short_training_lowers_perplexity(name, kind, small_data):
 
 @needs_corpus
 def test_same_start_same_data_same_perplexity(small_data):
-    names = [n for n in d2lrnn.NAMES if d2lrnn.backends.is_installed(n)] if hasattr(d2lrnn, "NAMES") else \
-        d2lrnn.available_backends()
+    names = d2lrnn.available_backends()
     if len(names) < 2:
         pytest.skip("needs two installed backends")
     rng = np.random.default_rng(4)
     weights = {k: (0.1 * rng.standard_normal(s)).astype(np.float32)
                for k, s in canonical_shapes(len(small_data.vocab), len(small_data.vocab), 64, 1).items()}
     ppl = {n: train(n, "RNN", small_data, 3, weights)[0][-1].perplexity for n in names}
-    ref = ppl[names[0]]
-    for name, value in ppl.items():
-        assert value == pytest.approx(ref, rel=0.01), ppl
+    assert max(ppl.values()) <= 1.01 * min(ppl.values()), ppl
 
 
 @needs_corpus
