@@ -27,7 +27,7 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
                  else f"holds {len(known)} words")
         raise D2LRNNError(
             f"The prefix {''.join(prefix) if isinstance(prefix, str) else prefix!r} has tokens outside the "
-            f"model's vocabulary: {shown}. The vocabulary {holds} (the text is lower-cased and stripped of "
+            f"vocabulary: {shown}. The model's vocabulary {holds} (the text is lower-cased and stripped of "
             "everything but letters before training)."
         )
     return tokens

@@ -24,7 +24,7 @@ from d2lrnn.vocab import Vocab
     (lambda: d2lrnn.get_backend("nope"), "Unknown backend 'nope'"),
     (lambda: check_prefix("", Vocab(list("abc"))), "The prefix is empty"),
     (lambda: d2lrnn.predict(None, "", 5, Vocab(list("abc"))), "The prefix is empty"),
-    (lambda: d2lrnn.predict(None, "ab!", 5, Vocab(list("abc"))), "outside the model's vocabulary: '!'"),
+    (lambda: d2lrnn.predict(None, "ab!", 5, Vocab(list("abc"))), "outside the vocabulary: '!'"),
     (lambda: d2lrnn.predict(None, "ab", 5, Vocab(list("abc")), temperature=0), "temperature must be greater than 0"),
     (lambda: d2lrnn.TimeMachine(corpus="/no/such/file.txt"), "does not exist"),
 ])

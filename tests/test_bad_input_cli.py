@@ -144,7 +144,7 @@ CASES = [
      "but 090b5e7e70c295757f55df93cb0a180b9691891a was expected"),
     ("prefix-empty", [P, "--checkpoint", "{good.npz}", "--prefix", ""], {}, "The prefix is empty"),
     ("prefix-unknown-chars", [P, "--checkpoint", "{good.npz}", "--prefix", "Time travel!"], {},
-     "outside the model's vocabulary: '!', 'T'"),
+     "outside the vocabulary: '!', 'T'"),
     ("checkpoint-missing", [P, "--checkpoint", "{dir}/nope.npz"], {}, "nope.npz does not exist"),
     ("checkpoint-directory", [P, "--checkpoint", "{dir}"], {}, "is a directory"),
     ("checkpoint-truncated", [P, "--checkpoint", "{truncated.npz}"], {}, "truncated, corrupted"),
