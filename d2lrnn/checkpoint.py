@@ -28,7 +28,6 @@ from .vocab import Vocab
 FORMAT = "d2lrnn-checkpoint"
 VERSION = 1
 _META = "__meta__"
-NATIVE = "native:"  # prefix of the optional framework-native arrays (see Backend.native_weights)
 _HPARAMS = ("num_inputs", "num_outputs", "num_hiddens", "num_layers", "lr")
 
 
@@ -60,12 +59,9 @@ def save(path: str | os.PathLike, model: Any, vocab: Vocab, **extra: Any) -> Pat
 
 def save_weights(
     path: str | os.PathLike, weights: dict[str, np.ndarray], vocab: Vocab, *, backend: str, model: str,
-    hparams: dict[str, Any], native: dict[str, np.ndarray] | None = None, **extra: Any,
+    hparams: dict[str, Any], **extra: Any,
 ) -> Path:
-    """:func:`save` for canonical ``weights`` taken earlier (e.g. a snapshot), with the model's description.
-
-    ``native`` (from ``Backend.native_weights``) is stored beside them, for an exact resume on ``backend``.
-    """
+    """:func:`save` for canonical ``weights`` taken earlier (e.g. a snapshot), with the model's description."""
     bad = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
     if bad:
         raise CheckpointError(
@@ -75,7 +71,6 @@ def save_weights(
     meta = {"format": FORMAT, "version": VERSION, "backend": backend, "model": model, "hparams": hparams,
             "vocab": vocab.to_dict(), **extra}
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
-    arrays.update({NATIVE + name: np.asarray(value) for name, value in (native or {}).items()})
     arrays[_META] = np.asarray(json.dumps(meta))
     try:
         return atomic_write(path, lambda handle: np.savez(handle, **arrays))
@@ -100,7 +95,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
             if _META not in archive.files:
                 raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
             meta = json.loads(str(archive[_META]))
-            weights = {name: archive[name] for name in archive.files if name != _META and not name.startswith(NATIVE)}
+            weights = {name: archive[name] for name in archive.files if name != _META}
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
@@ -144,26 +139,6 @@ def _check_contents(path: Path, weights: dict[str, np.ndarray], meta: dict[str, 
         )
 
 
-def read_native(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The framework-native arrays of a checkpoint read by :func:`read` (``{}`` when it has none)."""
-    with np.load(path, allow_pickle=False) as archive:
-        return {name[len(NATIVE):]: archive[name] for name in archive.files if name.startswith(NATIVE)}
-
-
-def load_native(impl: Any, model: Any, path: str | os.PathLike, meta: dict[str, Any]) -> bool:
-    """Give ``model`` the exact framework-native weights of ``path`` when it was saved on ``impl``'s backend."""
-    if meta.get("backend") != impl.name:
-        return False
-    native = read_native(path)
-    if not native:
-        return False
-    try:
-        impl.set_native_weights(model, native)
-    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"The framework weights in {path} do not fit the model ({exc.__class__.__name__}).") from None
-    return True
-
-
 def load(path: str | os.PathLike, backend: str | None = None, device: Any = None) -> tuple[Any, Vocab, dict[str, Any]]:
     """Rebuild the model of a checkpoint on ``backend`` (default: the one it was trained on).
 
@@ -175,7 +150,6 @@ def load(path: str | os.PathLike, backend: str | None = None, device: Any = None
     cls = impl.RNNScratch if meta["model"] == "scratch" else impl.RNN
     model = cls(**{k: meta["hparams"][k] for k in _HPARAMS})
     model.set_weights(weights)
-    load_native(impl, model, path, meta)
     if device is not None:
         impl.to_device(model, device)
     return model, vocab, meta

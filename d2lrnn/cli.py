@@ -206,11 +206,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     trainer = Trainer(s["epochs"], s["clip"], device=device, progress=False if args.quiet else None)
     rng = data.train_loader.rng
     if resumed:
-        from .checkpoint import load_native
         from .resume import restore_training_state
 
         model.set_weights(weights)
-        load_native(backend, model, args.resume, resumed["meta"])  # bit-exact on the same backend
         restore_training_state(trainer, rng, resumed["state"])
         print(f"resuming {args.resume} after epoch {trainer.epoch} of {trainer.max_epochs}", file=sys.stderr)
     from .resume import CheckpointSaver

@@ -61,8 +61,7 @@ class CheckpointSaver:
     """A :class:`~d2lrnn.Trainer` callback that keeps the last good epoch and writes it atomically.
 
     After every epoch it snapshots the weights, the trainer's progress and ``rng``'s state (in
-    memory, with the backend's native weights for an exact resume; non-finite weights are never
-    taken), and every ``every`` epochs (0: never) writes the
+    memory; non-finite weights are never taken), and every ``every`` epochs (0: never) writes the
     snapshot to ``path``. :meth:`save` writes the latest snapshot at any time, e.g. after an
     interrupt; the snapshot always describes a whole number of epochs, so resuming from it is exact.
     """
@@ -83,7 +82,7 @@ class CheckpointSaver:
         self.backend, self.path, self.every = backend, path, every
         self.settings = dict(settings or {})
         self.saved_epoch: int | None = None
-        self.snapshot: tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]] | None = None
+        self.snapshot: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
         self.take(trainer)
 
     def take(self, trainer: Trainer) -> bool:
@@ -91,8 +90,7 @@ class CheckpointSaver:
         weights = self.model.get_weights()
         if not all(np.isfinite(w).all() for w in weights.values()):
             return False
-        native = self.backend.native_weights(self.model)
-        self.snapshot = (weights, native, training_state(trainer, self.rng, self.settings))
+        self.snapshot = (weights, training_state(trainer, self.rng, self.settings))
         return True
 
     def __call__(self, trainer: Trainer, stats: EpochStats) -> None:
@@ -102,15 +100,15 @@ class CheckpointSaver:
     @property
     def epoch(self) -> int:
         """The number of completed epochs in the snapshot."""
-        return self.snapshot[2]["epoch"] if self.snapshot else 0
+        return self.snapshot[1]["epoch"] if self.snapshot else 0
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         """Write the latest snapshot to ``path`` (default: the saver's path) atomically."""
         target = path or self.path
         if target is None or self.snapshot is None:
             raise CheckpointError("There is nothing to save or nowhere to save it; give --save FILE.")
-        weights, native, state = self.snapshot
+        weights, state = self.snapshot
         written = save_weights(target, weights, self.vocab, backend=self.backend.name, model=self.model.kind,
-                               hparams=self.model.hparams, native=native, **{STATE_KEY: state})
+                               hparams=self.model.hparams, **{STATE_KEY: state})
         self.saved_epoch = state["epoch"]
         return written

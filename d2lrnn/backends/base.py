@@ -128,15 +128,3 @@ class Backend:
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
         """Optionally compile a training step (``tf.function`` and the like)."""
         return step
-
-    # --- exact resume (optional) ------------------------------------------------------------
-    def native_weights(self, model: Any) -> dict[str, np.ndarray]:
-        """The framework's own parameters as NumPy arrays, when the canonical weights lose detail.
-
-        Canonical weights fold some parameters (two recurrent biases into one); resuming a run on the
-        same backend from the framework's own copy continues it bit for bit. ``{}``: nothing to add.
-        """
-        return {}
-
-    def set_native_weights(self, model: Any, weights: dict[str, np.ndarray]) -> None:
-        """Load what :meth:`native_weights` returned (same backend and model only)."""

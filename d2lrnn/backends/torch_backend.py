@@ -192,11 +192,5 @@ class TorchBackend(Backend):
         with torch.no_grad():
             return model(X, state)
 
-    def native_weights(self, model: nn.Module) -> dict[str, np.ndarray]:
-        return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
-
-    def set_native_weights(self, model: nn.Module, weights: dict[str, np.ndarray]) -> None:
-        model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
-
 
 BACKEND = TorchBackend()
