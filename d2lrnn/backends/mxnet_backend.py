@@ -25,10 +25,18 @@ def _like(state: Any, new: Any) -> Any:
     return [new] if isinstance(state, (list, tuple)) else new
 
 
+def _is_deferred(param: gluon.Parameter) -> bool:
+    """Whether Gluon still waits for a first forward pass to learn this parameter's shape."""
+    try:
+        param.data()
+    except gluon.parameter.DeferredInitializationError:
+        return True
+    return False
+
+
 def _build(model: gluon.Block) -> None:
     """Finish Gluon's deferred initialisation by running the model on a one-token batch."""
-    params = list(model.collect_params().values())
-    pending = [p for p in params if p._data is None]
+    pending = [p for p in model.collect_params().values() if _is_deferred(p)]
     if pending:
         with autograd.pause():
             model(np.zeros((1, 1), dtype="int64", ctx=pending[0].list_ctx()[0]))
@@ -171,6 +179,8 @@ def _cross_entropy(logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 class MXNetBackend(Backend):
+    """Gluon with NumPy-style arrays (``npx.set_np()``); devices are ``mx.Context`` objects."""
+
     name = "mxnet"
     extra = "mxnet"
     module_roots = ("mxnet",)
@@ -215,7 +225,9 @@ class MXNetBackend(Backend):
 
     def parameters(self, model: gluon.Block, sample: Any = None) -> list[gluon.Parameter]:
         params = [p for p in model.collect_params().values() if p.grad_req != "null"]
-        if sample is not None and any(p._data is None for p in params):
+        if sample is None:
+            _build(model)
+        elif any(_is_deferred(p) for p in params):
             with autograd.pause():
                 model(sample)
         return params
@@ -225,7 +237,8 @@ class MXNetBackend(Backend):
             logits, state = model(X, state)
             return _cross_entropy(logits, Y), state
 
-    def loss_and_grads(self, model: gluon.Block, params: list[Any], X: np.ndarray, Y: np.ndarray, state: Any):
+    def loss_and_grads(self, model: gluon.Block, params: list[Any], X: np.ndarray, Y: np.ndarray,
+                       state: Any) -> tuple[np.ndarray, list[np.ndarray], Any]:
         with autograd.record():
             logits, state = model(X, state)
             loss = _cross_entropy(logits, Y)
