@@ -135,6 +135,12 @@ class RNN(RNNScratch):
         self.rnn = rnn.RNN(self.num_hiddens, num_layers=self.num_layers, activation="tanh", input_size=self.num_inputs)
         self.linear = nn.Dense(self.num_outputs, flatten=False, in_units=self.num_hiddens)
         self.initialize()
+        # One recurrent bias per layer, as in the equations and Keras: Gluon's second one (h2h) is
+        # zero and frozen, so every backend trains the same model (see docs/backends.md).
+        for layer in range(self.num_layers):
+            bias = _rnn_layer_params(self, layer)["h2h_bias"]
+            bias.set_data(np.zeros(bias.shape))
+            bias.grad_req = "null"
 
     def hybrid_forward(self, F: Any, X: Any, state: Any) -> tuple[Any, Any]:
         embs = F.npx.one_hot(F.np.transpose(X), self.num_inputs)
