@@ -107,5 +107,12 @@ def test_concise_and_scratch_agree(backend):
     concise, scratch = backend.RNN(V, num_hiddens=H, num_layers=2), backend.RNNScratch(V, num_hiddens=H, num_layers=2)
     scratch.set_weights(concise.get_weights())
     X = tf.constant(batches()[0][0])
-    for a, b in zip(concise(X), scratch(X)):
+    for a, b in zip(concise(X), scratch(X), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def test_scratch_init_is_random_normal_and_zero(backend):
+    backend.seed(1)
+    weights = backend.RNNScratch(V, num_hiddens=64, num_layers=2, sigma=0.01).get_weights()
+    assert not np.array_equal(weights["W_hh.0"], weights["W_hh.1"])  # every weight draws its own values
+    assert 0.005 < weights["W_hh.0"].std() < 0.02 and not weights["b_h.1"].any() and not weights["b_q"].any()
