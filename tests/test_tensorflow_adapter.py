@@ -91,6 +91,16 @@ def test_compiled_step_handles_none_state_without_retracing(backend):
     assert step.experimental_get_tracing_count() == 2
 
 
+def test_scratch_step_retraces_on_new_shapes(backend):
+    model = backend.RNNScratch(V, num_hiddens=H)
+    params = backend.parameters(model)
+    step = backend.compile_step(lambda X, Y, s: sgd_step(backend, model, params, X, Y, s, 1.0, 1.0))
+    for batch, steps in [(4, 5), (2, 3), (3, 7)]:  # static shapes each time: the unrolled loop needs them
+        X_np, Y_np = batches(batch=batch, steps=steps)[0]
+        loss, state = step(backend.tensor(X_np), backend.tensor(Y_np), None)
+        assert state.shape == (1, batch, H) and np.isfinite(backend.to_float(loss))
+
+
 @pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_weights_on_fresh_model(backend, kind, num_layers):

@@ -143,7 +143,7 @@ def _cross_entropy(logits: tf.Tensor, Y: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.transpose(Y), logits=logits))
 
 
-@tf.function(reduce_retracing=True)
+@tf.function
 def _eval_loss(model: Any, X: tf.Tensor, Y: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
     """Validation loss, compiled once per model (TensorFlow keys the trace on a weak reference)."""
     logits, state = model(X, state)
@@ -219,7 +219,9 @@ class TensorFlowBackend(Backend):
         return state  # a tensor returned from a step carries no tape: nothing to cut
 
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
-        return tf.function(step, reduce_retracing=True, jit_compile=JIT_COMPILE)
+        # exact shapes (no reduce_retracing): RNNScratch unrolls over a static num_steps. Fixed-shape
+        # batches trace twice (first state None, then a state); random sampling (always None) once
+        return tf.function(step, jit_compile=JIT_COMPILE)
 
 
 BACKEND = TensorFlowBackend()
