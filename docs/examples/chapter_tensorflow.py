@@ -6,6 +6,7 @@
 
 # %%
 # --8<-- [start:setup]
+import json
 import os
 
 import tensorflow as tf
@@ -13,6 +14,7 @@ import tensorflow as tf
 import d2lrnn
 
 QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
+EPOCHS = 2 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 500))
 data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, seed=0)
 vocab_size = len(data.vocab)
 print("vocabulary:", vocab_size, "tokens; training tokens:", len(data.train_corpus))
@@ -60,7 +62,7 @@ print(model.predict("time traveller", 10, data.vocab))
 
 # %%
 # --8<-- [start:train]
-trainer = d2lrnn.Trainer(max_epochs=2 if QUICK else 500, gradient_clip_val=1, progress=False)
+trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
 trainer.fit(model, data)
 summary = trainer.summary()
 print(f"perplexity {summary['perplexity']:.1f} (validation {summary['val_perplexity']:.1f}), "
@@ -72,3 +74,8 @@ print(f"perplexity {summary['perplexity']:.1f} (validation {summary['val_perplex
 for prefix in ("time traveller", "traveller"):
     print(model.predict(prefix, 50, data.vocab))
 # --8<-- [end:predict]
+
+# %%
+if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py plots the curves
+    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "chapter_tensorflow.json"), "w") as f:
+        json.dump({"summary": summary, "history": [s.to_dict() for s in trainer.history]}, f)
