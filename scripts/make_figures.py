@@ -43,7 +43,8 @@ def adapter_ready(framework: str) -> bool:
 
 def run_example(name: str, out: Path, env_extra: dict[str, str]) -> bool:
     """Run docs/examples/<name>.py; print its output; return whether it succeeded."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONPATH": path,
            "D2LRNN_DOCS_OUT": str(out), "TF_CPP_MIN_LOG_LEVEL": "3", **env_extra}
     label = " ".join([name, *(f"{k}={v}" for k, v in env_extra.items())])
     print(f"--> {label}", flush=True)

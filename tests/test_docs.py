@@ -51,7 +51,7 @@ def _adapter(framework: str) -> bool:
 
 
 def run_example(name: str, backend: str | None = None) -> str:
-    env = {**os.environ, "D2LRNN_DOCS_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "D2LRNN_DOCS_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("D2LRNN_DOCS_OUT", None)
     if backend:
