@@ -1,0 +1,80 @@
+# %% [markdown]
+# # Concise RNNs with PyTorch
+#
+# Generated from `docs/examples/chapter_torch.py`; the chapter "Concise RNNs in three frameworks"
+# explains every step. Set `D2LRNN_DOCS_QUICK=1` for a two-epoch smoke run.
+
+# %%
+# --8<-- [start:setup]
+import json
+import os
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import d2lrnn
+
+QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
+EPOCHS = 2 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 500))
+data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, seed=0)
+vocab_size = len(data.vocab)
+print("vocabulary:", vocab_size, "tokens; training tokens:", len(data.train_corpus))
+# --8<-- [end:setup]
+
+# %%
+# --8<-- [start:layer]
+num_hiddens, batch_size, num_steps = 256, 32, 35
+rnn_layer = nn.RNN(vocab_size, num_hiddens)            # one layer, tanh, time-major input
+state = torch.zeros((1, batch_size, num_hiddens))      # (layers, batch, hidden)
+X = torch.rand(num_steps, batch_size, vocab_size)      # (time, batch, input features)
+Y, new_state = rnn_layer(X, state)
+print("Y:", tuple(Y.shape), "state:", tuple(new_state.shape))
+# --8<-- [end:layer]
+
+# %%
+# --8<-- [start:model]
+class RNN(d2lrnn.get_backend("torch").RNNScratch):
+    """The framework's RNN layer plus a linear output layer."""
+
+    def init_params(self):
+        self.rnn = nn.RNN(self.num_inputs, self.num_hiddens)
+        self.linear = nn.Linear(self.num_hiddens, self.num_outputs)
+
+    def forward(self, X, state=None):
+        if state is None:
+            state = self.init_state(X)
+        embs = F.one_hot(X.T, self.num_inputs).type(torch.float32)  # (time, batch, vocab)
+        Y, state = self.rnn(embs, state)                             # (time, batch, hidden)
+        return self.linear(Y), state                                 # (time, batch, vocab)
+
+    def init_state(self, X):
+        return torch.zeros((1, X.shape[0], self.num_hiddens), device=X.device)
+# --8<-- [end:model]
+
+# %%
+# --8<-- [start:untrained]
+torch.manual_seed(0)
+model = RNN(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=32, lr=1)
+print(model.predict("time traveller", 10, data.vocab))
+# --8<-- [end:untrained]
+
+# %%
+# --8<-- [start:train]
+trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
+trainer.fit(model, data)
+summary = trainer.summary()
+print(f"perplexity {summary['perplexity']:.1f} (validation {summary['val_perplexity']:.1f}), "
+      f"{summary['tokens_per_sec']:,.0f} tokens/sec on {summary['device']}")
+# --8<-- [end:train]
+
+# %%
+# --8<-- [start:predict]
+for prefix in ("time traveller", "traveller"):
+    print(model.predict(prefix, 50, data.vocab))
+# --8<-- [end:predict]
+
+# %%
+if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py plots the curves
+    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "chapter_torch.json"), "w") as f:
+        json.dump({"summary": summary, "history": [s.to_dict() for s in trainer.history]}, f)

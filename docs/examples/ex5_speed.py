@@ -1,0 +1,32 @@
+# --8<-- [start:run]
+import json
+import os
+
+import d2lrnn
+
+QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
+EPOCHS = 1 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 3))
+data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, num_train=2000 if QUICK else 10000, seed=0)
+V = len(data.vocab)
+speeds = {}
+for name in d2lrnn.available_backends():
+    try:
+        backend = d2lrnn.get_backend(name)
+    except d2lrnn.BackendError as err:  # installed framework, adapter not there yet
+        print(f"{name}: skipped ({err})")
+        continue
+    for kind, cls in (("concise", backend.RNN), ("scratch", backend.RNNScratch)):
+        backend.seed(0)
+        model = cls(num_inputs=V, num_outputs=V, num_hiddens=256, lr=1)
+        trainer = d2lrnn.Trainer(max_epochs=EPOCHS + 1, gradient_clip_val=1, progress=False, val_every=10**9)
+        trainer.fit(model, data)
+        steady = trainer.history[1:] or trainer.history  # the first epoch pays for compilation and warm-up
+        speeds[f"{name}/{kind}"] = sum(s.tokens for s in steady) / sum(s.seconds for s in steady)
+    ratio = speeds[f"{name}/concise"] / speeds[f"{name}/scratch"]
+    print(f"{name:>10}: concise {speeds[f'{name}/concise']:9,.0f} tokens/s, "
+          f"scratch {speeds[f'{name}/scratch']:9,.0f} tokens/s, concise/scratch = {ratio:.2f}")
+# --8<-- [end:run]
+
+if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py reads the results from here
+    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "ex5.json"), "w") as f:
+        json.dump({"epochs": EPOCHS, "tokens_per_sec": speeds}, f)
