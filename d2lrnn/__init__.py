@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from .backends import available_backends, backend_for, get_backend
+from .checkpoint import load, save
 from .corpus import time_machine_path
 from .data import SeqDataLoader, TimeMachine, load_data_time_machine
 from .errors import BackendError, CheckpointError, CorpusError, D2LRNNError, DivergenceError
@@ -21,6 +22,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Accumulator", "BackendError", "CheckpointError", "CorpusError", "D2LRNNError", "DivergenceError",
     "EpochStats", "SeqDataLoader", "TimeMachine", "Timer", "Trainer", "Vocab", "available_backends",
-    "backend_for", "clip_gradients", "get_backend", "load_data_time_machine", "perplexity",
-    "plot_perplexity", "predict", "preprocess", "time_machine_path", "tokenize",
+    "backend_for", "clip_gradients", "get_backend", "load", "load_data_time_machine", "perplexity",
+    "plot_perplexity", "predict", "preprocess", "save", "time_machine_path", "tokenize",
 ]

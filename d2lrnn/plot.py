@@ -23,6 +23,10 @@ def plot_perplexity(history: Sequence[Any], path: str | os.PathLike, title: str 
     ax.set_xlabel("epoch")
     ax.set_ylabel("perplexity")
     ax.set_yscale("log")
+    from matplotlib.ticker import LogFormatter
+
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.4)))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     if title:

@@ -42,6 +42,24 @@ def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, st
     return loss, state
 
 
+def make_train_step(backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
+    """A step function ``step(X, Y, state) -> (loss, state)``, compiled by the backend on first use.
+
+    The parameters are collected on the first batch (frameworks such as Keras build lazily).
+    """
+    compiled = None
+
+    def step(X: Any, Y: Any, state: Any) -> Any:
+        nonlocal compiled
+        if compiled is None:
+            params = backend.parameters(model, X)
+            compiled = backend.compile_step(
+                lambda X, Y, state: sgd_step(backend, model, params, X, Y, state, lr, clip))
+        return compiled(X, Y, state)
+
+    return step
+
+
 def _batches(data: Any, split: str) -> Iterable[Any]:
     getter = getattr(data, f"{split}_dataloader", None)
     if getter is not None:
@@ -96,15 +114,7 @@ class Trainer:
         lr = float(self.lr if self.lr is not None else getattr(model, "lr", 1.0))
         clip = self.gradient_clip_val
         train = _batches(data, "train")
-        compiled = None
-
-        def step(X: Any, Y: Any, state: Any) -> Any:
-            nonlocal compiled
-            if compiled is None:  # parameters exist once the model has seen a batch (Keras builds lazily)
-                params = backend.parameters(model, X)
-                compiled = backend.compile_step(
-                    lambda X, Y, state: sgd_step(backend, model, params, X, Y, state, lr, clip))
-            return compiled(X, Y, state)
+        step = make_train_step(backend, model, lr, clip)
 
         epochs = range(self.epoch, self.max_epochs)
         bar = _progress(epochs, self.progress, backend.name)

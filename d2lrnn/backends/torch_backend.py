@@ -85,6 +85,10 @@ class RNN(RNNScratch):
     def init_params(self) -> None:
         self.rnn = nn.RNN(self.num_inputs, self.num_hiddens, num_layers=self.num_layers)
         self.linear = nn.Linear(self.num_hiddens, self.num_outputs)
+        # One recurrent bias per layer, as in the book's equations and Keras: the second one that
+        # cuDNN-style layers keep is zero and frozen, so every backend trains the same model.
+        for layer in range(self.num_layers):
+            getattr(self.rnn, f"bias_hh_l{layer}").requires_grad_(False).zero_()
 
     def forward(self, X: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         if state is None:

@@ -1,0 +1,54 @@
+"""Shared fixtures: the corpus comes from the shared copy beside the checkout, never the network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("D2LRNN_SHARED", ROOT.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+
+if "D2LRNN_DATA_DIR" not in os.environ and (SHARED_DATA / "timemachine.txt").is_file():
+    os.environ["D2LRNN_DATA_DIR"] = str(SHARED_DATA)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# never reach the network: a download attempt fails fast on a closed local port
+os.environ.setdefault("D2LRNN_DATA_URL", "http://127.0.0.1:9/timemachine.txt")
+
+
+def _has_corpus() -> bool:
+    data_dir = os.environ.get("D2LRNN_DATA_DIR")
+    return bool(data_dir) and (Path(data_dir) / "timemachine.txt").is_file()
+
+
+needs_corpus = pytest.mark.skipif(not _has_corpus(), reason="no timemachine.txt: set D2LRNN_DATA_DIR or D2LRNN_SHARED")
+
+
+@pytest.fixture(scope="session")
+def corpus_path() -> Path:
+    if not _has_corpus():
+        pytest.skip("no timemachine.txt: set D2LRNN_DATA_DIR or D2LRNN_SHARED")
+    return Path(os.environ["D2LRNN_DATA_DIR"]) / "timemachine.txt"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m d2lrnn ARGS`` from the checkout, capturing text output."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "d2lrnn", *args], cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def installed(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def backend_param(name: str):
+    """A pytest param for a backend that is skipped, with its reason, when not installed."""
+    framework = {"torch": "torch", "mxnet": "mxnet", "tensorflow": "tensorflow"}[name]
+    return pytest.param(name, marks=pytest.mark.skipif(not installed(framework), reason=f"{framework} not installed"))
