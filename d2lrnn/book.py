@@ -165,7 +165,7 @@ def book_net_class(module_class: type, begin_state: BeginState, reshape: Reshape
 
         call = forward  # the Keras entry point
 
-    BookNet.__qualname__ = BookNet.__name__ = f"BookNet[{module_class.__module__.split('.')[0]}]"
+    BookNet.__qualname__ = BookNet.__name__ = f"BookNet_{module_class.__module__.split('.')[0]}"
     return BookNet
 
 

@@ -147,14 +147,16 @@ def seed_params() -> list:
 
 # --- running them -----------------------------------------------------------------------------
 RUNNER = """
-import ast, json, sys
+import ast, json, linecache, sys
 ns = {"__name__": "__main__"}
 for i, source in enumerate(json.load(open(sys.argv[1], encoding="utf-8"))):
+    name = f"<cell {i}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # source for tf.function, as IPython
     tree = ast.parse(source)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, f"<cell {i}>", "exec"), ns)
+    exec(compile(tree, name, "exec"), ns)
     if last is not None:  # Jupyter shows the value of a cell's last expression
-        value = eval(compile(ast.Expression(last.value), f"<cell {i}>", "eval"), ns)
+        value = eval(compile(ast.Expression(last.value), name, "eval"), ns)
         if value is not None:
             print(repr(value), flush=True)
 """
@@ -189,7 +191,7 @@ def check_train_ch8(lines: list[str], device: str) -> None:
     """The book's last three lines: perplexity and speed, then two continuations."""
     pattern = re.compile(rf"^perplexity (\d+\.\d), (\d+\.\d) tokens/sec on ({device})$")
     found = [i for i, line in enumerate(lines) if pattern.match(line)]
-    assert found, f"no 'perplexity P, S tokens/sec on DEVICE' line in:\n" + "\n".join(lines)
+    assert found, "no 'perplexity P, S tokens/sec on DEVICE' line in:\n" + "\n".join(lines)
     i = found[-1]
     ppl, speed, _ = pattern.match(lines[i]).groups()
     assert 1.0 <= float(ppl) < 100 and float(speed) > 0
