@@ -1,16 +1,20 @@
 """Checkpoints: one portable file with canonical weights, vocabulary and hyperparameters.
 
 The file is a NumPy ``.npz`` archive: one array per canonical weight plus ``__meta__``, a JSON
-document. It is written atomically (a temporary file in the same folder, then a rename), so a
-crash never leaves a half-written file in place of a good one.
+document. It is written atomically (a temporary file ``.NAME.*.tmp`` in the same folder, flushed
+to disk, then renamed over ``NAME``), so a crash never leaves a half-written file in place of a
+good one, and non-finite weights are never written. :func:`read` checks a file completely
+(format, metadata, weight names and shapes) without importing any framework.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +22,13 @@ import numpy as np
 
 from .backends import backend_for, get_backend
 from .errors import CheckpointError
+from .model import canonical_shapes
 from .vocab import Vocab
 
 FORMAT = "d2lrnn-checkpoint"
 VERSION = 1
 _META = "__meta__"
+_HPARAMS = ("num_inputs", "num_outputs", "num_hiddens", "num_layers", "lr")
 
 
 def atomic_write(path: str | os.PathLike, write: Any) -> Path:
@@ -43,44 +49,94 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
 
 
 def save(path: str | os.PathLike, model: Any, vocab: Vocab, **extra: Any) -> Path:
-    """Write ``model`` (any backend) and ``vocab`` to ``path``; ``extra`` is stored in the metadata."""
-    weights = model.get_weights()
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "backend": backend_for(model).name,
-        "model": model.kind,
-        "hparams": model.hparams,
-        "vocab": vocab.to_dict(),
-        **extra,
-    }
+    """Write ``model`` (any backend) and ``vocab`` to ``path``; ``extra`` (JSON-ready) is stored in the metadata.
+
+    Weights with a NaN or an infinity raise :class:`CheckpointError` and leave ``path`` untouched.
+    """
+    return save_weights(path, model.get_weights(), vocab, backend=backend_for(model).name, model=model.kind,
+                        hparams=model.hparams, **extra)
+
+
+def save_weights(
+    path: str | os.PathLike, weights: dict[str, np.ndarray], vocab: Vocab, *, backend: str, model: str,
+    hparams: dict[str, Any], **extra: Any,
+) -> Path:
+    """:func:`save` for canonical ``weights`` taken earlier (e.g. a snapshot), with the model's description."""
+    bad = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
+    if bad:
+        raise CheckpointError(
+            f"Not saving to {path}: the weights {', '.join(bad)} hold NaN or infinite values (training "
+            "diverged). Any earlier checkpoint there is kept; lower the learning rate or enable clipping."
+        )
+    meta = {"format": FORMAT, "version": VERSION, "backend": backend, "model": model, "hparams": hparams,
+            "vocab": vocab.to_dict(), **extra}
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays[_META] = np.asarray(json.dumps(meta))
-    return atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    try:
+        return atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    except OSError as exc:
+        raise CheckpointError(
+            f"Cannot write the checkpoint {path}: {exc.strerror or exc}. Any earlier file there is kept; "
+            "choose a writable place (e.g. with --save FILE)."
+        ) from None
 
 
 def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`."""
+    """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`."""
     path = Path(path)
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "does not exist"
         raise CheckpointError(f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'.")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
+        with loaded as archive:
             if _META not in archive.files:
-                raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata).")
+                raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
             meta = json.loads(str(archive[_META]))
             weights = {name: archive[name] for name in archive.files if name != _META}
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
         raise CheckpointError(
             f"{path} cannot be read as a d2lrnn checkpoint: it is truncated, corrupted or another kind of "
-            f"file ({exc.__class__.__name__}). Use a file written by 'd2lrnn train --save'."
+            f"file ({exc.__class__.__name__}). {_USE}"
         ) from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format).")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format). {_USE}")
+    _check_contents(path, weights, meta)
     return weights, meta
+
+
+_USE = "Use a file written by 'd2lrnn train --save'."
+
+
+def _check_contents(path: Path, weights: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Metadata, vocabulary and weight shapes must agree; a damaged file is a :class:`CheckpointError`."""
+    hparams, vocab = meta.get("hparams"), meta.get("vocab")
+    ok = (isinstance(hparams, dict) and all(isinstance(hparams.get(k), (int, float)) for k in _HPARAMS)
+          and isinstance(vocab, dict) and isinstance(vocab.get("idx_to_token"), list)
+          and isinstance(meta.get("backend"), str) and meta.get("model") in ("concise", "scratch"))
+    if not ok:
+        raise CheckpointError(f"The checkpoint {path} has damaged metadata (hyperparameters, vocabulary or model kind). {_USE}")
+    sizes = [hparams[k] for k in _HPARAMS[:4]]
+    if not all(isinstance(n, int) and n >= 1 for n in sizes) or not (math.isfinite(hparams["lr"]) and hparams["lr"] > 0):
+        raise CheckpointError(f"The checkpoint {path} has invalid hyperparameters {hparams}. {_USE}")
+    if hparams["num_inputs"] != len(vocab["idx_to_token"]):
+        raise CheckpointError(
+            f"The checkpoint {path} is inconsistent: its model expects {hparams['num_inputs']} tokens "
+            f"but its vocabulary has {len(vocab['idx_to_token'])}."
+        )
+    expected = canonical_shapes(*sizes)
+    wrong = [f"{k} is {'missing' if k not in weights else tuple(weights[k].shape)}, expected {shape}"
+             for k, shape in expected.items() if k not in weights or tuple(weights[k].shape) != shape]
+    wrong += [f"{k} is unexpected" for k in sorted(set(weights) - set(expected))]
+    if wrong:
+        raise CheckpointError(
+            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
+            f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong)}."
+        )
 
 
 def load(path: str | os.PathLike, backend: str | None = None, device: Any = None) -> tuple[Any, Vocab, dict[str, Any]]:
@@ -90,15 +146,9 @@ def load(path: str | os.PathLike, backend: str | None = None, device: Any = None
     """
     weights, meta = read(path)
     impl = get_backend(backend or meta["backend"])
-    hparams = meta["hparams"]
     vocab = Vocab.from_dict(meta["vocab"])
-    if hparams["num_inputs"] != len(vocab):
-        raise CheckpointError(
-            f"The checkpoint {path} is inconsistent: its model expects {hparams['num_inputs']} tokens "
-            f"but its vocabulary has {len(vocab)}."
-        )
-    cls = impl.RNNScratch if meta.get("model") == "scratch" else impl.RNN
-    model = cls(**hparams)
+    cls = impl.RNNScratch if meta["model"] == "scratch" else impl.RNN
+    model = cls(**{k: meta["hparams"][k] for k in _HPARAMS})
     model.set_weights(weights)
     if device is not None:
         impl.to_device(model, device)

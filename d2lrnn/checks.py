@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import D2LRNNError
@@ -10,13 +11,19 @@ from .errors import D2LRNNError
 
 def positive_int(name: str, value: Any) -> int:
     """``value`` as an int >= 1, or a :class:`D2LRNNError` that names ``name``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not math.isfinite(number) or number != int(number) or number < 1:
+    number = _as_whole(name, value, "a positive whole number")
+    if number < 1:
         raise D2LRNNError(f"{name} must be a positive whole number, got {value!r}.")
-    return int(number)
+    return number
+
+
+def non_negative_int(name: str, value: Any, zero_means: str = "") -> int:
+    """``value`` as an int >= 0 (``zero_means`` explains what 0 does)."""
+    hint = f" (0 means {zero_means})" if zero_means else ""
+    number = _as_whole(name, value, f"a whole number, 0 or more{hint}")
+    if number < 0:
+        raise D2LRNNError(f"{name} must be a whole number, 0 or more{hint}, got {value!r}.")
+    return number
 
 
 def positive_float(name: str, value: Any) -> float:
@@ -36,10 +43,40 @@ def non_negative_float(name: str, value: Any, zero_means: str = "") -> float:
     return number
 
 
+def temperature(name: str, value: Any) -> float | None:
+    """A sampling temperature: None means greedy decoding, otherwise a finite float > 0."""
+    if value is None:
+        return None
+    number = _as_float(name, value)
+    if number <= 0:
+        raise D2LRNNError(
+            f"{name} must be greater than 0, got {value!r}. Leave it out for greedy decoding; "
+            "values above 0 sample (small values are close to greedy, 1 samples from the model's distribution)."
+        )
+    return number
+
+
+def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices``."""
+    if value not in choices:
+        raise D2LRNNError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}.")
+    return value
+
+
+def _as_whole(name: str, value: Any, what: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number != int(number):
+        raise D2LRNNError(f"{name} must be {what}, got {value!r}.")
+    return int(number)
+
+
 def _as_float(name: str, value: Any) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise D2LRNNError(f"{name} must be a number, got {value!r}.") from None
     if isinstance(value, bool) or not math.isfinite(number):
         raise D2LRNNError(f"{name} must be a finite number, got {value!r}.")

@@ -47,6 +47,7 @@ def _verified(path: Path, expected: str) -> Path:
 def _download(url: str, target: Path, expected: str) -> Path:
     import pooch
 
+    pooch.get_logger().setLevel("WARNING")  # errors are reported as one CorpusError paragraph
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         try:

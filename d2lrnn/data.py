@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from . import checks
 from .corpus import load_corpus_text
 from .errors import CorpusError
 from .vocab import Vocab, preprocess, tokenize
@@ -62,17 +63,25 @@ class SeqDataLoader:
     """Iterable over ``(X, Y)`` batches of a corpus; each ``iter()`` is a new epoch.
 
     ``sampling`` is ``'sequential'`` (state carries across batches) or ``'random'``.
-    A ``seed`` makes the sequence of epochs reproducible.
+    A ``seed`` makes the sequence of epochs reproducible; ``rng.bit_generator.state`` can be saved
+    and restored to continue the same sequence. ``what`` names the corpus in error messages.
     """
 
     def __init__(
-        self, corpus: np.ndarray, batch_size: int, num_steps: int, sampling: str = "sequential", seed: int | None = None
+        self,
+        corpus: np.ndarray,
+        batch_size: int,
+        num_steps: int,
+        sampling: str = "sequential",
+        seed: int | None = None,
+        *,
+        what: str = "corpus",
     ) -> None:
-        if sampling not in SAMPLINGS:
-            raise ValueError(f"Unknown sampling {sampling!r}; use one of {', '.join(SAMPLINGS)}.")
+        self.batch_size = checks.positive_int("batch_size", batch_size)
+        self.num_steps = checks.positive_int("num_steps", num_steps)
+        self.sampling = checks.one_of("sampling", sampling, SAMPLINGS)
         self.corpus = np.asarray(corpus, dtype=np.int64)
-        self.batch_size, self.num_steps, self.sampling = batch_size, num_steps, sampling
-        _check_length(len(self.corpus), batch_size, num_steps)
+        _check_length(len(self.corpus), self.batch_size, self.num_steps, what)
         self.rng = np.random.default_rng(seed)
 
     @property
@@ -112,6 +121,9 @@ def load_data_time_machine(
     seed: int | None = None,
 ) -> tuple[SeqDataLoader, Vocab]:
     """The d2l 0.x API: a batch iterator over the first ``max_tokens`` tokens and the vocabulary."""
+    checks.positive_int("batch_size", batch_size)
+    checks.positive_int("num_steps", num_steps)
+    checks.one_of("token", token, ("char", "word"))
     indices, vocab = build_corpus(load_corpus_text(corpus, data_dir), token, max_tokens)
     sampling = "random" if use_random_iter else "sequential"
     return SeqDataLoader(indices, batch_size, num_steps, sampling, seed), vocab
@@ -137,15 +149,22 @@ class TimeMachine:
         data_dir: str | os.PathLike | None = None,
         seed: int | None = None,
     ) -> None:
-        self.batch_size, self.num_steps = batch_size, num_steps
-        self.num_train, self.num_val, self.sampling = num_train, num_val, sampling
+        self.batch_size = checks.positive_int("batch_size", batch_size)
+        self.num_steps = checks.positive_int("num_steps", num_steps)
+        self.num_train = checks.positive_int("num_train", num_train)
+        self.num_val = checks.non_negative_int("num_val", num_val, "no validation")
+        self.sampling = checks.one_of("sampling", sampling, SAMPLINGS)
+        checks.one_of("token", token, ("char", "word"))
         indices, self.vocab = build_corpus(load_corpus_text(corpus, data_dir), token)
         self.corpus = indices
-        self.train_corpus = indices[:num_train]
-        self.val_corpus = indices[num_train : num_train + num_val]
-        self.train_loader = SeqDataLoader(self.train_corpus, batch_size, num_steps, sampling, seed)
+        self.train_corpus = indices[: self.num_train]
+        self.val_corpus = indices[self.num_train : self.num_train + self.num_val]
+        what = "corpus"
+        if len(indices) > self.num_train:
+            what = f"training part (its first {self.num_train} tokens: --max-tokens / num_train)"
+        self.train_loader = SeqDataLoader(self.train_corpus, batch_size, num_steps, sampling, seed, what=what)
         has_val = len(self.val_corpus) >= batch_size * num_steps + num_steps + 1
-        self.val_loader = SeqDataLoader(self.val_corpus, batch_size, num_steps) if has_val else None
+        self.val_loader = SeqDataLoader(self.val_corpus, batch_size, num_steps, what="validation part") if has_val else None
 
     def train_dataloader(self) -> SeqDataLoader:
         return self.train_loader

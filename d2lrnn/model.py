@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
 from .errors import CheckpointError
 from .vocab import Vocab
 
@@ -44,9 +45,11 @@ class ModelMixin:
     lr: float
 
     def _store_hparams(self, num_inputs: int, num_outputs: int | None, num_hiddens: int, lr: float, num_layers: int) -> None:
-        self.num_inputs, self.num_hiddens = int(num_inputs), int(num_hiddens)
-        self.num_outputs = int(num_outputs if num_outputs is not None else num_inputs)
-        self.lr, self.num_layers = float(lr), int(num_layers)
+        self.num_inputs = checks.positive_int("num_inputs", num_inputs)
+        self.num_hiddens = checks.positive_int("num_hiddens", num_hiddens)
+        self.num_outputs = checks.positive_int("num_outputs", num_outputs if num_outputs is not None else num_inputs)
+        self.lr = checks.positive_float("lr", lr)
+        self.num_layers = checks.positive_int("num_layers", num_layers)
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -60,8 +63,11 @@ class ModelMixin:
         }
 
     def get_weights(self) -> dict[str, np.ndarray]:
-        """All weights as float32 NumPy arrays under the canonical names (see ``docs/backends.md``)."""
-        return {k: np.asarray(v, dtype=np.float32) for k, v in self._export_weights().items()}
+        """All weights as float32 NumPy arrays under the canonical names (see ``docs/backends.md``).
+
+        The arrays are copies: training on does not change them.
+        """
+        return {k: np.array(v, dtype=np.float32) for k, v in self._export_weights().items()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Load canonical weights (from any backend); names and shapes must fit this model."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
 from .backends import backend_for
 from .backends.base import Backend
 from .errors import D2LRNNError
@@ -21,17 +22,21 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
     unknown = sorted({t for t in tokens if t not in vocab})
     if unknown:
         shown = ", ".join(repr(t) for t in unknown)
+        known = [t for t in vocab.idx_to_token if t != vocab.to_tokens(vocab.unk)]
+        holds = (f"holds only {''.join(sorted(known))!r}" if all(len(t) == 1 for t in known)
+                 else f"holds {len(known)} words")
         raise D2LRNNError(
             f"The prefix {''.join(prefix) if isinstance(prefix, str) else prefix!r} has tokens outside the "
-            f"vocabulary: {shown}. The Time Machine vocabulary holds lower-case letters and the space only."
+            f"vocabulary: {shown}. The model's vocabulary {holds} (the text is lower-cased and stripped of "
+            "everything but letters before training)."
         )
     return tokens
 
 
-def next_token(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """Greedy choice (``temperature <= 0``) or a sample from ``softmax(logits / temperature)``."""
+def next_token(logits: np.ndarray, temperature: float | None, rng: np.random.Generator) -> int:
+    """Greedy choice (``temperature`` None) or a sample from ``softmax(logits / temperature)``."""
     logits = np.asarray(logits, dtype=np.float64).reshape(-1)
-    if temperature <= 0:
+    if temperature is None:
         return int(np.argmax(logits))
     scaled = logits / temperature
     probs = np.exp(scaled - scaled.max())
@@ -45,18 +50,21 @@ def predict(
     vocab: Vocab,
     device: Any = None,
     *,
-    temperature: float = 0.0,
+    temperature: float | None = None,
     seed: int | None = None,
     backend: Backend | None = None,
 ) -> str:
     """Continue ``prefix`` by ``num_preds`` tokens.
 
     The state is warmed up on the prefix, then each step feeds back the previous output and takes
-    the argmax (or, with ``temperature > 0``, samples). Returns prefix and continuation joined
+    the argmax (``temperature=None``, the default) or samples from ``softmax(logits / temperature)``
+    (``temperature > 0``; 0 or less is an error). Returns prefix and continuation joined
     (characters as they are, word tokens with spaces).
     """
-    backend = backend or backend_for(model)
     tokens = check_prefix(prefix, vocab)
+    num_preds = checks.non_negative_int("num_preds", num_preds)
+    temperature = checks.temperature("temperature", temperature)
+    backend = backend or backend_for(model)
     rng = np.random.default_rng(seed)
     outputs = [vocab[t] for t in tokens]
     state = None

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from . import checks
 from .backends import backend_for
 from .backends.base import Backend
 from .errors import DivergenceError
@@ -80,6 +81,13 @@ class Trainer:
     Every epoch records the training perplexity, the validation perplexity (every ``val_every``
     epochs, when ``data`` has a validation split) and tokens/second; ``callbacks`` are called with
     ``(trainer, stats)`` after each epoch.
+
+    Setting :attr:`stop_requested` ends training after the current epoch; :meth:`interrupt` ends it
+    after the current batch and leaves the unfinished epoch out of :attr:`epoch` and
+    :attr:`history` (:attr:`interrupted` tells ``fit``'s caller it happened; set it back to False
+    to continue with another ``fit``). A non-finite loss
+    (or one whose perplexity overflows) raises :class:`~d2lrnn.DivergenceError` before any callback
+    sees the epoch.
     """
 
     def __init__(
@@ -94,14 +102,16 @@ class Trainer:
         progress: bool | None = None,
         val_every: int = 1,
     ) -> None:
-        self.max_epochs = int(max_epochs)
-        self.gradient_clip_val = float(gradient_clip_val or 0.0)
-        self.lr, self.device, self.num_gpus = lr, device, num_gpus
+        self.max_epochs = checks.positive_int("max_epochs", max_epochs)
+        self.gradient_clip_val = checks.non_negative_float("gradient_clip_val", gradient_clip_val or 0.0, "no clipping")
+        self.lr = None if lr is None else checks.positive_float("lr", lr)
+        self.device, self.num_gpus = device, num_gpus
         self.callbacks = list(callbacks)
-        self.progress, self.val_every = progress, max(1, int(val_every))
+        self.progress, self.val_every = progress, checks.positive_int("val_every", val_every)
         self.history: list[EpochStats] = []
         self.epoch = 0
         self.stop_requested = False
+        self.interrupted = False
         self.backend: Backend | None = None
 
     # --- public ---------------------------------------------------------------------------
@@ -119,12 +129,16 @@ class Trainer:
         epochs = range(self.epoch, self.max_epochs)
         bar = _progress(epochs, self.progress, backend.name)
         for epoch in bar:
-            train_loss, tokens, seconds = self._train_epoch(step, train)
+            result = None if self.interrupted else self._train_epoch(step, train)
+            if result is None:  # interrupted: the unfinished epoch is not recorded
+                break
+            train_loss, tokens, seconds = result
             stats = EpochStats(epoch + 1, perplexity(train_loss), None, tokens, seconds)
-            if not math.isfinite(train_loss):
+            if not math.isfinite(stats.perplexity):  # a NaN/inf loss, or one so large exp() overflows
                 raise DivergenceError(
-                    f"Training diverged in epoch {epoch + 1}: the loss became {train_loss}. Lower the "
-                    f"learning rate (now {lr}) or enable gradient clipping (now {clip or 'off'}), e.g. --clip 1."
+                    f"Training diverged in epoch {epoch + 1} of {self.max_epochs}: the loss became {train_loss:.4g} "
+                    f"(perplexity {stats.perplexity}). Lower the learning rate (now {lr:g}) or enable gradient "
+                    f"clipping (now {f'{clip:g}' if clip else 'off'}), e.g. --lr {lr / 10:g} --clip 1."
                 )
             if (epoch + 1) % self.val_every == 0 or epoch + 1 == self.max_epochs:
                 stats.val_perplexity = self.evaluate(model, data)
@@ -137,6 +151,10 @@ class Trainer:
             if self.stop_requested:
                 break
         return self.history
+
+    def interrupt(self) -> None:
+        """Stop ``fit`` after the current batch (safe to call from a signal handler)."""
+        self.interrupted = True
 
     def evaluate(self, model: Any, data: Any) -> float | None:
         """Perplexity on ``data``'s validation batches (state carried across them), or None."""
@@ -167,7 +185,7 @@ class Trainer:
         }
 
     # --- internals ------------------------------------------------------------------------
-    def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float]:
+    def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
         backend = self.backend
         carry = _carries_state(train)
         total, batches, tokens, state = None, 0, 0, None
@@ -179,6 +197,8 @@ class Trainer:
             total = loss if total is None else total + loss
             batches += 1
             tokens += Y_np.size
+            if self.interrupted:
+                return None
         mean_loss = backend.to_float(total) / batches  # the epoch's only host synchronisation
         return mean_loss, tokens, time.perf_counter() - start
 

@@ -49,18 +49,25 @@ def available_backends() -> list[str]:
     return [n for n in NAMES if is_installed(n)]
 
 
-def get_backend(name: str | None = None) -> Backend:
-    """The adapter for ``name`` (see :func:`canonical_name` for the precedence)."""
+def check_installed(name: str | None = None) -> str:
+    """The canonical name of an installed backend, else a :class:`BackendError`; imports nothing."""
     key = canonical_name(name)
-    if key in _instances:
-        return _instances[key]
-    module_name, framework, extra = ADAPTERS[key]
-    if not is_installed(key):
+    if key not in _instances and not is_installed(key):
+        _, framework, extra = ADAPTERS[key]
         raise BackendError(
             f"The {key} backend is not installed: the package {framework!r} cannot be found. "
             f"Install it with: pip install 'd2lrnn[{extra}]' -c constraints.txt "
             f"(installed backends: {', '.join(available_backends()) or 'none'})."
         )
+    return key
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """The adapter for ``name`` (see :func:`canonical_name` for the precedence)."""
+    key = check_installed(name)
+    if key in _instances:
+        return _instances[key]
+    module_name, framework, extra = ADAPTERS[key]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -86,4 +93,4 @@ def backend_for(model: Any) -> Backend:
 
 
 __all__ = ["ADAPTERS", "ALIASES", "Backend", "NAMES", "available_backends", "backend_for", "canonical_name",
-           "get_backend", "is_installed"]
+           "check_installed", "get_backend", "is_installed"]

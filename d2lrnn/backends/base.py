@@ -66,7 +66,9 @@ class Backend:
             return self.gpu()
         if kind == "auto":
             return self.try_gpu()
-        raise ValueError(f"Unknown device {kind!r}; use auto, cpu or gpu.")
+        from ..errors import BackendError
+
+        raise BackendError(f"Unknown device {kind!r}; use auto, cpu or gpu.")
 
     def device_name(self, device: Any) -> str:
         return str(device)

@@ -1,0 +1,271 @@
+"""MXNet adapter (Gluon, NumPy style): ``gluon.rnn.RNN`` (concise) and a from-scratch RNN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mxnet as mx
+import numpy as onp
+from mxnet import autograd, gluon, np, npx
+from mxnet.gluon import nn, rnn
+
+from ..model import ModelMixin, canonical_names
+from .base import Backend
+
+npx.set_np()
+
+
+def _as_array(state: Any) -> Any:
+    """The state as one array, whether it comes bare or as Gluon's one-element list."""
+    return state[0] if isinstance(state, (list, tuple)) else state
+
+
+def _like(state: Any, new: Any) -> Any:
+    """``new`` in the form (bare array or list) the caller passed ``state`` in."""
+    return [new] if isinstance(state, (list, tuple)) else new
+
+
+def _is_deferred(param: gluon.Parameter) -> bool:
+    """Whether Gluon still waits for a first forward pass to learn this parameter's shape."""
+    try:
+        param.data()
+    except gluon.parameter.DeferredInitializationError:
+        return True
+    return False
+
+
+def _build(model: gluon.Block) -> None:
+    """Finish Gluon's deferred initialisation by running the model on a one-token batch."""
+    pending = [p for p in model.collect_params().values() if _is_deferred(p)]
+    if pending:
+        with autograd.pause():
+            model(np.zeros((1, 1), dtype="int64", ctx=pending[0].list_ctx()[0]))
+
+
+class RNNScratch(ModelMixin, gluon.HybridBlock):
+    """An RNN written with array operations, with d2l's ``RNNScratch`` interface.
+
+    ``forward(X, state=None)`` takes token indices ``(batch, num_steps)`` and returns time-major
+    logits ``(num_steps, batch, num_outputs)`` and the state ``(num_layers, batch, num_hiddens)``
+    (or ``[state]`` when the state came in as a list, Gluon's form). Subclasses override
+    ``init_params``, ``forward`` and ``init_state``. The model is hybridized: ``hybrid_forward``
+    runs as one compiled graph (unrolled over the time steps, rebuilt when their number changes).
+    """
+
+    _unrolled = True  # the graph depends on num_steps
+
+    def __init__(self, num_inputs: int, num_outputs: int | None = None, num_hiddens: int = 256, lr: float = 1.0,
+                 num_layers: int = 1, sigma: float = 0.01) -> None:
+        super().__init__()
+        self._store_hparams(num_inputs, num_outputs, num_hiddens, lr, num_layers)
+        self.sigma, self._num_steps = sigma, None
+        self.init_params()
+        self.hybridize(static_alloc=True, static_shape=True)
+
+    def init_params(self) -> None:
+        normal, H = mx.init.Normal(self.sigma), self.num_hiddens
+        for layer in range(self.num_layers):
+            n = self.num_inputs if layer == 0 else H
+            self._param(f"W_xh{layer}", (n, H), normal)
+            self._param(f"W_hh{layer}", (H, H), normal)
+            self._param(f"b_h{layer}", (H,), "zeros")
+        self._param("W_hq", (H, self.num_outputs), normal)
+        self._param("b_q", (self.num_outputs,), "zeros")
+        self.initialize()
+
+    def _param(self, name: str, shape: tuple[int, ...], init: Any) -> None:
+        setattr(self, name, self.params.get(name, shape=shape, init=init))  # registered for hybrid_forward
+
+    def init_state(self, X: np.ndarray) -> np.ndarray:
+        return np.zeros((self.num_layers, X.shape[0], self.num_hiddens), ctx=X.ctx)
+
+    def forward(self, X: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        if state is None:
+            state = self.init_state(X)
+        if self._unrolled and X.shape[1] != self._num_steps:
+            self._num_steps = X.shape[1]
+            self._clear_cached_op()
+        logits, new = super().forward(X, _as_array(state))
+        return logits, _like(state, new)
+
+    def hybrid_forward(self, F: Any, X: Any, state: Any, **p: Any) -> tuple[Any, Any]:
+        # np.split is slow in MXNet 1.9 (7 ms for a (35, 32, 256) array): split only the token ids,
+        # gather each step's input rows, and keep per-step lists until the output layer
+        H, L = self.num_hiddens, self.num_layers
+        hidden = [state] if L == 1 else F.np.split(state, L)
+        token_steps = F.np.split(F.np.transpose(X), self._num_steps)  # num_steps arrays (1, batch)
+        inputs = [F.np.take(p["W_xh0"], x_t, axis=0) for x_t in token_steps]  # one-hot row times W_xh: a gather
+        for layer in range(L):
+            # npx's oneDNN kernels (weights (out, in)) beat np.dot by 1.5x and np.tanh by 5x
+            W_hh_t = F.np.transpose(p[f"W_hh{layer}"])
+            W_xh_t = F.np.transpose(p[f"W_xh{layer}"]) if layer > 0 else None
+            h, outputs = hidden[layer], []
+            for x_t in inputs:
+                if layer > 0:
+                    x_t = F.npx.fully_connected(x_t, W_xh_t, no_bias=True, num_hidden=H, flatten=False)
+                hW = F.npx.fully_connected(h, W_hh_t, p[f"b_h{layer}"], num_hidden=H, flatten=False)
+                h = F.npx.activation(x_t + hW, act_type="tanh")
+                outputs.append(h)
+            hidden[layer], inputs = h, outputs
+        logits = F.np.dot(F.np.concatenate(inputs), p["W_hq"]) + p["b_q"]
+        return logits, hidden[0] if L == 1 else F.np.concatenate(hidden)
+
+    def _canonical_params(self) -> dict[str, gluon.Parameter]:
+        return {name: getattr(self, name.replace(".", "")) for name in canonical_names(self.num_layers)}
+
+    def _export_weights(self) -> dict[str, Any]:
+        if isinstance(getattr(self, "rnn", None), rnn.RNN):  # built from Gluon layers, like the book's subclass
+            return _export_concise(self)
+        return {k: p.data().asnumpy() for k, p in self._canonical_params().items()}
+
+    def _import_weights(self, weights: dict[str, onp.ndarray]) -> None:
+        if isinstance(getattr(self, "rnn", None), rnn.RNN):
+            return _import_concise(self, weights)
+        for k, p in self._canonical_params().items():
+            p.set_data(np.array(weights[k]))
+
+
+class RNN(RNNScratch):
+    """The concise model: ``gluon.rnn.RNN`` followed by a dense output layer, hybridized."""
+
+    _unrolled = False
+
+    def init_params(self) -> None:
+        # tanh like the other backends and the book's equations (Gluon's default activation is relu)
+        self.rnn = rnn.RNN(self.num_hiddens, num_layers=self.num_layers, activation="tanh", input_size=self.num_inputs)
+        self.linear = nn.Dense(self.num_outputs, flatten=False, in_units=self.num_hiddens)
+        self.initialize()
+        # One recurrent bias per layer, as in the equations and Keras: Gluon's second one (h2h) is
+        # zero and frozen, so every backend trains the same model (see docs/backends.md).
+        for layer in range(self.num_layers):
+            bias = _rnn_layer_params(self, layer)["h2h_bias"]
+            bias.set_data(np.zeros(bias.shape))
+            bias.grad_req = "null"
+
+    def hybrid_forward(self, F: Any, X: Any, state: Any) -> tuple[Any, Any]:
+        embs = F.npx.one_hot(F.np.transpose(X), self.num_inputs)
+        Y, new = self.rnn(embs, [state])
+        return self.linear(Y), new[0]
+
+
+def _rnn_layer_params(model: Any, layer: int) -> dict[str, gluon.Parameter]:
+    return {n: getattr(model.rnn, f"l{layer}_{n}") for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")}
+
+
+def _export_concise(model: Any) -> dict[str, onp.ndarray]:
+    """Canonical weights of a model made of ``model.rnn`` (Gluon RNN) and ``model.linear`` (Dense)."""
+    _build(model)
+    out = {}
+    for layer in range(model.num_layers):
+        p = {n: v.data().asnumpy() for n, v in _rnn_layer_params(model, layer).items()}
+        out[f"W_xh.{layer}"], out[f"W_hh.{layer}"] = p["i2h_weight"].T, p["h2h_weight"].T
+        out[f"b_h.{layer}"] = p["i2h_bias"] + p["h2h_bias"]  # two recurrent biases fold into one
+    out["W_hq"] = model.linear.weight.data().asnumpy().T  # Dense keeps (out, in)
+    out["b_q"] = model.linear.bias.data().asnumpy()
+    return out
+
+
+def _import_concise(model: Any, weights: dict[str, onp.ndarray]) -> None:
+    _build(model)
+    for layer in range(model.num_layers):
+        p = _rnn_layer_params(model, layer)
+        p["i2h_weight"].set_data(np.array(weights[f"W_xh.{layer}"].T))
+        p["h2h_weight"].set_data(np.array(weights[f"W_hh.{layer}"].T))
+        p["i2h_bias"].set_data(np.array(weights[f"b_h.{layer}"]))
+        p["h2h_bias"].set_data(np.zeros(model.num_hiddens))
+    model.linear.weight.set_data(np.array(weights["W_hq"].T))
+    model.linear.bias.set_data(np.array(weights["b_q"]))
+
+
+def _detach(state: Any) -> Any:
+    if isinstance(state, (tuple, list)):
+        return type(state)(_detach(s) for s in state)
+    return state.detach()
+
+
+def _cross_entropy(logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Mean token cross-entropy of time-major ``logits`` against batch-major labels ``Y``."""
+    return -npx.pick(npx.log_softmax(logits), Y.T, axis=-1).mean()
+
+
+class MXNetBackend(Backend):
+    """Gluon with NumPy-style arrays (``npx.set_np()``); devices are ``mx.Context`` objects."""
+
+    name = "mxnet"
+    extra = "mxnet"
+    module_roots = ("mxnet",)
+    RNN = RNN
+    RNNScratch = RNNScratch
+
+    def tensor(self, array: onp.ndarray, device: Any = None) -> np.ndarray:
+        array = onp.asarray(array)
+        return np.array(array, dtype=array.dtype, ctx=device or mx.cpu())
+
+    def to_numpy(self, tensor: np.ndarray) -> onp.ndarray:
+        return tensor.asnumpy()
+
+    def to_float(self, tensor: np.ndarray) -> float:
+        return float(tensor.item())
+
+    def cpu(self) -> mx.Context:
+        return mx.cpu()
+
+    def num_gpus(self) -> int:
+        try:
+            return mx.context.num_gpus()
+        except mx.MXNetError:
+            return 0
+
+    def gpu(self, i: int = 0) -> mx.Context:
+        return mx.gpu(i)
+
+    def seed(self, seed: int) -> None:
+        mx.random.seed(seed)
+        onp.random.seed(seed)
+
+    def sqrt(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def maximum(self, x: np.ndarray, y: float) -> np.ndarray:
+        return np.maximum(x, y)
+
+    def to_device(self, model: gluon.Block, device: Any) -> gluon.Block:
+        model.collect_params().reset_ctx(device)
+        return model
+
+    def parameters(self, model: gluon.Block, sample: Any = None) -> list[gluon.Parameter]:
+        params = [p for p in model.collect_params().values() if p.grad_req != "null"]
+        if sample is None:
+            _build(model)
+        elif any(_is_deferred(p) for p in params):
+            with autograd.pause():
+                model(sample)
+        return params
+
+    def loss(self, model: gluon.Block, X: np.ndarray, Y: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        with autograd.pause():
+            logits, state = model(X, state)
+            return _cross_entropy(logits, Y), state
+
+    def loss_and_grads(self, model: gluon.Block, params: list[Any], X: np.ndarray, Y: np.ndarray,
+                       state: Any) -> tuple[np.ndarray, list[np.ndarray], Any]:
+        with autograd.record():
+            logits, state = model(X, state)
+            loss = _cross_entropy(logits, Y)
+        loss.backward()
+        return loss.detach(), [p.grad() for p in params], state
+
+    def sgd_update(self, params: list[Any], grads: list[np.ndarray], lr: float) -> None:
+        for p, g in zip(params, grads, strict=True):
+            data = p.data()
+            data -= lr * g
+
+    def detach(self, state: Any) -> Any:
+        return None if state is None else _detach(state)
+
+    def forward(self, model: gluon.Block, X: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        with autograd.pause():
+            return model(X, state)
+
+
+BACKEND = MXNetBackend()

@@ -1,0 +1,184 @@
+"""One benchmark measurement in a fresh process: ``python -m d2lrnn.bench_worker ...``.
+
+It trains one backend's ``concise`` or ``scratch`` model with the library's :class:`~d2lrnn.Trainer`,
+or runs the bare framework ``floor`` (:mod:`d2lrnn.bench_floor`), and prints one line
+``D2LRNN-BENCH {json}`` on standard output: the per-epoch tokens and seconds, the final training
+perplexity, the time to the first finished batch (measured from ``--t0``, the parent's wall-clock
+time just before it started this process, so interpreter start, imports, data and model are
+included), the wall time and the peak resident memory. :mod:`d2lrnn.bench` runs it and parses it.
+"""
+
+from __future__ import annotations
+
+import time
+
+_T_IMPORT = time.time()  # noqa: E402  (before anything heavy is imported)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+MARKER = "D2LRNN-BENCH "
+MODELS = ("concise", "scratch", "floor")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size in MiB (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _sync_for(name: str) -> Callable[[], None]:
+    """Wait for queued framework work (MXNet's engine and CUDA are asynchronous)."""
+    if name == "mxnet":
+        import mxnet as mx
+
+        return mx.nd.waitall
+    if name == "torch":
+        import torch
+
+        def sync() -> None:
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                torch.cuda.synchronize()
+
+        return sync
+    return lambda: None
+
+
+class _FirstBatchClock:
+    """Wraps a training loader; notes the wall-clock time once the first step has finished."""
+
+    def __init__(self, loader: Any, sync: Callable[[], None]) -> None:
+        self.loader, self.sync = loader, sync
+        self.done_at: float | None = None
+        self.carries_state = getattr(loader, "carries_state", True)
+
+    def __iter__(self) -> Iterator[Any]:
+        for batch in self.loader:
+            yield batch  # resumed when the Trainer asks for the next batch: the step is dispatched
+            if self.done_at is None:
+                self.sync()
+                self.done_at = time.time()
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+
+class _Data:
+    """The data module with its training loader clocked."""
+
+    def __init__(self, data: Any, clock: _FirstBatchClock) -> None:
+        self.data, self.clock = data, clock
+
+    def train_dataloader(self) -> _FirstBatchClock:
+        return self.clock
+
+    def val_dataloader(self) -> Iterator[Any]:
+        return self.data.val_dataloader()
+
+
+def _framework_version(name: str) -> str | None:
+    from importlib import metadata
+
+    for dist in {"torch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensorflow", "tensorflow-cpu")}[name]:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one measurement; return the result dict (``status`` is ok, or skipped with a reason)."""
+    from .backends import canonical_name, is_installed
+    from .data import TimeMachine, sequential_batches
+
+    name = canonical_name(args.backend)
+    result: dict[str, Any] = {"backend": name, "model": args.model, "seed": args.seed}
+    if not is_installed(name):
+        return {**result, "status": "skipped", "reason": f"{name} is not installed"}
+    data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0,
+                       corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
+    vocab_size = len(data.vocab)
+    first_batch: list[float] = []
+    if args.model == "floor":
+        from .bench_floor import FLOORS
+
+        batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
+                                                                       args.num_steps, None)]
+        epochs = FLOORS[name](batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
+                              device=args.device, on_first_batch=lambda: first_batch.append(time.time()))
+        history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": math.exp(e["loss"])} for e in epochs]
+        device = args.device
+    else:
+        import importlib.util
+
+        from .backends import ADAPTERS, get_backend
+        from .errors import BackendError
+        from .trainer import Trainer
+
+        if importlib.util.find_spec(ADAPTERS[name][0]) is None:
+            return {**result, "status": "skipped", "reason": f"no d2lrnn {name} adapter ({ADAPTERS[name][0]}) yet"}
+        try:
+            backend = get_backend(name)
+        except BackendError as exc:
+            return {**result, "status": "skipped", "reason": str(exc)}
+        backend.seed(args.seed)
+        device = backend.device(args.device)
+        cls = backend.RNN if args.model == "concise" else backend.RNNScratch
+        model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=args.num_hiddens, lr=args.lr)
+        clock = _FirstBatchClock(data.train_dataloader(), _sync_for(name))
+        trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs)
+        trainer.fit(model, _Data(data, clock))
+        if clock.done_at is not None:
+            first_batch.append(clock.done_at)
+        history = [{"tokens": s.tokens, "seconds": s.seconds, "perplexity": s.perplexity} for s in trainer.history]
+        device = backend.device_name(device)
+    return {
+        **result,
+        "status": "ok",
+        "framework_version": _framework_version(name),
+        "device": str(device),
+        "epochs": history,
+        "perplexity": history[-1]["perplexity"],
+        "first_batch_s": first_batch[0] - args.t0 if first_batch else None,
+        "import_to_first_batch_s": first_batch[0] - _T_IMPORT if first_batch else None,
+        "wall_s": time.time() - args.t0,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m d2lrnn.bench_worker", description=__doc__.splitlines()[0])
+    p.add_argument("--backend", required=True)
+    p.add_argument("--model", choices=MODELS, required=True)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--num-steps", type=int, default=35)
+    p.add_argument("--num-hiddens", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1.0)
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--max-tokens", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    p.add_argument("--data-dir")
+    p.add_argument("--corpus", help="a UTF-8 text to train on instead of The Time Machine")
+    p.add_argument("--t0", type=float, default=None, help="the parent's time.time() when it started this process")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.t0 is None:
+        args.t0 = _T_IMPORT
+    result = measure(args)
+    print(MARKER + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Every bad input of issue 6 through the real command line: exit status 2, one clear paragraph, no traceback,
+and (for everything that can be checked without one) no framework imported."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from d2lrnn.checkpoint import save_weights
+from d2lrnn.data import TimeMachine
+from d2lrnn.model import canonical_shapes
+from d2lrnn.resume import STATE_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAMEWORKS = {"torch", "tensorflow", "mxnet", "tf_keras", "keras", "jax"}
+TINY = ["--epochs", "1", "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "8", "--max-tokens", "1000",
+        "--num-val", "0", "--quiet", "--num-preds", "1"]
+# a sitecustomize that makes the frameworks named in $D2LRNN_TEST_HIDE look uninstalled
+HIDER = """import importlib.util as u, os
+hidden = set(filter(None, os.environ.get("D2LRNN_TEST_HIDE", "").split(",")))
+_find = u.find_spec
+u.find_spec = lambda name, package=None: None if name.split(".")[0] in hidden else _find(name, package)
+"""
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, set[str]]:
+    """``python -X importtime -m d2lrnn ARGS``: the exit status, stderr without import lines, frameworks imported."""
+    hider = cwd / "hider"
+    hider.mkdir(exist_ok=True)
+    (hider / "sitecustomize.py").write_text(HIDER)
+    full_env = {**os.environ, "PYTHONPATH": f"{hider}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1", **(env or {})}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "d2lrnn", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+    imported, lines = set(), []
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:"):
+            imported.add(line.rsplit("|", 1)[-1].strip().split(".")[0])
+        else:
+            lines.append(line)
+    return proc.returncode, "\n".join(lines), imported & FRAMEWORKS
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> dict[str, Path]:
+    """Bad corpora and bad checkpoints, written with NumPy only."""
+    d = tmp_path_factory.mktemp("bad")
+    f = {name: d / name for name in ("empty.txt", "blank.txt", "latin1.txt", "short.txt", "digits.txt", "text.npz",
+                                      "array.npz", "nometa.npz", "good.npz", "truncated.npz", "corrupt.npz",
+                                      "shapes.npz", "vocab.npz", "badmeta.npz", "noresume.npz", "resumable.npz")}
+    f["dir"] = d
+    f["empty.txt"].write_text("")
+    f["blank.txt"].write_text("  \n\t ")
+    f["latin1.txt"].write_bytes("caf\xe9 au lait ".encode("latin-1") * 50)
+    f["short.txt"].write_text("the time machine")
+    f["digits.txt"].write_text("1234 5678 " * 100)
+    f["text.npz"].write_text("not a checkpoint at all")
+    np.save(f["array.npz"].with_suffix(".npy"), np.zeros(3))
+    f["array.npz"].write_bytes(f["array.npz"].with_suffix(".npy").read_bytes())
+    np.savez(f["nometa.npz"], W=np.zeros(3))
+    data = TimeMachine(4, 8, num_train=1000, num_val=0, seed=0)
+    vocab, n = data.vocab, len(data.vocab)
+    hparams = {"num_inputs": n, "num_outputs": n, "num_hiddens": 16, "num_layers": 1, "lr": 1.0}
+    rng = np.random.default_rng(0)
+    weights = {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in canonical_shapes(n, n, 16, 1).items()}
+    model = {"backend": "torch", "model": "concise", "hparams": hparams}
+    save_weights(f["good.npz"], weights, vocab, **model)
+    save_weights(f["noresume.npz"], weights, vocab, **model)
+    settings = {"model": "concise", "epochs": 3, "batch_size": 4, "num_steps": 8, "num_hiddens": 16, "num_layers": 1,
+                "lr": 1.0, "clip": 1.0, "max_tokens": 1000, "num_val": 0, "sampling": "sequential", "token": "char",
+                "seed": 0, "corpus": None}
+    state = {"epoch": 3, "max_epochs": 3, "history": [], "rng": data.train_loader.rng.bit_generator.state,
+             "settings": settings}
+    save_weights(f["resumable.npz"], weights, vocab, **model, **{STATE_KEY: state})
+    raw = f["good.npz"].read_bytes()
+    f["truncated.npz"].write_bytes(raw[: len(raw) // 2])
+    middle = len(raw) // 3
+    f["corrupt.npz"].write_bytes(raw[:middle] + bytes(b ^ 0xFF for b in raw[middle : middle + 64]) + raw[middle + 64 :])
+    wrong = {**weights, "W_hh.0": np.zeros((8, 8), np.float32)}
+    save_weights(f["shapes.npz"], wrong, vocab, **model)
+    save_weights(f["vocab.npz"], weights, vocab, **{**model, "hparams": {**hparams, "num_inputs": n + 3}})
+    save_weights(f["badmeta.npz"], weights, vocab, **{**model, "hparams": {"num_hiddens": "many"}})
+    return f
+
+
+class _WrongFile(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        body = b"this is not the time machine\n" * 100
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def wrong_server():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _WrongFile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/timemachine.txt"
+    server.shutdown()
+
+
+T, P = "train", "predict"
+# (id, argv with {placeholders} for files, extra environment, expected text in the message)
+CASES = [
+    ("backend-unknown", [T, "--backend", "nope"], {}, "Unknown backend 'nope'"),
+    ("backend-unknown-env", [T], {"D2LRNN_BACKEND": "nope"}, "from $D2LRNN_BACKEND"),
+    ("backend-not-installed", [T, "--backend", "mxnet"], {"D2LRNN_TEST_HIDE": "mxnet"}, "mxnet backend is not installed"),
+    ("predict-backend-not-installed", [P, "--checkpoint", "{good.npz}", "--backend", "tf"],
+     {"D2LRNN_TEST_HIDE": "tensorflow"}, "pip install 'd2lrnn[tensorflow]'"),
+    ("device-unknown", [T, "--device", "tpu"], {}, "invalid choice: 'tpu'"),
+    *[(f"{flag}={value}", [T, flag, value], {}, f"{flag} must be a positive whole number")
+      for flag in ("--batch-size", "--num-steps", "--num-hiddens", "--epochs", "--num-layers")
+      for value in ("0", "-2", "2.5", "ten")],
+    ("lr-zero", [T, "--lr", "0"], {}, "--lr must be greater than 0"),
+    ("lr-negative", [T, "--lr", "-0.1"], {}, "--lr must be greater than 0"),
+    ("lr-nan", [T, "--lr", "nan"], {}, "--lr must be a finite number"),
+    ("clip-negative", [T, "--clip", "-1"], {}, "--clip must be 0 or more (0 means no clipping)"),
+    ("save-every-negative", [T, "--save-every", "-1"], {}, "--save-every must be a whole number, 0 or more"),
+    ("temperature-zero", [P, "--checkpoint", "{good.npz}", "--temperature", "0"], {}, "Leave it out for greedy"),
+    ("temperature-negative", [P, "--checkpoint", "{good.npz}", "--temperature", "-1"], {}, "must be greater than 0"),
+    ("corpus-missing", [T, "--corpus", "{dir}/nope.txt"], {}, "nope.txt does not exist"),
+    ("corpus-directory", [T, "--corpus", "{dir}"], {}, "is a directory"),
+    ("corpus-empty", [T, "--corpus", "{empty.txt}"], {}, "is empty"),
+    ("corpus-blank", [T, "--corpus", "{blank.txt}"], {}, "is empty"),
+    ("corpus-not-utf8", [T, "--corpus", "{latin1.txt}"], {}, "is not valid UTF-8 (byte 3)"),
+    ("corpus-too-short", [T, "--corpus", "{short.txt}"], {}, "has 16 tokens, but one batch of 32 x 35 needs at least 1156"),
+    ("corpus-no-letters", [T, "--corpus", "{digits.txt}"], {}, "has 0 tokens"),
+    ("max-tokens-too-few", [T, "--max-tokens", "100"], {}, "training part (its first 100 tokens"),
+    ("data-dir-without-file", [T, "--data-dir", "{dir}"], {}, "No timemachine.txt in"),
+    ("download-fails", [T], {"D2LRNN_DATA_DIR": "", "D2LRNN_DATA_URL": "http://127.0.0.1:9/timemachine.txt"},
+     "Could not download the corpus"),
+    ("download-wrong-sha1", [T], {"D2LRNN_DATA_DIR": "", "D2LRNN_DATA_URL": "{server}"},
+     "but 090b5e7e70c295757f55df93cb0a180b9691891a was expected"),
+    ("prefix-empty", [P, "--checkpoint", "{good.npz}", "--prefix", ""], {}, "The prefix is empty"),
+    ("prefix-unknown-chars", [P, "--checkpoint", "{good.npz}", "--prefix", "Time travel!"], {},
+     "outside the vocabulary: '!', 'T'"),
+    ("checkpoint-missing", [P, "--checkpoint", "{dir}/nope.npz"], {}, "nope.npz does not exist"),
+    ("checkpoint-directory", [P, "--checkpoint", "{dir}"], {}, "is a directory"),
+    ("checkpoint-truncated", [P, "--checkpoint", "{truncated.npz}"], {}, "truncated, corrupted"),
+    ("checkpoint-corrupted", [P, "--checkpoint", "{corrupt.npz}"], {}, "truncated, corrupted"),
+    ("checkpoint-text-file", [P, "--checkpoint", "{text.npz}"], {}, "truncated, corrupted or another kind of file"),
+    ("checkpoint-numpy-array", [P, "--checkpoint", "{array.npz}"], {}, "a single NumPy array, not a d2lrnn checkpoint"),
+    ("checkpoint-no-metadata", [P, "--checkpoint", "{nometa.npz}"], {}, "not a d2lrnn checkpoint (no metadata)"),
+    ("checkpoint-damaged-metadata", [P, "--checkpoint", "{badmeta.npz}"], {}, "damaged metadata"),
+    ("checkpoint-wrong-shapes", [P, "--checkpoint", "{shapes.npz}"], {}, "W_hh.0 is (8, 8), expected (16, 16)"),
+    ("checkpoint-vocab-mismatch", [P, "--checkpoint", "{vocab.npz}"], {}, "its vocabulary has 28"),
+    ("resume-missing", [T, "--resume", "{dir}/nope.npz"], {}, "nope.npz does not exist"),
+    ("resume-corrupted", [T, "--resume", "{corrupt.npz}"], {}, "truncated, corrupted"),
+    ("resume-no-state", [T, "--resume", "{noresume.npz}"], {}, "no training state"),
+    ("resume-other-model", [T, "--resume", "{resumable.npz}", "--num-hiddens", "32", "--epochs", "9"], {},
+     "--num-hiddens 32 (it was trained with 16)"),
+    ("resume-other-corpus", [T, "--resume", "{resumable.npz}", "--corpus", "{latin1.txt}", "--epochs", "9"], {},
+     "not valid UTF-8"),
+    ("resume-finished", [T, "--resume", "{resumable.npz}"], {}, "already trained 3 epochs of 3"),
+    ("save-to-directory", [T, "--save", "{dir}"], {}, "is a directory; give a file name"),
+    ("save-unwritable", [T, "--save", "/proc/d2lrnn/model.npz"], {}, "cannot be written"),
+]
+
+
+@pytest.fixture(scope="module")
+def outcomes(files, wrong_server, tmp_path_factory) -> dict[str, dict]:
+    """Every case of the table, run once by tests/cli_driver.py (a fresh process, one fork per case)."""
+    subs = {**{k: str(v) for k, v in files.items()}, "server": wrong_server}
+
+    def fill(text: str) -> str:
+        for key, value in subs.items():
+            text = text.replace("{" + key + "}", value)
+        return text
+
+    cases = []
+    for _, argv, env, _ in CASES:
+        cwd = tmp_path_factory.mktemp("cwd")
+        cases.append({"argv": [fill(a) for a in argv], "cwd": str(cwd),
+                      "env": {"D2LRNN_CACHE_DIR": str(cwd / "cache"), **{k: fill(v) for k, v in env.items()}}})
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "cli_driver.py")], input=json.dumps(cases),
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    return {case[0]: {**result, "cwd": Path(spec["cwd"])}
+            for case, spec, result in zip(CASES, cases, json.loads(proc.stdout))}
+
+
+def _check_one_paragraph(status: int, stderr: str, command: str, expected: str) -> None:
+    assert status == 2, stderr
+    assert "Traceback" not in stderr
+    message = stderr.strip()
+    assert expected in message
+    assert message.startswith(f"d2lrnn {command}: ")
+    assert "\n" not in message  # one paragraph, nothing before it
+
+
+@pytest.mark.parametrize(("name", "argv", "expected"), [(c[0], c[1], c[3]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_with_one_paragraph_and_no_framework(name, argv, expected, outcomes):
+    result = outcomes[name]
+    _check_one_paragraph(result["status"], result["stderr"], argv[0], expected)
+    assert not result["frameworks"], f"{result['frameworks']} imported before the argument checks"
+    cache = result["cwd"] / "cache"
+    leftovers = sorted(p.name for p in cache.rglob("*")) if cache.exists() else []
+    assert leftovers == [], f"the download cache keeps {leftovers}"
+
+
+@pytest.mark.parametrize("name", ["--batch-size=0", "corpus-not-utf8", "checkpoint-truncated", "temperature-zero"])
+def test_the_real_entry_point_agrees(name, files, tmp_path):
+    """``python -m d2lrnn`` itself, with ``-X importtime`` listing every module it imports."""
+    _, argv, _, expected = next(c for c in CASES if c[0] == name)
+    argv = [a.replace("{latin1.txt}", str(files["latin1.txt"])).replace("{truncated.npz}", str(files["truncated.npz"]))
+            .replace("{good.npz}", str(files["good.npz"])) for a in argv]
+    status, stderr, frameworks = run(argv, tmp_path)
+    _check_one_paragraph(status, stderr, argv[0], expected)
+    assert not frameworks
+
+
+def test_gpu_requested_without_one_exits_2(tmp_path):
+    status, stderr, _ = run(["train", "--device", "gpu", *TINY], tmp_path)
+    if status == 0:
+        pytest.skip("this machine has a GPU")
+    assert status == 2 and "Traceback" not in stderr
+    assert "A GPU was requested" in stderr and "--device cpu" in stderr
+
+
+def test_every_bad_input_of_the_issue_is_in_the_table():
+    ids = {c[0] for c in CASES}
+    for needed in ("backend-unknown", "backend-not-installed", "device-unknown", "lr-zero", "clip-negative",
+                   "temperature-zero", "corpus-missing", "corpus-directory", "corpus-empty", "corpus-not-utf8",
+                   "corpus-too-short", "download-fails", "download-wrong-sha1", "prefix-empty", "prefix-unknown-chars",
+                   "checkpoint-missing", "checkpoint-truncated", "checkpoint-corrupted", "checkpoint-text-file",
+                   "checkpoint-wrong-shapes", "checkpoint-vocab-mismatch", "resume-other-model"):
+        assert needed in ids
+    assert json.dumps(CASES)  # the table stays plain data

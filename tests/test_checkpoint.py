@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+
+import d2lrnn
+
+from .conftest import backend_param, needs_corpus, run_cli
+from .test_matrix import V, build, random_weights
+
+BACKENDS = [backend_param("torch"), backend_param("mxnet"), backend_param("tensorflow")]
+
+
+@pytest.mark.parametrize("target", BACKENDS)
+@pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])
+def test_save_then_load_on_another_backend_gives_the_same_text(tmp_path, kind, target):
+    pytest.importorskip("torch")
+    vocab = d2lrnn.Vocab(list("abcdef"))
+    assert len(vocab) == V
+    _, source = build("torch", kind, 2, random_weights(2))
+    path = d2lrnn.save(tmp_path / "m.npz", source, vocab)
+    model, loaded_vocab, meta = d2lrnn.load(path, backend=target)
+    assert meta["backend"] == "torch" and meta["model"] == ("concise" if kind == "RNN" else "scratch")
+    assert type(model).__name__ == kind and model.num_layers == 2
+    assert loaded_vocab.idx_to_token == vocab.idx_to_token
+    for key, value in source.get_weights().items():
+        np.testing.assert_allclose(model.get_weights()[key], value, atol=1e-7)
+    assert model.predict("abc", 20, loaded_vocab) == source.predict("abc", 20, vocab)
+
+
+def test_saving_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    pytest.importorskip("torch")
+    vocab = d2lrnn.Vocab(list("abcdef"))
+    _, model = build("torch", "RNN", 1, random_weights(1))
+    path = tmp_path / "ck.npz"
+    d2lrnn.save(path, model, vocab)
+    d2lrnn.save(path, model, vocab)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+
+
+@needs_corpus
+def test_cli_model_trained_on_torch_generates_the_same_text_everywhere(tmp_path):
+    ckpt = tmp_path / "model.npz"
+    trained = run_cli("train", "--backend", "torch", "--epochs", "3", "--num-hiddens", "32", "--max-tokens", "3000",
+                      "--num-val", "0", "--seed", "1", "--save", str(ckpt), "--json")
+    assert trained.returncode == 0, trained.stderr
+    texts = set()
+    for name in d2lrnn.available_backends():
+        result = run_cli("predict", "--checkpoint", str(ckpt), "--backend", name, "--prefix", "time traveller",
+                         "--num-preds", "30", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout.splitlines()[-1])
+        assert report["backend"] == name and report["trained_on"] == "torch"
+        texts.add(report["text"])
+    assert len(texts) == 1 and texts.pop().startswith("time traveller")
