@@ -2,18 +2,20 @@
 
 The book's TensorFlow cells are Keras 2 code (``tf.keras.layers.RNN(..., time_major=True)``).
 On TensorFlow 2.16+ that needs the ``tf-keras`` package, selected before ``tf.keras`` is first
-used: this module sets ``TF_USE_LEGACY_KERAS=1`` (unless already set) before importing
-TensorFlow, and warns when Keras 3 is already active. The library's own models work with
-either Keras.
+used: when tf-keras is installed, this module sets ``TF_USE_LEGACY_KERAS=1`` (unless already
+set) before importing TensorFlow, and it warns when Keras 2 is not what ``tf.keras`` gives. The
+library's own models work with either Keras.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 from typing import Any
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+if importlib.util.find_spec("tf_keras") is not None:  # without it, the variable would break tf.keras
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import tensorflow as tf  # noqa: E402  (TF_USE_LEGACY_KERAS must be set first)
 

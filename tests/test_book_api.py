@@ -3,6 +3,7 @@ clipping through the core, the Animator, d2l 1.0's Trainer, and TensorFlow's Ker
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
@@ -31,6 +32,19 @@ def check_book_lines(out: str, device: str) -> None:
     assert match and math.isfinite(float(match[1])) and float(match[2]) > 0 and match[3] == device
     after = out[match.end():].strip("\n").split("\n")
     assert after[0].startswith("time traveller") and after[1].startswith("traveller")
+
+
+CHAPTER_NAMES = ["load_data_time_machine", "RNNModel", "predict_ch8", "train_ch8", "grad_clipping", "try_gpu", "Timer",
+                 "Accumulator", "Animator", "TimeMachine", "RNNScratch", "Trainer"]
+
+
+@pytest.mark.parametrize("tab", ["torch", "mxnet"])
+def test_tab_exports_the_chapter_names(tab: str) -> None:
+    if not installed(tab):
+        pytest.skip(f"{tab} not installed")
+    module = importlib.import_module(f"d2lrnn.{tab}")
+    assert [n for n in CHAPTER_NAMES if not hasattr(module, n)] == []
+    assert set(module.__all__) <= set(dir(module))
 
 
 # --- Animator ---------------------------------------------------------------------------------
@@ -151,11 +165,12 @@ def test_mxnet_lstm_model_trains_and_clips(capsys: pytest.CaptureFixture[str]) -
 
 
 # --- TensorFlow tab (subprocesses: the Keras choice is made once per process) -----------------
-TF_BOOK_0X = """
+TF_BOOK_0X = f"""
 import os
 from d2lrnn import tensorflow as d2l
 import tensorflow as tf
 assert os.environ["TF_USE_LEGACY_KERAS"] == "1" and d2l.LEGACY_KERAS, tf.keras.__name__
+assert [n for n in {CHAPTER_NAMES!r} if not hasattr(d2l, n)] == []
 train_iter, vocab = d2l.load_data_time_machine(8, 8, max_tokens=400)
 rnn_layer = tf.keras.layers.RNN(tf.keras.layers.SimpleRNNCell(16), time_major=True, return_sequences=True,
                                 return_state=True)

@@ -223,6 +223,7 @@ def check_001(lines: list[str], tab: str) -> None:
     after = lines[report[0] + 1 : report[0] + 3]
     assert after[0].startswith(" - traveller") and after[1].startswith(" - time traveller")
     assert len(after[0]) == len(" - traveller") + 50
+    assert "PROBE NDArray (2, 5) (2, 5) 1" in lines
 
 
 def check_002(lines: list[str], tab: str) -> None:
@@ -242,7 +243,12 @@ def check_004(lines: list[str], tab: str) -> None:
 
 
 CHECKS = {"000": check_000, "001": check_001, "002": check_002, "004": check_004}
-PROBES = {"002": PROBE_1_0}
+#: test-only cell appended to the gluonbook seed: the random iterator it does not call itself
+PROBE_GLUONBOOK = """
+X, Y = next(gb.data_iter_random(corpus_indices, 2, 5, ctx))
+print("PROBE", type(X).__name__, X.shape, Y.shape, int((X[:, 1:] == Y[:, :-1]).min().asscalar()))
+"""
+PROBES = {"001": PROBE_GLUONBOOK, "002": PROBE_1_0}
 
 
 # --- tests ------------------------------------------------------------------------------------
