@@ -168,11 +168,15 @@ class Trainer:
         return perplexity(backend.to_float(total) / count) if count else None
 
     def summary(self) -> dict[str, Any]:
-        """The last perplexities, overall training tokens/second and time."""
+        """The last perplexities, training speed and time.
+
+        ``tokens_per_sec`` leaves out the first epoch when there are more (it includes one-off work
+        such as graph compilation, reported as ``first_epoch_seconds``).
+        """
         if not self.history:
             return {}
-        tokens = sum(s.tokens for s in self.history)
-        seconds = sum(s.seconds for s in self.history)
+        steady = self.history[1:] or self.history
+        tokens, seconds = sum(s.tokens for s in steady), sum(s.seconds for s in steady)
         last = self.history[-1]
         val = next((s.val_perplexity for s in reversed(self.history) if s.val_perplexity is not None), None)
         return {
@@ -180,7 +184,8 @@ class Trainer:
             "perplexity": last.perplexity,
             "val_perplexity": val,
             "tokens_per_sec": tokens / seconds if seconds else math.inf,
-            "train_seconds": seconds,
+            "train_seconds": sum(s.seconds for s in self.history),
+            "first_epoch_seconds": self.history[0].seconds,
             "device": self.backend.device_name(self.device) if self.backend else str(self.device),
         }
 
