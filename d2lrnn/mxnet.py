@@ -45,14 +45,8 @@ class RNNModel(nn.Block):
         return self.rnn.begin_state(*args, **kwargs)
 
 
-def _begin_state(net: Any, X: np.ndarray) -> Any:
-    return net.begin_state(batch_size=X.shape[0], ctx=X.ctx)
-
-
-_TAB = Tab(BACKEND, nn.Block, _begin_state, np.reshape)
-predict_ch8 = _TAB.predict_ch8
-train_ch8 = _TAB.train_ch8
-try_gpu = BACKEND.try_gpu
+_TAB = Tab(BACKEND, nn.Block, lambda net, X: net.begin_state(batch_size=X.shape[0], ctx=X.ctx), np.reshape)
+predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
 
 
 def grad_clipping(net: gluon.Block | Any, theta: float) -> None:

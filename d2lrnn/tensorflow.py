@@ -74,10 +74,6 @@ class RNNModel(keras.layers.Layer):
         return [tf.zeros((batch_size, size), dtype) for size in tf.nest.flatten(self.rnn.cell.state_size)]
 
 
-def _begin_state(net: Any, X: tf.Tensor) -> Any:
-    return net.begin_state(batch_size=X.shape[0], dtype=tf.float32)
-
-
 def _resolve_device(device: Any) -> Any:
     """A device name from what the book passes: a ``tf.distribute`` strategy, a ``tf.device`` scope or a name."""
     extended = getattr(device, "extended", None)
@@ -86,9 +82,9 @@ def _resolve_device(device: Any) -> Any:
     return getattr(device, "_device_name", device)
 
 
-_TAB = Tab(BACKEND, keras.layers.Layer, _begin_state, tf.reshape, _resolve_device)
-predict_ch8 = _TAB.predict_ch8
-train_ch8 = _TAB.train_ch8
+_TAB = Tab(BACKEND, keras.layers.Layer, lambda net, X: net.begin_state(batch_size=X.shape[0], dtype=tf.float32),
+           tf.reshape, _resolve_device)
+predict_ch8, train_ch8 = _TAB.predict_ch8, _TAB.train_ch8
 
 
 def try_gpu(i: int = 0) -> Any:

@@ -49,14 +49,8 @@ class RNNModel(nn.Module):
         return torch.zeros(shape, device=device)
 
 
-def _begin_state(net: Any, X: torch.Tensor) -> Any:
-    return net.begin_state(batch_size=X.shape[0], device=X.device)
-
-
-_TAB = Tab(BACKEND, nn.Module, _begin_state, torch.reshape)
-predict_ch8 = _TAB.predict_ch8
-train_ch8 = _TAB.train_ch8
-try_gpu = BACKEND.try_gpu
+_TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
+predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
 
 
 def grad_clipping(net: nn.Module | Any, theta: float) -> None:
