@@ -1,0 +1,242 @@
+"""The book's helper API, written once for every framework tab.
+
+``d2lrnn.torch``, ``d2lrnn.mxnet`` and ``d2lrnn.tensorflow`` each bind a :class:`Tab` to their
+backend and re-export what is here. Nothing in this module trains, clips or predicts by itself:
+``train_ch8`` and :class:`Trainer` drive :class:`d2lrnn.trainer.Trainer`, clipping is
+:func:`d2lrnn.metrics.clip_gradients` and prediction is :func:`d2lrnn.predict.predict`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import cycle
+from typing import Any
+
+from .backends.base import Backend
+from .metrics import TensorMath, clip_gradients
+from .predict import predict
+from .trainer import EpochStats
+from .trainer import Trainer as CoreTrainer
+from .vocab import Vocab
+
+#: ``(net, X) -> state``: how a tab asks a d2l 0.x model for its initial state
+BeginState = Callable[[Any, Any], Any]
+#: ``(tensor, shape) -> tensor``: the framework's reshape
+Reshape = Callable[[Any, tuple[int, ...]], Any]
+
+
+class Animator:
+    """The book's live plot, recorded instead of displayed.
+
+    ``add(x, y)`` appends one point per line (``y`` a number or one number per line, ``None``
+    skips a line); :meth:`draw` renders a matplotlib figure (Agg, no display) and :meth:`savefig`
+    writes it, e.g. as a PNG.
+    """
+
+    def __init__(
+        self,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        legend: Sequence[str] | None = None,
+        xlim: Sequence[float] | None = None,
+        ylim: Sequence[float] | None = None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+        nrows: int = 1,
+        ncols: int = 1,
+        figsize: tuple[float, float] = (3.5, 2.5),
+    ) -> None:
+        self.xlabel, self.ylabel, self.legend = xlabel, ylabel, list(legend or [])
+        self.xlim, self.ylim, self.xscale, self.yscale = xlim, ylim, xscale, yscale
+        self.fmts, self.figsize = list(fmts), figsize
+        self.nrows, self.ncols = nrows, ncols  # accepted for the book's signature; one axes is drawn
+        self.X: list[list[float]] = []
+        self.Y: list[list[float]] = []
+
+    def add(self, x: Any, y: Any) -> None:
+        """Append the point ``(x, y[i])`` to line ``i`` for every ``i``."""
+        ys = list(y) if isinstance(y, (list, tuple)) else [y]
+        xs = list(x) if isinstance(x, (list, tuple)) else [x] * len(ys)
+        while len(self.X) < len(ys):
+            self.X.append([])
+            self.Y.append([])
+        for i, (a, b) in enumerate(zip(xs, ys)):
+            if a is not None and b is not None:
+                self.X[i].append(float(a))
+                self.Y[i].append(float(b))
+
+    def draw(self) -> Any:
+        """A :class:`matplotlib.figure.Figure` of the recorded lines (no pyplot, no display)."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=self.figsize)
+        ax = fig.add_subplot()
+        for xs, ys, fmt in zip(self.X, self.Y, cycle(self.fmts)):
+            ax.plot(xs, ys, fmt)
+        ax.set_xlabel(self.xlabel or "")
+        ax.set_ylabel(self.ylabel or "")
+        ax.set_xscale(self.xscale)
+        ax.set_yscale(self.yscale)
+        if self.xlim:
+            ax.set_xlim(*self.xlim)
+        if self.ylim:
+            ax.set_ylim(*self.ylim)
+        if self.legend:
+            ax.legend(self.legend[: len(self.X)] or self.legend)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    def savefig(self, path: str | os.PathLike, **kwargs: Any) -> str:
+        """Draw and save the figure (format from the file name); return the path."""
+        self.draw().savefig(path, **kwargs)
+        return os.fspath(path)
+
+
+class Trainer(CoreTrainer):
+    """d2l 1.0's ``Trainer(max_epochs, num_gpus=0, gradient_clip_val=0)``.
+
+    The core :class:`d2lrnn.trainer.Trainer` with the book's argument order; ``fit`` also plots
+    the training and validation perplexity on :attr:`board` (an :class:`Animator`) and, like the
+    book, returns nothing (the epochs are in :attr:`history`).
+    """
+
+    def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("progress", False)
+        super().__init__(max_epochs, gradient_clip_val, num_gpus=num_gpus, **kwargs)
+        self.board = Animator(xlabel="epoch", ylabel="perplexity", legend=["train", "val"], yscale="log")
+        self.callbacks.append(_plot_epoch)
+
+    def fit(self, model: Any, data: Any) -> None:  # type: ignore[override]
+        """Train ``model`` on ``data`` (see :meth:`d2lrnn.trainer.Trainer.fit`)."""
+        super().fit(model, data)
+
+
+def _plot_epoch(trainer: Trainer, stats: EpochStats) -> None:
+    trainer.board.add(stats.epoch, [stats.perplexity, stats.val_perplexity])
+
+
+class FreshState:
+    """A batch iterable whose hidden state is reset before every batch (``use_random_iter=True``)."""
+
+    carries_state = False
+
+    def __init__(self, batches: Iterable[Any]) -> None:
+        self.batches = batches
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.batches)
+
+
+def assign_slice(target: Any, value: Any) -> None:
+    """``target[:] = value``: write into an existing array (MXNet gradients)."""
+    target[:] = value
+
+
+def clip_in_place(grads: Sequence[Any], theta: float, math_ops: TensorMath, assign: Callable[[Any, Any], Any]) -> None:
+    """Clip ``grads`` to global norm ``theta`` with :func:`clip_gradients` and write them back with ``assign``."""
+    for grad, clipped in zip(grads, clip_gradients(grads, theta, math_ops)):
+        assign(grad, clipped)
+
+
+def book_net_class(module_class: type, begin_state: BeginState, reshape: Reshape) -> type:
+    """A module class of the framework that shows a d2l 0.x model to the core as a library model.
+
+    d2l 0.x models return flattened logits ``(num_steps * batch, vocab)`` and need an explicit
+    state from ``begin_state``; the core wants time-major logits and passes ``state=None`` first.
+    The wrapper is a framework module (``torch.nn.Module``, Gluon ``Block``, Keras ``Layer``)
+    holding the user's model, so the backends find its parameters as usual.
+    """
+
+    class BookNet(module_class):  # type: ignore[misc, valid-type]
+        def __init__(self, net: Any) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, X: Any, state: Any = None) -> tuple[Any, Any]:
+            if state is None:
+                state = begin_state(self.net, X)
+            logits, state = self.net(X, state)
+            if len(logits.shape) == 2:  # (num_steps * batch, vocab) -> (num_steps, batch, vocab)
+                logits = reshape(logits, (X.shape[1], X.shape[0], -1))
+            return logits, state
+
+        call = forward  # the Keras entry point
+
+    BookNet.__qualname__ = BookNet.__name__ = f"BookNet_{module_class.__module__.split('.')[0]}"
+    return BookNet
+
+
+class Tab:
+    """The d2l 0.x training helpers bound to one backend.
+
+    ``module_class`` is the framework's module base class; ``begin_state(net, X)`` calls the
+    user model's ``begin_state`` with the tab's signature; ``reshape`` is the framework's reshape;
+    ``resolve_device`` turns what the book passes as device (a device, a TensorFlow strategy or
+    device scope) into a backend device.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        module_class: type,
+        begin_state: BeginState,
+        reshape: Reshape,
+        resolve_device: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.BookNet = book_net_class(module_class, begin_state, reshape)
+        self.resolve_device = resolve_device or (lambda device: device)
+
+    def wrap(self, net: Any) -> Any:
+        """A d2l 0.x model (it has ``begin_state``) wrapped for the core; other models as they are."""
+        if isinstance(net, self.BookNet) or not hasattr(net, "begin_state"):
+            return net
+        return self.BookNet(net)
+
+    def predict_ch8(self, prefix: str, num_preds: int, net: Any, vocab: Vocab, device: Any = None) -> str:
+        """Greedily continue ``prefix`` by ``num_preds`` characters; return prefix and continuation."""
+        return predict(self.wrap(net), prefix, num_preds, vocab, self.resolve_device(device), backend=self.backend)
+
+    def train_ch8(
+        self,
+        net: Any,
+        train_iter: Iterable[Any],
+        vocab: Vocab,
+        lr: float,
+        num_epochs: int,
+        device: Any = None,
+        use_random_iter: bool = False,
+        *,
+        animator: Animator | None = None,
+    ) -> None:
+        """Train with SGD and gradient clipping at 1, printing the book's lines.
+
+        Every 10 epochs a continuation of ``'time traveller'`` is printed and the perplexity is
+        added to ``animator``; at the end ``perplexity P, S tokens/sec on DEVICE`` and the
+        continuations of ``'time traveller'`` and ``'traveller'``.
+        """
+        device = self.resolve_device(device)
+        if device is None:
+            device = self.backend.try_gpu()
+        model = self.wrap(net)
+        animator = animator or Animator(xlabel="epoch", ylabel="perplexity", legend=["train"], xlim=[10, num_epochs])
+
+        def continuation(prefix: str) -> str:
+            return self.predict_ch8(prefix, 50, model, vocab, device)
+
+        def every_tenth(trainer: CoreTrainer, stats: EpochStats) -> None:
+            if stats.epoch % 10 == 0:
+                print(continuation("time traveller"))
+                animator.add(stats.epoch, [stats.perplexity])
+
+        trainer = CoreTrainer(num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False)
+        trainer.fit(model, FreshState(train_iter) if use_random_iter else train_iter)
+        if trainer.history:
+            last = trainer.history[-1]
+            name = self.backend.device_name(device)
+            print(f"perplexity {last.perplexity:.1f}, {last.tokens_per_sec:.1f} tokens/sec on {name}")
+        print(continuation("time traveller"))
+        print(continuation("traveller"))
