@@ -120,7 +120,7 @@ def floor_tensorflow(batches: Batches, vocab_size: int, num_hiddens: int, lr: fl
     import tensorflow as tf
 
     batch_size = batches[0][0].shape[0]
-    rnn = keras.layers.SimpleRNN(num_hiddens, return_sequences=True, return_state=True)
+    rnn = keras.layers.SimpleRNN(num_hiddens, return_sequences=True, return_state=True, unroll=True)  # as the adapter
     dense = keras.layers.Dense(vocab_size)
     zeros = tf.zeros((batch_size, num_hiddens))
     dense(rnn(tf.zeros((batch_size, 1, vocab_size)), initial_state=zeros)[0])  # build the weights
