@@ -396,7 +396,7 @@ def warnings(results: dict[str, Any]) -> list[str]:
     if before[0] > 0.75 * cores or after[0] > cores + 0.5:
         out.append(f"the machine was busy (1-minute load average {before[0]:g} before and {after[0]:g} after the "
                    f"run on {cores} usable cores); the speeds are not reliable.")
-    if c["epochs"] < 10 or c["repeats"] < 3:
+    if c["epochs"] < 10 or (c["repeats"] < 3 and c["epochs"] < 100):
         out.append(f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark.")
     return out
 

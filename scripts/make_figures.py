@@ -265,7 +265,24 @@ def ex5(out: Path, mode: str, env: dict[str, str]) -> None:
     for fw in fws:
         c, s = res[f"{fw}/concise"], res[f"{fw}/scratch"]
         rows.append(f"| {LABELS[fw]} | {s:,.0f} | {c:,.0f} | {c / s:.2f}x |")
-    _write("ex5.md", _stamp(f"{mode}, shared 2-core CPU") + "\n".join(rows))
+    _write("ex5.md", _stamp(f"{mode}, shared 2-core CPU") + "\n".join(rows) + _benchmark_rows())
+
+
+def _benchmark_rows() -> str:
+    """The same comparison from the published benchmark (docs/bench/results.json), when there is one."""
+    path = ROOT / "docs" / "bench" / "results.json"
+    if not path.is_file():
+        return ""
+    bench = json.loads(path.read_text())
+    speed = {(r["backend"], r["model"]): r["tokens_per_sec"] for r in bench["rows"] if r.get("status") == "ok"}
+    rows = ["", "", f"The benchmark ({bench['config']['epochs']} epochs x {bench['config']['repeats']} fresh processes "
+            f"per row, measured {bench['machine']['date'][:10]}; see the [results page](../results.md)):", "",
+            "| framework | scratch tokens/s | concise tokens/s | concise / scratch |", "|---|---:|---:|---:|"]
+    for fw in FRAMEWORKS:
+        if (fw, "concise") in speed and (fw, "scratch") in speed:
+            c, s = speed[fw, "concise"], speed[fw, "scratch"]
+            rows.append(f"| {LABELS[fw]} | {s:,.0f} | {c:,.0f} | {c / s:.2f}x |")
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
