@@ -91,6 +91,12 @@ class ModelMixin:
             )
         self._import_weights({k: np.asarray(weights[k], dtype=np.float32) for k in expected})
 
+    def _canonical_params(self) -> dict[str, Any]:
+        """A scratch model's parameter objects by canonical name (per-layer lists ``W_xh``, ``W_hh``, ``b_h``)."""
+        params = {f"{kind}.{layer}": getattr(self, kind)[layer]
+                  for layer in range(self.num_layers) for kind in ("W_xh", "W_hh", "b_h")}
+        return {**params, "W_hq": self.W_hq, "b_q": self.b_q}
+
     def _export_weights(self) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} does not export canonical weights")
 

@@ -122,8 +122,16 @@ class Backend:
         raise NotImplementedError
 
     def detach(self, state: State) -> State:
-        """Cut the state from the graph of the batch that produced it."""
-        return state
+        """Cut the state (a tensor, or a list/tuple of them, e.g. an LSTM's) from the graph of its batch."""
+        if state is None:
+            return None
+        if isinstance(state, (list, tuple)):
+            return type(state)(self.detach(s) for s in state)
+        return self.detach_tensor(state)
+
+    def detach_tensor(self, tensor: Tensor) -> Tensor:
+        """One tensor without its autograd history (frameworks that record no tape keep it as it is)."""
+        return tensor
 
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
         """Optionally compile a training step (``tf.function`` and the like)."""

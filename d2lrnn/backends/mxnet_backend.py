@@ -177,12 +177,6 @@ def _import_concise(model: Any, weights: dict[str, onp.ndarray]) -> None:
     model.linear.bias.set_data(np.array(weights["b_q"]))
 
 
-def _detach(state: Any) -> Any:
-    if isinstance(state, (tuple, list)):
-        return type(state)(_detach(s) for s in state)
-    return state.detach()
-
-
 def _cross_entropy(logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Mean token cross-entropy of time-major ``logits`` against batch-major labels ``Y``."""
     return -npx.pick(npx.log_softmax(logits), Y.T, axis=-1).mean()
@@ -260,8 +254,8 @@ class MXNetBackend(Backend):
             data = p.data()
             data -= lr * g
 
-    def detach(self, state: Any) -> Any:
-        return None if state is None else _detach(state)
+    def detach_tensor(self, tensor: np.ndarray) -> np.ndarray:
+        return tensor.detach()
 
     def forward(self, model: gluon.Block, X: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
         with autograd.pause():

@@ -80,21 +80,11 @@ class RNNScratch(ModelMixin, keras.layers.Layer):
         return tf.reshape(logits, (num_steps, -1, self.num_outputs)), tf.stack(hidden)
 
     def _export_weights(self) -> dict[str, Any]:
-        out = {}
-        for layer in range(self.num_layers):
-            out[f"W_xh.{layer}"] = self.W_xh[layer]
-            out[f"W_hh.{layer}"] = self.W_hh[layer]
-            out[f"b_h.{layer}"] = self.b_h[layer]
-        out["W_hq"], out["b_q"] = self.W_hq, self.b_q
-        return {k: np.asarray(v.numpy()) for k, v in out.items()}
+        return {k: np.asarray(v.numpy()) for k, v in self._canonical_params().items()}
 
     def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
-        for layer in range(self.num_layers):
-            self.W_xh[layer].assign(weights[f"W_xh.{layer}"])
-            self.W_hh[layer].assign(weights[f"W_hh.{layer}"])
-            self.b_h[layer].assign(weights[f"b_h.{layer}"])
-        self.W_hq.assign(weights["W_hq"])
-        self.b_q.assign(weights["b_q"])
+        for k, v in self._canonical_params().items():
+            v.assign(weights[k])
 
 
 def _cells(rnn: Any) -> list[Any]:
@@ -214,9 +204,6 @@ class TensorFlowBackend(Backend):
     def sgd_update(self, params: list[Any], grads: list[tf.Tensor], lr: float) -> None:
         for param, grad in zip(params, grads, strict=True):
             param.assign_sub(lr * grad)
-
-    def detach(self, state: Any) -> Any:
-        return state  # a tensor returned from a step carries no tape: nothing to cut
 
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
         # exact shapes (no reduce_retracing): RNNScratch unrolls over a static num_steps. Fixed-shape

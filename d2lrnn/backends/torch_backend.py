@@ -59,22 +59,12 @@ class RNNScratch(ModelMixin, nn.Module):
         return layer_input @ self.W_hq + self.b_q, torch.stack(hidden)
 
     def _export_weights(self) -> dict[str, Any]:
-        out = {}
-        for layer in range(self.num_layers):
-            out[f"W_xh.{layer}"] = self.W_xh[layer]
-            out[f"W_hh.{layer}"] = self.W_hh[layer]
-            out[f"b_h.{layer}"] = self.b_h[layer]
-        out["W_hq"], out["b_q"] = self.W_hq, self.b_q
-        return {k: v.detach().cpu().numpy() for k, v in out.items()}
+        return {k: p.detach().cpu().numpy() for k, p in self._canonical_params().items()}
 
     def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
         with torch.no_grad():
-            for layer in range(self.num_layers):
-                self.W_xh[layer].copy_(torch.from_numpy(weights[f"W_xh.{layer}"]))
-                self.W_hh[layer].copy_(torch.from_numpy(weights[f"W_hh.{layer}"]))
-                self.b_h[layer].copy_(torch.from_numpy(weights[f"b_h.{layer}"]))
-            self.W_hq.copy_(torch.from_numpy(weights["W_hq"]))
-            self.b_q.copy_(torch.from_numpy(weights["b_q"]))
+            for k, p in self._canonical_params().items():
+                p.copy_(torch.from_numpy(weights[k]))
 
 
 class RNN(RNNScratch):
@@ -117,12 +107,6 @@ class RNN(RNNScratch):
                 getattr(self.rnn, f"bias_hh_l{layer}").zero_()
             self.linear.weight.copy_(torch.from_numpy(weights["W_hq"].T))
             self.linear.bias.copy_(torch.from_numpy(weights["b_q"]))
-
-
-def _detach(state: Any) -> Any:
-    if isinstance(state, (tuple, list)):
-        return type(state)(_detach(s) for s in state)
-    return state.detach()
 
 
 class TorchBackend(Backend):
@@ -185,8 +169,8 @@ class TorchBackend(Backend):
         with torch.no_grad():
             torch._foreach_add_(params, grads, alpha=-lr)
 
-    def detach(self, state: Any) -> Any:
-        return None if state is None else _detach(state)
+    def detach_tensor(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.detach()
 
     def forward(self, model: nn.Module, X: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         with torch.no_grad():
