@@ -441,17 +441,14 @@ def write_markdown(results: dict[str, Any], path: str | os.PathLike, image: str 
 
 def write_plot(results: dict[str, Any], path: str | os.PathLike) -> Path:
     """A grouped bar chart of tokens/s per backend (concise, scratch, floor), with target markers."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from .plot import new_figure
 
     rows = {(r["backend"], r["model"]): r for r in results["rows"]}
     backends = list(dict.fromkeys(r["backend"] for r in results["rows"]))
     series = [m for m in (*KINDS, FLOOR) if any(k[1] == m for k in rows)]
     colors = {"concise": "tab:blue", "scratch": "tab:orange", FLOOR: "tab:gray"}
     width = 0.8 / max(1, len(series))
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=120)
+    fig, ax = new_figure((8, 4))
     show_targets = results.get("seed_hyperparameters", True)
     for i, model in enumerate(series):
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(backends))]
@@ -477,7 +474,6 @@ def write_plot(results: dict[str, Any], path: str | os.PathLike) -> Path:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return Path(path)
 
 

@@ -16,11 +16,12 @@ _T_IMPORT = time.time()  # noqa: E402  (before anything heavy is imported)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from typing import Any  # noqa: E402
+
+from d2lrnn.metrics import perplexity  # noqa: E402
 
 MARKER = "D2LRNN-BENCH "
 MODELS = ("concise", "scratch", "floor")
@@ -112,7 +113,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                                                                        args.num_steps, None)]
         epochs = FLOORS[name](batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
                               device=args.device, on_first_batch=lambda: first_batch.append(time.time()))
-        history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": math.exp(e["loss"])} for e in epochs]
+        history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
         device = args.device
     else:
         import importlib.util

@@ -69,10 +69,9 @@ class Animator:
 
     def draw(self) -> Any:
         """A :class:`matplotlib.figure.Figure` of the recorded lines (no pyplot, no display)."""
-        from matplotlib.figure import Figure
+        from .plot import new_figure
 
-        fig = Figure(figsize=self.figsize)
-        ax = fig.add_subplot()
+        fig, ax = new_figure(self.figsize, dpi=100)
         for xs, ys, fmt in zip(self.X, self.Y, cycle(self.fmts)):
             ax.plot(xs, ys, fmt)
         ax.set_xlabel(self.xlabel or "")

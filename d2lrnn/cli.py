@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--num-preds", type=pos_int("--num-preds"), default=50)
     predict.add_argument("--temperature", type=_checked(checks.temperature, "--temperature"), default=None,
                          help="sample with this temperature, above 0 (default: greedy, the most likely token)")
-    predict.add_argument("--seed", type=int, default=None)
+    predict.add_argument("--seed", type=_checked(checks.non_negative_int, "--seed"), default=None,
+                         help="makes sampling reproducible")
     predict.set_defaults(run=cmd_predict)
 
     try:
@@ -233,7 +234,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                     f"a lower rate, e.g.: d2lrnn train --resume {save_path} --lr {s['lr'] / 2:g}"
                 )
             raise exc from None
-        if trainer.interrupted:
+        if trainer.interrupted and trainer.epoch < trainer.max_epochs:  # a signal after the last epoch changes nothing
             target = save_path or f"d2lrnn-interrupted-{time.strftime('%Y%m%d-%H%M%S')}.npz"
             saver.save(target)
             raise _Stopped(
@@ -268,9 +269,9 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     from .vocab import Vocab
 
     _, meta = read(args.checkpoint)  # a bad file or prefix fails before any framework import
-    words = meta.get("train_state", {}).get("settings", {}).get("token") == "word"
-    prefix = args.prefix.split() if words else args.prefix
-    check_prefix(prefix, Vocab.from_dict(meta["vocab"]))
+    vocab = Vocab.from_dict(meta["vocab"])
+    prefix = args.prefix if vocab.char_level else args.prefix.split()
+    check_prefix(prefix, vocab)
     name = check_installed(args.backend or meta["backend"])
     backend = get_backend(name)
     device = _select_device(backend, args.device)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .metrics import perplexity
+from .predict import softmax
 
 #: maps the symbols so far to the probabilities of the next symbol (a vector over the alphabet)
 ProbabilityModel = Callable[[Sequence[int]], np.ndarray]
@@ -161,8 +162,8 @@ class RNNProbabilityModel:
     def __init__(self, model: Any, backend: Any = None, device: Any = None) -> None:
         from .backends import backend_for
 
-        self.model, self.device = model, device
-        self.backend = backend or backend_for(model)
+        self.model, self.backend = model, backend or backend_for(model)
+        self.device = device if device is not None else self.backend.model_device(model)
         self.vocab_size = int(model.num_outputs)
         self._seen = 0
         self._state: Any = None
@@ -181,9 +182,7 @@ class RNNProbabilityModel:
     def _advance(self, symbol: int) -> None:
         X = self.backend.tensor(np.asarray([[symbol]], dtype=np.int64), self.device)
         logits, self._state = self.backend.forward(self.model, X, self._state)
-        z = self.backend.to_numpy(logits).reshape(-1).astype(np.float64)
-        e = np.exp(z - z.max())
-        self._probs = e / e.sum()
+        self._probs = softmax(self.backend.to_numpy(logits))
         self._seen += 1
 
 

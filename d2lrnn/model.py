@@ -93,9 +93,16 @@ class ModelMixin:
 
     def _canonical_params(self) -> dict[str, Any]:
         """A scratch model's parameter objects by canonical name (per-layer lists ``W_xh``, ``W_hh``, ``b_h``)."""
-        params = {f"{kind}.{layer}": getattr(self, kind)[layer]
-                  for layer in range(self.num_layers) for kind in ("W_xh", "W_hh", "b_h")}
-        return {**params, "W_hq": self.W_hq, "b_q": self.b_q}
+        try:
+            params = {f"{kind}.{layer}": getattr(self, kind)[layer]
+                      for layer in range(self.num_layers) for kind in ("W_xh", "W_hh", "b_h")}
+            return {**params, "W_hq": self.W_hq, "b_q": self.b_q}
+        except (AttributeError, IndexError, TypeError):
+            raise CheckpointError(
+                f"{type(self).__name__} keeps its weights in attributes of its own, so they have no portable "
+                "form: give it per-layer lists W_xh, W_hh, b_h and W_hq, b_q (the scratch layout), or a framework "
+                "RNN layer as self.rnn with a dense self.linear (the concise layout)."
+            ) from None
 
     def _export_weights(self) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} does not export canonical weights")

@@ -7,15 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def new_figure(figsize: tuple[float, float] = (6, 4), dpi: int = 120) -> tuple[Any, Any]:
+    """A matplotlib figure and axes made without pyplot, so no GUI backend is chosen or changed."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    return fig, fig.subplots()
+
+
 def plot_perplexity(history: Sequence[Any], path: str | os.PathLike, title: str | None = None) -> str:
     """Save training (and validation, where measured) perplexity per epoch as a PNG; return the path."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     epochs = [s.epoch for s in history]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    fig, ax = new_figure()
     ax.plot(epochs, [s.perplexity for s in history], label="train")
     val = [(s.epoch, s.val_perplexity) for s in history if s.val_perplexity is not None]
     if val:
@@ -33,5 +36,4 @@ def plot_perplexity(history: Sequence[Any], path: str | os.PathLike, title: str 
         ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return os.fspath(path)

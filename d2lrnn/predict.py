@@ -33,14 +33,19 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
     return tokens
 
 
+def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:
+    """``softmax(logits / temperature)`` over a flat vector, in float64."""
+    scaled = np.asarray(logits, dtype=np.float64).reshape(-1) / temperature
+    probs = np.exp(scaled - scaled.max())
+    return probs / probs.sum()
+
+
 def next_token(logits: np.ndarray, temperature: float | None, rng: np.random.Generator) -> int:
     """Greedy choice (``temperature`` None) or a sample from ``softmax(logits / temperature)``."""
-    logits = np.asarray(logits, dtype=np.float64).reshape(-1)
     if temperature is None:
-        return int(np.argmax(logits))
-    scaled = logits / temperature
-    probs = np.exp(scaled - scaled.max())
-    return int(rng.choice(len(probs), p=probs / probs.sum()))
+        return int(np.argmax(np.asarray(logits).reshape(-1)))
+    probs = softmax(logits, temperature)
+    return int(rng.choice(len(probs), p=probs))
 
 
 def predict(
@@ -65,6 +70,7 @@ def predict(
     num_preds = checks.non_negative_int("num_preds", num_preds)
     temperature = checks.temperature("temperature", temperature)
     backend = backend or backend_for(model)
+    device = device if device is not None else backend.model_device(model)
     rng = np.random.default_rng(seed)
     outputs = [vocab[t] for t in tokens]
     state = None

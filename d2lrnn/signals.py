@@ -54,4 +54,5 @@ def stop_on_signals(trainer: Trainer, *, message: str = "") -> Iterator[Caught]:
         yield caught
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            if old is not None:  # None: a handler not installed from Python, which cannot be restored
+                signal.signal(sig, old)

@@ -11,7 +11,7 @@ from typing import Any
 from . import checks
 from .backends import backend_for
 from .backends.base import Backend
-from .errors import DivergenceError
+from .errors import D2LRNNError, DivergenceError
 from .metrics import clip_gradients, perplexity
 
 
@@ -125,6 +125,7 @@ class Trainer:
         clip = self.gradient_clip_val
         train = _batches(data, "train")
         step = make_train_step(backend, model, lr, clip)
+        self.stop_requested = False
 
         epochs = range(self.epoch, self.max_epochs)
         bar = _progress(epochs, self.progress, backend.name)
@@ -204,6 +205,11 @@ class Trainer:
             tokens += Y_np.size
             if self.interrupted:
                 return None
+        if not batches:
+            raise D2LRNNError(
+                "The training data gave no batches this epoch. Pass something that can be iterated once per "
+                "epoch (a TimeMachine, a SeqDataLoader or a list of (X, Y) batches), not a used-up generator."
+            )
         mean_loss = backend.to_float(total) / batches  # the epoch's only host synchronisation
         return mean_loss, tokens, time.perf_counter() - start
 

@@ -78,6 +78,11 @@ class Vocab:
         return self.idx_to_token[int(indices)]
 
     @property
+    def char_level(self) -> bool:
+        """Whether the counted tokens are single characters (rather than words)."""
+        return all(len(token) == 1 for token, _ in self.token_freqs)
+
+    @property
     def unk(self) -> int:
         return 0
 

@@ -20,6 +20,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("D2LRNN_DATA_URL", "http://127.0.0.1:9/timemachine.txt")
 
 
+def _import_mxnet_first() -> None:
+    """MXNet 1.9 crashes when imported after TensorFlow, so a test session imports it up front."""
+    import importlib.util
+
+    if importlib.util.find_spec("mxnet") is not None:
+        import d2lrnn
+
+        d2lrnn.get_backend("mxnet")
+
+
+_import_mxnet_first()
+
+
 def _has_corpus() -> bool:
     data_dir = os.environ.get("D2LRNN_DATA_DIR")
     return bool(data_dir) and (Path(data_dir) / "timemachine.txt").is_file()

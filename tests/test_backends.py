@@ -77,3 +77,13 @@ def test_adapter_primitives(name):
     if backend.num_gpus() == 0:
         with pytest.raises(BackendError, match="GPU"):
             backend.device("gpu")
+
+
+def test_mxnet_after_tensorflow_is_a_clear_error_not_a_crash():
+    code = ("import d2lrnn\nd2lrnn.get_backend('tensorflow')\ntry:\n    d2lrnn.get_backend('mxnet')\n"
+            "except d2lrnn.BackendError as e:\n    print('refused:', e)\n")
+    if not all(__import__("importlib.util").util.find_spec(m) for m in ("mxnet", "tensorflow")):
+        pytest.skip("needs mxnet and tensorflow")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "refused: MXNet 1.9 crashes" in out.stdout

@@ -12,15 +12,15 @@ BACKENDS = [backend_param("torch"), backend_param("mxnet"), backend_param("tenso
 
 
 @pytest.mark.parametrize("target", BACKENDS)
+@pytest.mark.parametrize("origin", BACKENDS)
 @pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])
-def test_save_then_load_on_another_backend_gives_the_same_text(tmp_path, kind, target):
-    pytest.importorskip("torch")
+def test_save_then_load_on_another_backend_gives_the_same_text(tmp_path, kind, origin, target):
     vocab = d2lrnn.Vocab(list("abcdef"))
     assert len(vocab) == V
-    _, source = build("torch", kind, 2, random_weights(2))
+    _, source = build(origin, kind, 2, random_weights(2))
     path = d2lrnn.save(tmp_path / "m.npz", source, vocab)
     model, loaded_vocab, meta = d2lrnn.load(path, backend=target)
-    assert meta["backend"] == "torch" and meta["model"] == ("concise" if kind == "RNN" else "scratch")
+    assert meta["backend"] == origin and meta["model"] == ("concise" if kind == "RNN" else "scratch")
     assert type(model).__name__ == kind and model.num_layers == 2
     assert loaded_vocab.idx_to_token == vocab.idx_to_token
     for key, value in source.get_weights().items():
@@ -53,3 +53,17 @@ def test_cli_model_trained_on_torch_generates_the_same_text_everywhere(tmp_path)
         assert report["backend"] == name and report["trained_on"] == "torch"
         texts.add(report["text"])
     assert len(texts) == 1 and texts.pop().startswith("time traveller")
+
+
+def test_checkpoints_get_ordinary_file_permissions(tmp_path):
+    import os
+
+    pytest.importorskip("torch")
+    vocab = d2lrnn.Vocab(list("abcdef"))
+    _, model = build("torch", "RNN", 1, random_weights(1))
+    mask = os.umask(0o022)
+    try:
+        path = d2lrnn.save(tmp_path / "perm.npz", model, vocab)
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -85,3 +85,33 @@ def test_temperature_sampling_is_seeded_and_greedy_is_deterministic():
         model.predict("abz", 3, vocab)
     with pytest.raises(d2lrnn.D2LRNNError, match="empty"):
         model.predict("", 3, vocab)
+
+
+def test_a_book_style_subclass_can_be_saved_and_loaded_elsewhere(tmp_path):
+    from torch import nn
+    from torch.nn import functional as F
+
+    backend = d2lrnn.get_backend("torch")
+
+    class RNN(backend.RNNScratch):
+        def init_params(self):
+            self.rnn = nn.RNN(self.num_inputs, self.num_hiddens)
+            self.linear = nn.Linear(self.num_hiddens, self.num_outputs)
+
+        def forward(self, X, state=None):
+            Y, state = self.rnn(F.one_hot(X.T, self.num_inputs).type(torch.float32), state)
+            return self.linear(Y), state
+
+    vocab = d2lrnn.Vocab(list("abcde "))
+    model = RNN(num_inputs=len(vocab), num_outputs=len(vocab), num_hiddens=8)
+    path = d2lrnn.save(tmp_path / "book.npz", model, vocab)
+    for name in d2lrnn.available_backends():
+        again, _, _ = d2lrnn.load(path, backend=name)
+        assert again.predict("ab", 12, vocab) == model.predict("ab", 12, vocab)
+
+    class Opaque(backend.RNNScratch):
+        def init_params(self):
+            self.cell = nn.RNNCell(self.num_inputs, self.num_hiddens)
+
+    with pytest.raises(d2lrnn.CheckpointError, match="no portable form"):
+        Opaque(num_inputs=3, num_hiddens=4).get_weights()

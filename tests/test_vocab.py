@@ -43,3 +43,9 @@ def test_every_token_maps_back_to_itself(text):
     assert vocab.to_tokens(vocab[list(text)]) == list(text)
     freqs = dict(vocab.token_freqs)
     assert freqs == dict(Counter(text))
+
+
+def test_char_level_is_derived_from_the_counted_tokens():
+    assert Vocab(list("abc"), reserved_tokens=["<pad>"]).char_level
+    assert not Vocab(["the", "time", "a"]).char_level
+    assert not Vocab.from_dict(Vocab(["the", "a"]).to_dict()).char_level

@@ -68,6 +68,12 @@ def get_backend(name: str | None = None) -> Backend:
     if key in _instances:
         return _instances[key]
     module_name, framework, extra = ADAPTERS[key]
+    if key == "mxnet" and "mxnet" not in sys.modules and "tensorflow" in sys.modules:
+        raise BackendError(
+            "MXNet 1.9 crashes (a segmentation fault) when it is imported after TensorFlow in the same "
+            "process. Choose the mxnet backend before tensorflow (import mxnet first), or use one backend "
+            "per process, e.g. one 'd2lrnn train --backend ...' run each."
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import BackendError
+
 Tensor = Any
 State = Any
 
@@ -20,8 +22,6 @@ class Backend:
     """Base class of the three adapters; every method here is a framework primitive."""
 
     name: str = ""
-    #: the pip extra that installs this framework, for error messages
-    extra: str = ""
     #: the concise model class (framework RNN layer) and the from-scratch one
     RNN: type
     RNNScratch: type
@@ -57,8 +57,6 @@ class Backend:
             return self.cpu()
         if kind == "gpu":
             if self.num_gpus() == 0:
-                from ..errors import BackendError
-
                 raise BackendError(
                     f"A GPU was requested, but {self.name} sees none on this machine. "
                     "Use --device cpu, or --device auto to take a GPU only when there is one."
@@ -66,8 +64,6 @@ class Backend:
             return self.gpu()
         if kind == "auto":
             return self.try_gpu()
-        from ..errors import BackendError
-
         raise BackendError(f"Unknown device {kind!r}; use auto, cpu or gpu.")
 
     def device_name(self, device: Any) -> str:
@@ -90,6 +86,10 @@ class Backend:
     def to_device(self, model: Any, device: Any) -> Any:
         """Place the model's parameters on ``device``; return the model."""
         return model
+
+    def model_device(self, model: Any) -> Any:
+        """The device ``model``'s parameters live on (None: the framework's default placement)."""
+        return None
 
     def parameters(self, model: Any, sample: Tensor | None = None) -> list[Any]:
         """The trainable parameters (``sample`` is a batch for frameworks that build lazily)."""

@@ -128,6 +128,8 @@ class RNNScratch(ModelMixin, gluon.HybridBlock):
 class RNN(RNNScratch):
     """The concise model: ``gluon.rnn.RNN`` followed by a dense output layer, hybridized."""
 
+    kind = "concise"
+
     _unrolled = False
 
     def init_params(self) -> None:
@@ -186,7 +188,6 @@ class MXNetBackend(Backend):
     """Gluon with NumPy-style arrays (``npx.set_np()``); devices are ``mx.Context`` objects."""
 
     name = "mxnet"
-    extra = "mxnet"
     module_roots = ("mxnet",)
     RNN = RNN
     RNNScratch = RNNScratch
@@ -222,6 +223,11 @@ class MXNetBackend(Backend):
 
     def maximum(self, x: np.ndarray, y: float) -> np.ndarray:
         return np.maximum(x, y)
+
+    def model_device(self, model: gluon.Block) -> Any:
+        for param in model.collect_params().values():
+            return param.list_ctx()[0]
+        return None
 
     def to_device(self, model: gluon.Block, device: Any) -> gluon.Block:
         model.collect_params().reset_ctx(device)

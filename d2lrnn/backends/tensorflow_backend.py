@@ -80,9 +80,13 @@ class RNNScratch(ModelMixin, keras.layers.Layer):
         return tf.reshape(logits, (num_steps, -1, self.num_outputs)), tf.stack(hidden)
 
     def _export_weights(self) -> dict[str, Any]:
+        if isinstance(getattr(self, "rnn", None), keras.layers.RNN):  # built from Keras layers, like the book's
+            return RNN._export_weights(self)
         return {k: np.asarray(v.numpy()) for k, v in self._canonical_params().items()}
 
     def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
+        if isinstance(getattr(self, "rnn", None), keras.layers.RNN):
+            return RNN._import_weights(self, weights)
         for k, v in self._canonical_params().items():
             v.assign(weights[k])
 
@@ -94,6 +98,8 @@ def _cells(rnn: Any) -> list[Any]:
 
 class RNN(RNNScratch):
     """The concise model: ``keras.layers.RNN(SimpleRNNCell)`` followed by a ``Dense`` output layer."""
+
+    kind = "concise"
 
     def init_params(self) -> None:
         cells = [keras.layers.SimpleRNNCell(self.num_hiddens) for _ in range(self.num_layers)]
@@ -142,7 +148,6 @@ def _eval_loss(model: Any, X: tf.Tensor, Y: tf.Tensor, state: Any) -> tuple[tf.T
 
 class TensorFlowBackend(Backend):
     name = "tensorflow"
-    extra = "tensorflow"
     module_roots = ("tensorflow", "keras", "tf_keras")
     RNN = RNN
     RNNScratch = RNNScratch
@@ -168,9 +173,6 @@ class TensorFlowBackend(Backend):
     def gpu(self, i: int = 0) -> str:
         return f"/GPU:{i}"
 
-    def device_name(self, device: Any) -> str:
-        return str(device)
-
     def seed(self, seed: int) -> None:
         keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow: Keras initialisers draw from all
 
@@ -187,9 +189,6 @@ class TensorFlowBackend(Backend):
         if sample is not None:  # build layers a user subclass creates lazily
             model(sample)
         return list(model.trainable_variables)
-
-    def forward(self, model: Any, X: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-        return model(X, state)
 
     def loss(self, model: Any, X: tf.Tensor, Y: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
         return _eval_loss(model, X, Y, state)

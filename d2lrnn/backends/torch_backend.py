@@ -59,9 +59,13 @@ class RNNScratch(ModelMixin, nn.Module):
         return layer_input @ self.W_hq + self.b_q, torch.stack(hidden)
 
     def _export_weights(self) -> dict[str, Any]:
+        if isinstance(getattr(self, "rnn", None), nn.RNN):  # built from torch layers, like the book's subclass
+            return RNN._export_weights(self)
         return {k: p.detach().cpu().numpy() for k, p in self._canonical_params().items()}
 
     def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
+        if isinstance(getattr(self, "rnn", None), nn.RNN):
+            return RNN._import_weights(self, weights)
         with torch.no_grad():
             for k, p in self._canonical_params().items():
                 p.copy_(torch.from_numpy(weights[k]))
@@ -111,7 +115,6 @@ class RNN(RNNScratch):
 
 class TorchBackend(Backend):
     name = "torch"
-    extra = "torch"
     module_roots = ("torch",)
     RNN = RNN
     RNNScratch = RNNScratch
@@ -143,6 +146,9 @@ class TorchBackend(Backend):
 
     def maximum(self, x: torch.Tensor, y: float) -> torch.Tensor:
         return torch.clamp(x, min=y)
+
+    def model_device(self, model: nn.Module) -> torch.device | None:
+        return next((p.device for p in model.parameters()), None)
 
     def to_device(self, model: nn.Module, device: Any) -> nn.Module:
         return model.to(device)

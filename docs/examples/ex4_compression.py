@@ -28,7 +28,7 @@ text = "".join(data.vocab.to_tokens(symbols))
 # the model's mean cross-entropy (nats) on the held-out text, one character at a time
 cross_entropy = ideal_bits(symbols, RNNProbabilityModel(model, backend)) * np.log(2) / len(symbols)
 model_bits = bits_per_char(cross_entropy)
-print(f"held-out text: {len(text)} characters; perplexity {np.exp(cross_entropy):.2f} "
+print(f"held-out text: {len(text)} characters; perplexity {d2lrnn.perplexity(cross_entropy):.2f} "
       f"= {model_bits:.2f} bits per character")
 # --8<-- [end:bits]
 
@@ -55,4 +55,4 @@ if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py reads the resul
     with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], f"ex4_{backend.name}.json"), "w") as f:
         json.dump({"backend": backend.name, "epochs": EPOCHS, "chars": len(raw), "model_bits": model_bits,
                    "sizes": sizes, "num_params": int(num_params), "model_bytes": 4 * int(num_params),
-                   "perplexity": float(np.exp(cross_entropy))}, f)
+                   "perplexity": d2lrnn.perplexity(cross_entropy)}, f)
