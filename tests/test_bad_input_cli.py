@@ -129,6 +129,7 @@ CASES = [
     ("save-every-negative", [T, "--save-every", "-1"], {}, "--save-every must be a whole number, 0 or more"),
     ("temperature-zero", [P, "--checkpoint", "{good.npz}", "--temperature", "0"], {}, "Leave it out for greedy"),
     ("temperature-negative", [P, "--checkpoint", "{good.npz}", "--temperature", "-1"], {}, "must be greater than 0"),
+    ("predict-seed-negative", [P, "--checkpoint", "{good.npz}", "--seed", "-1"], {}, "--seed must be"),
     ("corpus-missing", [T, "--corpus", "{dir}/nope.txt"], {}, "nope.txt does not exist"),
     ("corpus-directory", [T, "--corpus", "{dir}"], {}, "is a directory"),
     ("corpus-empty", [T, "--corpus", "{empty.txt}"], {}, "is empty"),

@@ -115,3 +115,11 @@ def test_a_book_style_subclass_can_be_saved_and_loaded_elsewhere(tmp_path):
 
     with pytest.raises(d2lrnn.CheckpointError, match="no portable form"):
         Opaque(num_inputs=3, num_hiddens=4).get_weights()
+
+
+def test_a_used_up_generator_is_a_clear_error_not_a_crash():
+    backend = d2lrnn.get_backend("torch")
+    model = backend.RNNScratch(num_inputs=5, num_outputs=5, num_hiddens=8)
+    batches = iter(list(d2lrnn.SeqDataLoader(np.tile(np.arange(5), 40), 2, 5, seed=0)))
+    with pytest.raises(d2lrnn.D2LRNNError, match="gave no batches"):
+        d2lrnn.Trainer(max_epochs=2, progress=False).fit(model, batches)
