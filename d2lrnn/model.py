@@ -31,9 +31,10 @@ def canonical_shapes(num_inputs: int, num_outputs: int, num_hiddens: int, num_la
 class ModelMixin:
     """Hyperparameters and prediction shared by the models of every adapter.
 
-    An adapter's ``RNNScratch`` inherits from this class and from the framework's module class,
-    stores ``num_inputs``, ``num_outputs``, ``num_hiddens``, ``lr`` and ``num_layers``, and
-    then calls ``init_params()``, as d2l's ``RNNScratch`` does.
+    An adapter's ``RNNScratch`` inherits from this class first and from the framework's module
+    class second. The constructor, shared by every adapter, initialises the module, checks and
+    stores ``num_inputs``, ``num_outputs``, ``num_hiddens``, ``lr`` and ``num_layers``, then calls
+    ``init_params()``, as d2l's ``RNNScratch`` does.
     """
 
     #: "scratch" for tensor-level models, "concise" for the framework-layer ones
@@ -43,6 +44,16 @@ class ModelMixin:
     num_hiddens: int
     num_layers: int
     lr: float
+
+    def __init__(self, num_inputs: int, num_outputs: int | None = None, num_hiddens: int = 256, lr: float = 1.0,
+                 num_layers: int = 1, sigma: float = 0.01) -> None:
+        super().__init__()  # the framework's module class comes next in the MRO
+        self._store_hparams(num_inputs, num_outputs, num_hiddens, lr, num_layers)
+        self.sigma = sigma
+        self.init_params()
+
+    def init_params(self) -> None:
+        raise NotImplementedError
 
     def _store_hparams(self, num_inputs: int, num_outputs: int | None, num_hiddens: int, lr: float, num_layers: int) -> None:
         self.num_inputs = checks.positive_int("num_inputs", num_inputs)

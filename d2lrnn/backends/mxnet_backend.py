@@ -53,13 +53,10 @@ class RNNScratch(ModelMixin, gluon.HybridBlock):
     """
 
     _unrolled = True  # the graph depends on num_steps
+    _num_steps: int | None = None  # the number the current graph was built for
 
-    def __init__(self, num_inputs: int, num_outputs: int | None = None, num_hiddens: int = 256, lr: float = 1.0,
-                 num_layers: int = 1, sigma: float = 0.01) -> None:
-        super().__init__()
-        self._store_hparams(num_inputs, num_outputs, num_hiddens, lr, num_layers)
-        self.sigma, self._num_steps = sigma, None
-        self.init_params()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.hybridize(static_alloc=True, static_shape=True)
 
     def init_params(self) -> None:

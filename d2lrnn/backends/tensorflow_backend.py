@@ -32,13 +32,6 @@ class RNNScratch(ModelMixin, keras.layers.Layer):
     ``forward`` and ``init_state``.
     """
 
-    def __init__(self, num_inputs: int, num_outputs: int | None = None, num_hiddens: int = 256, lr: float = 1.0,
-                 num_layers: int = 1, sigma: float = 0.01) -> None:
-        super().__init__()
-        self._store_hparams(num_inputs, num_outputs, num_hiddens, lr, num_layers)
-        self.sigma = sigma
-        self.init_params()
-
     def call(self, X: tf.Tensor, state: Any = None) -> tuple[tf.Tensor, Any]:
         """Keras entry point: ``model(X, state)`` runs :meth:`forward`."""
         return self.forward(X, state)

@@ -21,13 +21,6 @@ class RNNScratch(ModelMixin, nn.Module):
     Subclasses override ``init_params``, ``forward`` and ``init_state``.
     """
 
-    def __init__(self, num_inputs: int, num_outputs: int | None = None, num_hiddens: int = 256, lr: float = 1.0,
-                 num_layers: int = 1, sigma: float = 0.01) -> None:
-        super().__init__()
-        self._store_hparams(num_inputs, num_outputs, num_hiddens, lr, num_layers)
-        self.sigma = sigma
-        self.init_params()
-
     def init_params(self) -> None:
         def normal(*shape: int) -> nn.Parameter:
             return nn.Parameter(torch.randn(*shape) * self.sigma)
