@@ -1,6 +1,7 @@
-"""d2lrnn: the recurrent language models of *Dive into Deep Learning* on MXNet, PyTorch and TensorFlow.
+"""d2lrnn: the recurrent language models of *Dive into Deep Learning*, one core over many frameworks.
 
 ``import d2lrnn`` imports no framework; :func:`get_backend` imports only the one it returns.
+The frameworks are listed in :data:`d2lrnn.backends.SPECS`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from .trainer import EpochStats, Trainer
 from .vocab import Vocab, preprocess, tokenize
 
 __version__ = "0.1.0"
+
+
+def _mxnet_on_current_numpy() -> None:
+    """After ``import d2lrnn``, a plain ``import mxnet`` works on NumPy >= 1.24 too (nothing is imported now)."""
+    from .backends.mxnet.compat import install_import_hook
+
+    install_import_hook()
+
+
+_mxnet_on_current_numpy()
 
 __all__ = [
     "Accumulator", "BackendError", "CheckpointError", "CorpusError", "D2LRNNError", "DivergenceError",

@@ -3,39 +3,35 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 
-class TensorMath(Protocol):
-    """The three operations clipping needs; every backend provides them."""
+@dataclass(frozen=True)
+class ArrayMath:
+    """The three array operations clipping needs, from one framework (or NumPy).
 
-    def sum(self, x: Any) -> Any: ...
-    def sqrt(self, x: Any) -> Any: ...
-    def maximum(self, x: Any, y: float) -> Any: ...
+    Every backend has one (``backend.math``); the algorithms here are written against it.
+    """
 
-
-class NumpyMath:
-    """:class:`TensorMath` over NumPy arrays (a reference for tests and teaching)."""
-
-    def sum(self, x: np.ndarray) -> Any:
-        return np.sum(x)
-
-    def sqrt(self, x: Any) -> Any:
-        return np.sqrt(x)
-
-    def maximum(self, x: Any, y: float) -> Any:
-        return np.maximum(x, y)
+    sum: Callable[[Any], Any]
+    sqrt: Callable[[Any], Any]
+    maximum: Callable[[Any, float], Any]
 
 
-def global_norm(grads: Sequence[Any], math_ops: TensorMath) -> Any:
+#: :class:`ArrayMath` over NumPy arrays (a reference for tests and teaching)
+NUMPY_MATH = ArrayMath(np.sum, np.sqrt, np.maximum)
+
+
+def global_norm(grads: Sequence[Any], math_ops: ArrayMath) -> Any:
     """The L2 norm of all gradients taken together, as a tensor (no host synchronisation)."""
     return math_ops.sqrt(sum(math_ops.sum(g * g) for g in grads))
 
 
-def clip_gradients(grads: Sequence[Any], max_norm: float, math_ops: TensorMath) -> list[Any]:
+def clip_gradients(grads: Sequence[Any], max_norm: float, math_ops: ArrayMath) -> list[Any]:
     """Rescale ``grads`` so that their global L2 norm is at most ``max_norm``.
 
     ``g <- g * min(1, max_norm / ||g||)``, computed as ``max_norm / max(||g||, max_norm)`` so it

@@ -28,6 +28,37 @@ def canonical_shapes(num_inputs: int, num_outputs: int, num_hiddens: int, num_la
     return shapes
 
 
+def concise_to_canonical(layers: list[dict[str, np.ndarray]], dense: tuple[np.ndarray, np.ndarray],
+                         out_in: bool) -> dict[str, np.ndarray]:
+    """Canonical weights from a framework's recurrent layer and dense output layer.
+
+    ``layers[l]`` holds ``W_ih``, ``W_hh``, ``b_ih`` and, in cuDNN-style layers, a second recurrent
+    bias ``b_hh``; the two biases fold into one ``b_h``. ``out_in`` says the framework keeps
+    matrices as ``(outputs, inputs)`` (PyTorch, Gluon), which the canonical layout transposes.
+    """
+    orient = (lambda w: w.T) if out_in else (lambda w: w)
+    out: dict[str, np.ndarray] = {}
+    for layer, p in enumerate(layers):
+        out[f"W_xh.{layer}"], out[f"W_hh.{layer}"] = orient(p["W_ih"]), orient(p["W_hh"])
+        out[f"b_h.{layer}"] = p["b_ih"] + p["b_hh"] if "b_hh" in p else p["b_ih"]
+    out["W_hq"], out["b_q"] = orient(dense[0]), dense[1]
+    return out
+
+
+def canonical_to_concise(weights: dict[str, np.ndarray], num_layers: int, out_in: bool,
+                         second_bias: bool) -> tuple[list[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]:
+    """The inverse of :func:`concise_to_canonical`: the bias goes to ``b_ih``, a second one (if any) is zero."""
+    orient = (lambda w: np.ascontiguousarray(w.T)) if out_in else (lambda w: w)
+    layers = []
+    for layer in range(num_layers):
+        p = {"W_ih": orient(weights[f"W_xh.{layer}"]), "W_hh": orient(weights[f"W_hh.{layer}"]),
+             "b_ih": weights[f"b_h.{layer}"]}
+        if second_bias:
+            p["b_hh"] = np.zeros_like(p["b_ih"])
+        layers.append(p)
+    return layers, (orient(weights["W_hq"]), weights["b_q"])
+
+
 class ModelMixin:
     """Hyperparameters and prediction shared by the models of every adapter.
 
@@ -39,6 +70,8 @@ class ModelMixin:
 
     #: "scratch" for tensor-level models, "concise" for the framework-layer ones
     kind: str = "scratch"
+    #: the registry name of the adapter that made the class (how the core finds a model's backend)
+    backend_name: str = ""
     num_inputs: int
     num_outputs: int
     num_hiddens: int
@@ -115,11 +148,56 @@ class ModelMixin:
                 "RNN layer as self.rnn with a dense self.linear (the concise layout)."
             ) from None
 
+    # --- weight layouts: the scratch one (canonical parameters) and the concise one (a framework layer) ---
+    def _concise_layout(self) -> bool:
+        """Whether the model keeps its weights in a framework RNN layer ``self.rnn`` and a dense ``self.linear``."""
+        return isinstance(getattr(self, "rnn", None), self._rnn_layer_type) and hasattr(self, "linear")
+
     def _export_weights(self) -> dict[str, Any]:
-        raise NotImplementedError(f"{type(self).__name__} does not export canonical weights")
+        if self._concise_layout():
+            self._build_weights()
+            layers = [{k: self._read(p) for k, p in self._layer_params(layer).items()} for layer in range(self.num_layers)]
+            return concise_to_canonical(layers, tuple(self._read(p) for p in self._dense_params()), self._out_in)
+        return {k: self._read(p) for k, p in self._canonical_params().items()}
 
     def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not import canonical weights")
+        if self._concise_layout():
+            self._build_weights()
+            targets = [self._layer_params(layer) for layer in range(self.num_layers)]
+            layers, dense = canonical_to_concise(weights, self.num_layers, self._out_in, "b_hh" in targets[0])
+            for target, values in zip(targets, layers):
+                for key, param in target.items():
+                    self._write(param, values[key])
+            for param, value in zip(self._dense_params(), dense):
+                self._write(param, value)
+            return
+        for k, p in self._canonical_params().items():
+            self._write(p, weights[k])
+
+    # --- primitives each adapter's model classes supply -----------------------------------------
+    #: the framework's recurrent layer class (``torch.nn.RNN``, ...), recognised as the concise layout
+    _rnn_layer_type: type | tuple[type, ...] = ()
+    #: whether that layer and the dense layer keep matrices as (outputs, inputs)
+    _out_in: bool = False
+
+    def _layer_params(self, layer: int) -> dict[str, Any]:
+        """The parameter objects of one layer of ``self.rnn``: ``W_ih``, ``W_hh``, ``b_ih`` (and ``b_hh``)."""
+        raise NotImplementedError
+
+    def _dense_params(self) -> tuple[Any, Any]:
+        """The output layer's weight and bias parameter objects."""
+        raise NotImplementedError
+
+    def _read(self, param: Any) -> np.ndarray:
+        """A parameter's value as a NumPy array."""
+        raise NotImplementedError
+
+    def _write(self, param: Any, value: np.ndarray) -> None:
+        """Set a parameter's value in place."""
+        raise NotImplementedError
+
+    def _build_weights(self) -> None:
+        """Create weights a framework builds lazily (nothing to do for most)."""
 
     def predict(self, prefix: str, num_preds: int, vocab: Vocab, device: Any = None, **kwargs: Any) -> str:
         """Continue ``prefix`` by ``num_preds`` tokens (see :func:`d2lrnn.predict.predict`)."""

@@ -39,7 +39,7 @@ Callback = Callable[["Trainer", EpochStats], Any]
 def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, state: Any, lr: float, clip: float):
     """One minibatch SGD step with gradient clipping; returns the (detached) loss and the new state."""
     loss, grads, state = backend.loss_and_grads(model, params, X, Y, state)
-    backend.sgd_update(params, clip_gradients(grads, clip, backend), lr)
+    backend.sgd_update(params, clip_gradients(grads, clip, backend.math), lr)
     return loss, state
 
 

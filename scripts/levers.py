@@ -88,9 +88,10 @@ def mxnet_not_hybridized(backend: Any) -> contextlib.AbstractContextManager:
     return patched(backend.RNNScratch, "__init__", init_then_unhybridize)
 
 
-def tf_flag(name: str, value: bool) -> Callable[[Any], contextlib.AbstractContextManager]:
+def tf_flag(name: str, value: bool, module: str) -> Callable[[Any], contextlib.AbstractContextManager]:
+    """Set the flag ``name`` of the TensorFlow adapter's ``module`` (``models`` or ``ops``)."""
     def apply(backend: Any) -> contextlib.AbstractContextManager:
-        return patched(sys.modules[type(backend).__module__], name, value)
+        return patched(sys.modules[f"d2lrnn.backends.tensorflow.{module}"], name, value)
     return apply
 
 
@@ -112,8 +113,8 @@ def levers(name: str, backend: Any) -> list[tuple[str, str, tuple, tuple]]:
     return [
         ("tf.function step", "RNN", ("eager", eager, None), base),
         ("tf.function step", "RNNScratch", ("eager", eager, None), base),
-        ("unroll=True", "RNN", ("while loop", tf_flag("UNROLL", False), None), base),
-        ("XLA jit_compile (not used)", "RNN", base, ("jit_compile", tf_flag("JIT_COMPILE", True), None)),
+        ("unroll=True", "RNN", ("while loop", tf_flag("UNROLL", False, "models"), None), base),
+        ("XLA jit_compile (not used)", "RNN", base, ("jit_compile", tf_flag("JIT_COMPILE", True, "ops"), None)),
     ]
 
 

@@ -25,20 +25,20 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # d2lrnn is used from the source tree
+
+from d2lrnn.backends import LABELS, NAMES, is_installed  # noqa: E402
+
+FRAMEWORKS = NAMES
 EXAMPLES = ROOT / "docs" / "examples"
 FIGURES = ROOT / "docs" / "figures"
 GENERATED = ROOT / "docs" / "generated"
-FRAMEWORKS = ("mxnet", "torch", "tensorflow")
-LABELS = {"mxnet": "MXNet", "torch": "PyTorch", "tensorflow": "TensorFlow"}
 #: epochs per job: (committed default, --full)
 EPOCHS = {"chapter": (100, 500), "ex1": (40, 300), "ex2": (30, 300), "ex4": (30, 40), "ex5": (2, 10)}
 
 
 def adapter_ready(framework: str) -> bool:
     """Whether this framework is installed and d2lrnn has its adapter."""
-    import importlib.util
-
-    return all(importlib.util.find_spec(m) is not None for m in (framework, f"d2lrnn.backends.{framework}_backend"))
+    return is_installed(framework)
 
 
 def run_example(name: str, out: Path, env_extra: dict[str, str]) -> bool:
@@ -211,9 +211,7 @@ def ex3(out: Path, mode: str) -> None:
 
 
 def _framework_only(framework: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(framework) is not None
+    return is_installed(framework)
 
 
 # --- exercise 4 ------------------------------------------------------------------------------

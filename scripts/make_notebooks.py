@@ -15,8 +15,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # d2lrnn from the source tree
+
+from d2lrnn.backends import NAMES  # noqa: E402
+
 EXAMPLES = ROOT / "docs" / "examples"
-FRAMEWORKS = ("mxnet", "torch", "tensorflow")
+FRAMEWORKS = NAMES
 MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
 
 

@@ -15,9 +15,10 @@ import sys
 import tempfile
 import traceback
 
+from d2lrnn.backends import SPECS
 from d2lrnn.cli import main
 
-FRAMEWORKS = ("torch", "tensorflow", "mxnet", "tf_keras", "keras", "jax")
+FRAMEWORKS = sorted({root for spec in SPECS for root in (spec.framework, *spec.module_roots)})
 _find_spec = importlib.util.find_spec
 
 

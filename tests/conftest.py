@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from d2lrnn.backends import NAMES, REGISTRY, SPECS
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("D2LRNN_SHARED", ROOT.parent / "shared"))
 SHARED_DATA = SHARED / "data"
@@ -24,7 +26,7 @@ def _import_mxnet_first() -> None:
     """MXNet 1.9 crashes when imported after TensorFlow, so a test session imports it up front."""
     import importlib.util
 
-    if importlib.util.find_spec("mxnet") is not None:
+    if "mxnet" in REGISTRY and importlib.util.find_spec("mxnet") is not None:
         import d2lrnn
 
         d2lrnn.get_backend("mxnet")
@@ -63,5 +65,11 @@ def installed(name: str) -> bool:
 
 def backend_param(name: str):
     """A pytest param for a backend that is skipped, with its reason, when not installed."""
-    framework = {"torch": "torch", "mxnet": "mxnet", "tensorflow": "tensorflow"}[name]
+    framework = REGISTRY[name].framework
     return pytest.param(name, marks=pytest.mark.skipif(not installed(framework), reason=f"{framework} not installed"))
+
+
+#: every registered backend, each skipped when its framework is not installed
+BACKENDS = [backend_param(name) for name in NAMES]
+#: the top-level modules of every framework (to see which ones a process imported)
+FRAMEWORK_MODULES = frozenset(root for spec in SPECS for root in (spec.framework, *spec.module_roots))

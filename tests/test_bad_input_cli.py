@@ -19,8 +19,10 @@ from d2lrnn.data import TimeMachine
 from d2lrnn.model import canonical_shapes
 from d2lrnn.resume import STATE_KEY
 
+from .conftest import FRAMEWORK_MODULES
+
 ROOT = Path(__file__).resolve().parents[1]
-FRAMEWORKS = {"torch", "tensorflow", "mxnet", "tf_keras", "keras", "jax"}
+FRAMEWORKS = FRAMEWORK_MODULES
 TINY = ["--epochs", "1", "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "8", "--max-tokens", "1000",
         "--num-val", "0", "--quiet", "--num-preds", "1"]
 # a sitecustomize that makes the frameworks named in $D2LRNN_TEST_HIDE look uninstalled

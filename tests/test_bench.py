@@ -36,7 +36,7 @@ def fake_runner(backend: str, model: str, seed: int, config: BenchConfig) -> dic
 
 @pytest.fixture
 def results(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setattr(bench, "is_installed", lambda name: name != "tensorflow")
+    monkeypatch.setattr(bench.runner, "is_installed", lambda name: name != "tensorflow")
     config = BenchConfig(backends=["mxnet", "torch", "tensorflow"], epochs=500, repeats=3)
     return bench.run_benchmark(config, log=lambda msg: None, runner=fake_runner)
 

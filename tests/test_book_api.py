@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from d2lrnn.book import Animator
+from d2lrnn.book.common import Animator
 from d2lrnn.data import SeqDataLoader, TimeMachine, load_data_time_machine
-from d2lrnn.metrics import NumpyMath, clip_gradients
+from d2lrnn.metrics import NUMPY_MATH, clip_gradients
 
 from .conftest import ROOT, installed, needs_corpus
 
@@ -117,7 +117,7 @@ def test_torch_grad_clipping_is_the_core_clipping_in_place() -> None:
     before = [p.grad.numpy().copy() for p in net.parameters()]
     grad_ids = [id(p.grad) for p in net.parameters()]
     d2l.grad_clipping(net, 1.0)
-    expected = clip_gradients(before, 1.0, NumpyMath())
+    expected = clip_gradients(before, 1.0, NUMPY_MATH)
     for p, want, gid in zip(net.parameters(), expected, grad_ids):
         assert id(p.grad) == gid  # in place
         np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6)

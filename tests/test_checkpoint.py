@@ -5,10 +5,8 @@ import pytest
 
 import d2lrnn
 
-from .conftest import backend_param, needs_corpus, run_cli
+from .conftest import BACKENDS, needs_corpus, run_cli
 from .test_matrix import V, build, random_weights
-
-BACKENDS = [backend_param("torch"), backend_param("mxnet"), backend_param("tensorflow")]
 
 
 @pytest.mark.parametrize("target", BACKENDS)

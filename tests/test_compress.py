@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from d2lrnn.compress import bits_per_char, decode, encode, fixed_model, ideal_bits, quantize, uniform_model
+from d2lrnn.exercises.compress import bits_per_char, decode, encode, fixed_model, ideal_bits, quantize, uniform_model
 
 FIXED = np.array([0.5, 0.2, 0.1, 0.1, 0.05, 0.03, 0.019, 0.001])
 
@@ -96,7 +96,7 @@ def test_rnn_probability_model_round_trip():
     if importlib.util.find_spec("torch") is None:
         pytest.skip("needs torch")
     from d2lrnn import get_backend
-    from d2lrnn.compress import RNNProbabilityModel
+    from d2lrnn.exercises.compress import RNNProbabilityModel
 
     backend = get_backend("torch")
     backend.seed(0)

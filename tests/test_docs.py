@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from d2lrnn.backends import NAMES, REGISTRY
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
-FRAMEWORKS = ("mxnet", "torch", "tensorflow")
+FRAMEWORKS = NAMES
 SNIPPET = re.compile(r'^--8<-- "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"$')
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 
@@ -47,7 +49,7 @@ def _installed(framework: str) -> bool:
 
 
 def _adapter(framework: str) -> bool:
-    return _installed(framework) and importlib.util.find_spec(f"d2lrnn.backends.{framework}_backend") is not None
+    return _installed(REGISTRY[framework].framework) and importlib.util.find_spec(REGISTRY[framework].module) is not None
 
 
 def run_example(name: str, backend: str | None = None) -> str:
@@ -93,7 +95,7 @@ def test_exercise_example_default_backend(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", [pytest.param(fw, marks=_needs(fw)) for fw in ("mxnet", "tensorflow")])
+@pytest.mark.parametrize("framework", [pytest.param(fw, marks=_needs(fw)) for fw in NAMES if fw != "torch"])
 @pytest.mark.parametrize("name", NEUTRAL)
 def test_exercise_example_other_backends(name, framework):
     run_example(name, framework)

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from .conftest import backend_param, needs_corpus, run_cli
+from .conftest import BACKENDS, needs_corpus, run_cli
 
 
 @needs_corpus
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [backend_param("torch"), backend_param("mxnet"), backend_param("tensorflow")])
+@pytest.mark.parametrize("name", BACKENDS)
 def test_default_training_reaches_the_books_perplexity(name):
     result = run_cli("train", "--backend", name, "--quiet", "--json", timeout=900)
     assert result.returncode == 0, result.stderr

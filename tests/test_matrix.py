@@ -9,9 +9,8 @@ import d2lrnn
 from d2lrnn.model import canonical_shapes
 from d2lrnn.trainer import make_train_step
 
-from .conftest import backend_param, needs_corpus
+from .conftest import BACKENDS, needs_corpus
 
-BACKENDS = [backend_param("torch"), backend_param("mxnet"), backend_param("tensorflow")]
 KINDS = ["RNN", "RNNScratch"]
 V, H = 7, 12
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from d2lrnn.metrics import NumpyMath, clip_gradients, global_norm, perplexity
+from d2lrnn.metrics import NUMPY_MATH, clip_gradients, global_norm, perplexity
 
 arrays = hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-100, 100))
 
@@ -15,17 +15,17 @@ arrays = hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-100, 100)
 def test_clipping_matches_a_direct_numpy_computation(grads, theta):
     norm = math.sqrt(sum(float((g**2).sum()) for g in grads))
     expected = [g * (theta / norm) if norm > theta else g for g in grads]
-    clipped = clip_gradients(grads, theta, NumpyMath())
+    clipped = clip_gradients(grads, theta, NUMPY_MATH)
     for got, want in zip(clipped, expected):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    assert float(global_norm(clipped, NumpyMath())) <= theta * (1 + 1e-9) or norm <= theta
+    assert float(global_norm(clipped, NUMPY_MATH)) <= theta * (1 + 1e-9) or norm <= theta
 
 
 def test_clipping_disabled_by_zero_and_leaves_small_gradients_alone():
     grads = [np.array([3.0, 4.0])]
-    assert clip_gradients(grads, 0, NumpyMath())[0] is grads[0]
-    np.testing.assert_allclose(clip_gradients(grads, 10, NumpyMath())[0], [3.0, 4.0])
-    np.testing.assert_allclose(clip_gradients(grads, 1, NumpyMath())[0], [0.6, 0.8])
+    assert clip_gradients(grads, 0, NUMPY_MATH)[0] is grads[0]
+    np.testing.assert_allclose(clip_gradients(grads, 10, NUMPY_MATH)[0], [3.0, 4.0])
+    np.testing.assert_allclose(clip_gradients(grads, 1, NUMPY_MATH)[0], [0.6, 0.8])
 
 
 def test_perplexity_by_hand():

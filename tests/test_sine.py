@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from d2lrnn.sine import k_step_errors, k_step_predictions, k_step_targets, minibatches, mse, noisy_sine, windows
+from d2lrnn.exercises.sine import k_step_errors, k_step_predictions, k_step_targets, minibatches, mse, noisy_sine, windows
 
 
 def test_windows_shapes_and_content():

@@ -1,4 +1,9 @@
-"""Backend selection. Each adapter module is imported only when it is chosen."""
+"""The backend registry: one :class:`BackendSpec` per framework, and backend selection.
+
+Every list of frameworks in the package, the scripts and the tests comes from :data:`SPECS`.
+Adding a framework is one folder ``backends/<name>/`` (exporting ``BACKEND``) and one entry here.
+Each adapter package is imported only when it is chosen.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import importlib
 import importlib.util
 import os
 import sys
+from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 from ..errors import BackendError
@@ -13,14 +20,47 @@ from .base import Backend
 
 ENV_VAR = "D2LRNN_BACKEND"
 DEFAULT = "torch"
-#: canonical name -> (adapter module, framework import name, pip extra)
-ADAPTERS = {
-    "mxnet": ("d2lrnn.backends.mxnet_backend", "mxnet", "mxnet"),
-    "torch": ("d2lrnn.backends.torch_backend", "torch", "torch"),
-    "tensorflow": ("d2lrnn.backends.tensorflow_backend", "tensorflow", "tensorflow"),
-}
-ALIASES = {"pytorch": "torch", "tf": "tensorflow", "keras": "tensorflow", "gluon": "mxnet", "mx": "mxnet"}
-NAMES = tuple(ADAPTERS)
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """What the core knows about a framework before importing it."""
+
+    name: str  #: canonical name, also the adapter folder ``d2lrnn/backends/<name>/``
+    label: str  #: how people write it, e.g. "PyTorch"
+    framework: str  #: the import name whose presence means "installed"
+    extra: str  #: the pip extra that installs it: ``pip install 'd2lrnn[<extra>]'``
+    aliases: tuple[str, ...] = ()
+    #: top-level modules whose classes belong to this framework (to recognise a user's model)
+    module_roots: tuple[str, ...] = ()
+    #: pip distributions whose version describes the framework (first found wins)
+    distributions: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return f"{__name__}.{self.name}"
+
+    def version(self) -> str | None:
+        """The installed framework's version (from package metadata, nothing imported)."""
+        for dist in self.distributions or (self.framework,):
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
+        return None
+
+
+#: MXNet first: a test session or notebook that wants every framework imports it before TensorFlow
+SPECS: tuple[BackendSpec, ...] = (
+    BackendSpec("mxnet", "MXNet", "mxnet", "mxnet", ("gluon", "mx"), ("mxnet",), ("mxnet",)),
+    BackendSpec("torch", "PyTorch", "torch", "torch", ("pytorch",), ("torch",), ("torch",)),
+    BackendSpec("tensorflow", "TensorFlow", "tensorflow", "tensorflow", ("tf", "keras"),
+                ("tensorflow", "keras", "tf_keras"), ("tensorflow", "tensorflow-cpu")),
+)
+REGISTRY: dict[str, BackendSpec] = {spec.name: spec for spec in SPECS}
+ALIASES: dict[str, str] = {alias: spec.name for spec in SPECS for alias in spec.aliases}
+NAMES: tuple[str, ...] = tuple(REGISTRY)
+LABELS: dict[str, str] = {spec.name: spec.label for spec in SPECS}
 
 _instances: dict[str, Backend] = {}
 
@@ -30,7 +70,7 @@ def canonical_name(name: str | None = None) -> str:
     chosen = name if name else os.environ.get(ENV_VAR) or DEFAULT
     key = chosen.strip().lower()
     key = ALIASES.get(key, key)
-    if key not in ADAPTERS:
+    if key not in REGISTRY:
         source = "" if name else f" (from ${ENV_VAR})"
         aliases = ", ".join(f"{a} = {c}" for a, c in ALIASES.items())
         raise BackendError(
@@ -40,9 +80,14 @@ def canonical_name(name: str | None = None) -> str:
     return key
 
 
+def spec(name: str | None = None) -> BackendSpec:
+    """The registry entry of ``name`` (see :func:`canonical_name`)."""
+    return REGISTRY[canonical_name(name)]
+
+
 def is_installed(name: str) -> bool:
     """Whether the framework behind ``name`` can be found, without importing it."""
-    return importlib.util.find_spec(ADAPTERS[canonical_name(name)][1]) is not None
+    return importlib.util.find_spec(spec(name).framework) is not None
 
 
 def available_backends() -> list[str]:
@@ -53,10 +98,10 @@ def check_installed(name: str | None = None) -> str:
     """The canonical name of an installed backend, else a :class:`BackendError`; imports nothing."""
     key = canonical_name(name)
     if key not in _instances and not is_installed(key):
-        _, framework, extra = ADAPTERS[key]
+        entry = REGISTRY[key]
         raise BackendError(
-            f"The {key} backend is not installed: the package {framework!r} cannot be found. "
-            f"Install it with: pip install 'd2lrnn[{extra}]' -c constraints.txt "
+            f"The {key} backend is not installed: the package {entry.framework!r} cannot be found. "
+            f"Install it with: pip install 'd2lrnn[{entry.extra}]' -c constraints.txt "
             f"(installed backends: {', '.join(available_backends()) or 'none'})."
         )
     return key
@@ -67,29 +112,30 @@ def get_backend(name: str | None = None) -> Backend:
     key = check_installed(name)
     if key in _instances:
         return _instances[key]
-    module_name, framework, extra = ADAPTERS[key]
-    if key == "mxnet" and "mxnet" not in sys.modules and "tensorflow" in sys.modules:
-        raise BackendError(
-            "MXNet 1.9 crashes (a segmentation fault) when it is imported after TensorFlow in the same "
-            "process. Choose the mxnet backend before tensorflow (import mxnet first), or use one backend "
-            "per process, e.g. one 'd2lrnn train --backend ...' run each."
-        )
+    entry = REGISTRY[key]
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(entry.module)
     except ImportError as exc:
         raise BackendError(
             f"The {key} backend is installed but failed to import ({exc.__class__.__name__}: {exc}). "
-            f"Reinstall it with the pinned versions: pip install 'd2lrnn[{extra}]' -c constraints.txt."
+            f"Reinstall it with the pinned versions: pip install 'd2lrnn[{entry.extra}]' -c constraints.txt."
         ) from None
     _instances[key] = module.BACKEND
     return module.BACKEND
 
 
 def backend_for(model: Any) -> Backend:
-    """The adapter whose framework ``model`` belongs to (only imported frameworks are asked)."""
-    for key, (_, framework, _) in ADAPTERS.items():
-        if framework in sys.modules or (key == "tensorflow" and "tf_keras" in sys.modules):
-            backend = get_backend(key)
+    """The adapter a model belongs to.
+
+    A library model names its backend (``model.backend_name``); any other object (e.g. the book's
+    own subclass of ``torch.nn.Module``) is matched against the frameworks already imported.
+    """
+    name = getattr(model, "backend_name", None)
+    if isinstance(name, str) and name in REGISTRY:
+        return get_backend(name)
+    for entry in SPECS:
+        if any(root in sys.modules for root in entry.module_roots):
+            backend = get_backend(entry.name)
             if backend.is_model(model):
                 return backend
     raise BackendError(
@@ -98,5 +144,5 @@ def backend_for(model: Any) -> Backend:
     )
 
 
-__all__ = ["ADAPTERS", "ALIASES", "Backend", "NAMES", "available_backends", "backend_for", "canonical_name",
-           "check_installed", "get_backend", "is_installed"]
+__all__ = ["ALIASES", "Backend", "BackendSpec", "LABELS", "NAMES", "REGISTRY", "SPECS", "available_backends",
+           "backend_for", "canonical_name", "check_installed", "get_backend", "is_installed", "spec"]

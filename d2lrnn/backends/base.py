@@ -7,19 +7,20 @@ SGD update and optional compilation, and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..errors import BackendError
+from ..metrics import ArrayMath
 
 Tensor = Any
 State = Any
 
 
 class Backend:
-    """Base class of the three adapters; every method here is a framework primitive."""
+    """Base class of the adapters; every method here is a framework primitive."""
 
     name: str = ""
     #: the concise model class (framework RNN layer) and the from-scratch one
@@ -66,21 +67,17 @@ class Backend:
             return self.try_gpu()
         raise BackendError(f"Unknown device {kind!r}; use auto, cpu or gpu.")
 
+    def synchronize(self) -> None:
+        """Wait until queued device work is done (for timing; asynchronous frameworks override it)."""
+
     def device_name(self, device: Any) -> str:
         return str(device)
 
     def seed(self, seed: int) -> None:
         """Seed the framework's own random generators (weight initialisation)."""
 
-    # --- math the core's algorithms are written with ----------------------------------------
-    def sum(self, x: Tensor) -> Tensor:
-        return x.sum()
-
-    def sqrt(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def maximum(self, x: Tensor, y: float) -> Tensor:
-        raise NotImplementedError
+    #: the array operations the core's clipping is written with (see :class:`d2lrnn.metrics.ArrayMath`)
+    math: ArrayMath
 
     # --- models --------------------------------------------------------------------------
     def to_device(self, model: Any, device: Any) -> Any:
@@ -96,11 +93,11 @@ class Backend:
         raise NotImplementedError
 
     def is_model(self, model: Any) -> bool:
-        """Whether ``model`` is an object of this framework."""
-        roots = {cls.__module__.split(".")[0] for cls in type(model).__mro__}
-        return bool(roots & set(self.module_roots))
+        """Whether ``model`` is an object of this framework (its classes come from the framework's modules)."""
+        from . import REGISTRY
 
-    module_roots: Sequence[str] = ()
+        roots = {cls.__module__.split(".")[0] for cls in type(model).__mro__}
+        return bool(roots & set(REGISTRY[self.name].module_roots))
 
     # --- training primitives ------------------------------------------------------------------
     def forward(self, model: Any, X: Tensor, state: State) -> tuple[Tensor, State]:

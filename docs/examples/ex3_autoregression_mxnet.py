@@ -7,7 +7,7 @@ import numpy as onp
 from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn, rnn
 
-from d2lrnn.sine import k_step_errors, minibatches, noisy_sine, windows
+from d2lrnn.exercises.sine import k_step_errors, minibatches, noisy_sine, windows
 
 npx.set_np()
 QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from d2lrnn.sine import k_step_errors, minibatches, noisy_sine, windows
+from d2lrnn.exercises.sine import k_step_errors, minibatches, noisy_sine, windows
 
 QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
 TAU, NUM_TRAIN, EPOCHS = 4, 600, 1 if QUICK else 10

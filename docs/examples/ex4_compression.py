@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 import d2lrnn
-from d2lrnn.compress import RNNProbabilityModel, bits_per_char, decode, encode, ideal_bits
+from d2lrnn.exercises.compress import RNNProbabilityModel, bits_per_char, decode, encode, ideal_bits
 
 QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
 EPOCHS = 2 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 100))

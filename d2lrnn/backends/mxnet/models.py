@@ -1,4 +1,4 @@
-"""MXNet adapter (Gluon, NumPy style): ``gluon.rnn.RNN`` (concise) and a from-scratch RNN."""
+"""MXNet models (Gluon, NumPy style): ``gluon.rnn.RNN`` (concise) and a from-scratch RNN."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import numpy as onp
 from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn, rnn
 
-from ..model import ModelMixin, canonical_names
-from .base import Backend
+from ...model import ModelMixin, canonical_names
 
 npx.set_np()
 
@@ -25,7 +24,7 @@ def _like(state: Any, new: Any) -> Any:
     return [new] if isinstance(state, (list, tuple)) else new
 
 
-def _is_deferred(param: gluon.Parameter) -> bool:
+def is_deferred(param: gluon.Parameter) -> bool:
     """Whether Gluon still waits for a first forward pass to learn this parameter's shape."""
     try:
         param.data()
@@ -34,9 +33,9 @@ def _is_deferred(param: gluon.Parameter) -> bool:
     return False
 
 
-def _build(model: gluon.Block) -> None:
+def build_deferred(model: gluon.Block) -> None:
     """Finish Gluon's deferred initialisation by running the model on a one-token batch."""
-    pending = [p for p in model.collect_params().values() if _is_deferred(p)]
+    pending = [p for p in model.collect_params().values() if is_deferred(p)]
     if pending:
         with autograd.pause():
             model(np.zeros((1, 1), dtype="int64", ctx=pending[0].list_ctx()[0]))
@@ -110,16 +109,24 @@ class RNNScratch(ModelMixin, gluon.HybridBlock):
     def _canonical_params(self) -> dict[str, gluon.Parameter]:
         return {name: getattr(self, name.replace(".", "")) for name in canonical_names(self.num_layers)}
 
-    def _export_weights(self) -> dict[str, Any]:
-        if isinstance(getattr(self, "rnn", None), rnn.RNN):  # built from Gluon layers, like the book's subclass
-            return _export_concise(self)
-        return {k: p.data().asnumpy() for k, p in self._canonical_params().items()}
+    # primitives of the core's weight mapping (d2lrnn.model)
+    backend_name = "mxnet"
+    _rnn_layer_type, _out_in = rnn.RNN, True
 
-    def _import_weights(self, weights: dict[str, onp.ndarray]) -> None:
-        if isinstance(getattr(self, "rnn", None), rnn.RNN):
-            return _import_concise(self, weights)
-        for k, p in self._canonical_params().items():
-            p.set_data(np.array(weights[k]))
+    def _layer_params(self, layer: int) -> dict[str, gluon.Parameter]:
+        return _rnn_layer_params(self, layer)
+
+    def _dense_params(self) -> tuple[gluon.Parameter, gluon.Parameter]:
+        return self.linear.weight, self.linear.bias
+
+    def _read(self, param: gluon.Parameter) -> onp.ndarray:
+        return param.data().asnumpy()
+
+    def _write(self, param: gluon.Parameter, value: onp.ndarray) -> None:
+        param.set_data(np.array(value))
+
+    def _build_weights(self) -> None:
+        build_deferred(self)
 
 
 class RNN(RNNScratch):
@@ -137,7 +144,7 @@ class RNN(RNNScratch):
         # One recurrent bias per layer, as in the equations and Keras: Gluon's second one (h2h) is
         # zero and frozen, so every backend trains the same model (see docs/backends.md).
         for layer in range(self.num_layers):
-            bias = _rnn_layer_params(self, layer)["h2h_bias"]
+            bias = _rnn_layer_params(self, layer)["b_hh"]
             bias.set_data(np.zeros(bias.shape))
             bias.grad_req = "null"
 
@@ -148,121 +155,6 @@ class RNN(RNNScratch):
 
 
 def _rnn_layer_params(model: Any, layer: int) -> dict[str, gluon.Parameter]:
-    return {n: getattr(model.rnn, f"l{layer}_{n}") for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")}
-
-
-def _export_concise(model: Any) -> dict[str, onp.ndarray]:
-    """Canonical weights of a model made of ``model.rnn`` (Gluon RNN) and ``model.linear`` (Dense)."""
-    _build(model)
-    out = {}
-    for layer in range(model.num_layers):
-        p = {n: v.data().asnumpy() for n, v in _rnn_layer_params(model, layer).items()}
-        out[f"W_xh.{layer}"], out[f"W_hh.{layer}"] = p["i2h_weight"].T, p["h2h_weight"].T
-        out[f"b_h.{layer}"] = p["i2h_bias"] + p["h2h_bias"]  # two recurrent biases fold into one
-    out["W_hq"] = model.linear.weight.data().asnumpy().T  # Dense keeps (out, in)
-    out["b_q"] = model.linear.bias.data().asnumpy()
-    return out
-
-
-def _import_concise(model: Any, weights: dict[str, onp.ndarray]) -> None:
-    _build(model)
-    for layer in range(model.num_layers):
-        p = _rnn_layer_params(model, layer)
-        p["i2h_weight"].set_data(np.array(weights[f"W_xh.{layer}"].T))
-        p["h2h_weight"].set_data(np.array(weights[f"W_hh.{layer}"].T))
-        p["i2h_bias"].set_data(np.array(weights[f"b_h.{layer}"]))
-        p["h2h_bias"].set_data(np.zeros(model.num_hiddens))
-    model.linear.weight.set_data(np.array(weights["W_hq"].T))
-    model.linear.bias.set_data(np.array(weights["b_q"]))
-
-
-def _cross_entropy(logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Mean token cross-entropy of time-major ``logits`` against batch-major labels ``Y``."""
-    return -npx.pick(npx.log_softmax(logits), Y.T, axis=-1).mean()
-
-
-class MXNetBackend(Backend):
-    """Gluon with NumPy-style arrays (``npx.set_np()``); devices are ``mx.Context`` objects."""
-
-    name = "mxnet"
-    module_roots = ("mxnet",)
-    RNN = RNN
-    RNNScratch = RNNScratch
-
-    def tensor(self, array: onp.ndarray, device: Any = None) -> np.ndarray:
-        array = onp.asarray(array)
-        return np.array(array, dtype=array.dtype, ctx=device or mx.cpu())
-
-    def to_numpy(self, tensor: np.ndarray) -> onp.ndarray:
-        return tensor.asnumpy()
-
-    def to_float(self, tensor: np.ndarray) -> float:
-        return float(tensor.item())
-
-    def cpu(self) -> mx.Context:
-        return mx.cpu()
-
-    def num_gpus(self) -> int:
-        try:
-            return mx.context.num_gpus()
-        except mx.MXNetError:
-            return 0
-
-    def gpu(self, i: int = 0) -> mx.Context:
-        return mx.gpu(i)
-
-    def seed(self, seed: int) -> None:
-        mx.random.seed(seed)
-        onp.random.seed(seed)
-
-    def sqrt(self, x: np.ndarray) -> np.ndarray:
-        return np.sqrt(x)
-
-    def maximum(self, x: np.ndarray, y: float) -> np.ndarray:
-        return np.maximum(x, y)
-
-    def model_device(self, model: gluon.Block) -> Any:
-        for param in model.collect_params().values():
-            return param.list_ctx()[0]
-        return None
-
-    def to_device(self, model: gluon.Block, device: Any) -> gluon.Block:
-        model.collect_params().reset_ctx(device)
-        return model
-
-    def parameters(self, model: gluon.Block, sample: Any = None) -> list[gluon.Parameter]:
-        params = [p for p in model.collect_params().values() if p.grad_req != "null"]
-        if sample is None:
-            _build(model)
-        elif any(_is_deferred(p) for p in params):
-            with autograd.pause():
-                model(sample)
-        return params
-
-    def loss(self, model: gluon.Block, X: np.ndarray, Y: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        with autograd.pause():
-            logits, state = model(X, state)
-            return _cross_entropy(logits, Y), state
-
-    def loss_and_grads(self, model: gluon.Block, params: list[Any], X: np.ndarray, Y: np.ndarray,
-                       state: Any) -> tuple[np.ndarray, list[np.ndarray], Any]:
-        with autograd.record():
-            logits, state = model(X, state)
-            loss = _cross_entropy(logits, Y)
-        loss.backward()
-        return loss.detach(), [p.grad() for p in params], state
-
-    def sgd_update(self, params: list[Any], grads: list[np.ndarray], lr: float) -> None:
-        for p, g in zip(params, grads, strict=True):
-            data = p.data()
-            data -= lr * g
-
-    def detach_tensor(self, tensor: np.ndarray) -> np.ndarray:
-        return tensor.detach()
-
-    def forward(self, model: gluon.Block, X: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        with autograd.pause():
-            return model(X, state)
-
-
-BACKEND = MXNetBackend()
+    """One layer's parameters of ``model.rnn`` (a Gluon RNN) under the core's names."""
+    names = {"W_ih": "i2h_weight", "W_hh": "h2h_weight", "b_ih": "i2h_bias", "b_hh": "h2h_bias"}
+    return {key: getattr(model.rnn, f"l{layer}_{name}") for key, name in names.items()}

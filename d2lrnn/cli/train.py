@@ -1,47 +1,20 @@
-"""The ``d2lrnn`` command line: ``train`` and ``predict`` (``bench`` lives in :mod:`d2lrnn.bench`)."""
+"""``d2lrnn train``: train a language model, with checkpoints, resume and a graceful stop."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import checks
-from .backends import NAMES, check_installed
-from .errors import CheckpointError, D2LRNNError, DivergenceError
+from .. import checks
+from ..backends import check_installed
+from ..errors import CheckpointError, D2LRNNError, DivergenceError
+from .common import Stopped, add_common, checked, flag, positive_int, select_device
 
 PREFIXES = ("time traveller", "traveller")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one paragraph, with exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message.rstrip('.')}. Run '{self.prog} --help' for the options.\n")
-
-
-def _checked(check: Callable[..., Any], flag: str, *extra: Any) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        try:
-            return check(flag, text, *extra)
-        except D2LRNNError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = flag  # argparse names the converter in some messages
-    return convert
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", help=f"{' | '.join(NAMES)} (default: $D2LRNN_BACKEND, else torch)")
-    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
-                        help="auto takes a GPU when the backend sees one (default: auto)")
-    parser.add_argument("--json", action="store_true", help="end standard output with one JSON line")
-
 
 #: train settings a checkpoint records; on --resume they come from it (those in RESUME_OVERRIDES may be changed)
 TRAIN_DEFAULTS: dict[str, Any] = {
@@ -52,26 +25,19 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 RESUME_OVERRIDES = ("epochs", "lr", "clip", "corpus")
 
 
-def _flag(key: str) -> str:
-    return "--" + key.replace("_", "-")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="d2lrnn", description="Recurrent language models of Dive into Deep Learning, "
-                     "on MXNet, PyTorch or TensorFlow.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
-
-    train = sub.add_parser("train", help="train a character-level RNN language model on The Time Machine",
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """The ``train`` subcommand."""
+    train = subparsers.add_parser("train", help="train a character-level RNN language model on The Time Machine",
                            epilog="Ctrl-C (or SIGTERM) saves a checkpoint and says how to resume; "
                            "--resume FILE continues the run with the settings stored in FILE.")
-    _add_common(train)
-    pos_int = lambda flag: _checked(checks.positive_int, flag)  # noqa: E731
+    add_common(train)
+    pos_int = positive_int
     d = TRAIN_DEFAULTS
 
     def add(key: str, help: str = "", **kwargs: Any) -> None:
         default = f"default: {d[key]}" if d[key] is not None else ""
         text = "; ".join(part for part in (help, default) if part)
-        train.add_argument(_flag(key), default=None, help=f"{text} (from the checkpoint with --resume)", **kwargs)
+        train.add_argument(flag(key), default=None, help=f"{text} (from the checkpoint with --resume)", **kwargs)
 
     add("model", choices=("concise", "scratch"))
     add("epochs", "the total number of epochs", type=pos_int("--epochs"))
@@ -79,20 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     add("num_steps", type=pos_int("--num-steps"))
     add("num_hiddens", type=pos_int("--num-hiddens"))
     add("num_layers", type=pos_int("--num-layers"))
-    add("lr", "learning rate, above 0", type=_checked(checks.positive_float, "--lr"))
-    add("clip", "gradient clipping norm, 0 is off", type=_checked(checks.non_negative_float, "--clip", "no clipping"))
+    add("lr", "learning rate, above 0", type=checked(checks.positive_float, "--lr"))
+    add("clip", "gradient clipping norm, 0 is off", type=checked(checks.non_negative_float, "--clip", "no clipping"))
     add("max_tokens", "training tokens taken from the start of the corpus", type=pos_int("--max-tokens"))
     add("num_val", "held-out tokens after the training part, for validation perplexity",
-        type=_checked(checks.non_negative_int, "--num-val", "no validation"))
+        type=checked(checks.non_negative_int, "--num-val", "no validation"))
     add("sampling", choices=("sequential", "random"))
     add("token", choices=("char", "word"))
-    add("seed", "makes the run reproducible", type=_checked(checks.non_negative_int, "--seed"))
+    add("seed", "makes the run reproducible", type=checked(checks.non_negative_int, "--seed"))
     add("corpus", "a UTF-8 text file to train on instead of The Time Machine", metavar="FILE")
     train.add_argument("--data-dir", help="a folder that already holds timemachine.txt (offline use)")
     train.add_argument("--plot", metavar="FILE.png", help="save the perplexity curves")
     train.add_argument("--save", metavar="FILE", help="write a checkpoint atomically every --save-every epochs and "
                        "at the end (default with --resume: the resumed file)")
-    train.add_argument("--save-every", metavar="N", type=_checked(checks.non_negative_int, "--save-every",
+    train.add_argument("--save-every", metavar="N", type=checked(checks.non_negative_int, "--save-every",
                        "only at the end"), default=10, help="epochs between checkpoints (default: 10; 0: only at the end)")
     train.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE (same settings, data order "
                        "and epoch count; --epochs, --lr, --clip may be changed)")
@@ -100,39 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
-    predict = sub.add_parser("predict", help="continue a prefix with a saved model, on any backend")
-    _add_common(predict)
-    predict.add_argument("--checkpoint", required=True, metavar="FILE")
-    predict.add_argument("--prefix", default="time traveller")
-    predict.add_argument("--num-preds", type=pos_int("--num-preds"), default=50)
-    predict.add_argument("--temperature", type=_checked(checks.temperature, "--temperature"), default=None,
-                         help="sample with this temperature, above 0 (default: greedy, the most likely token)")
-    predict.add_argument("--seed", type=_checked(checks.non_negative_int, "--seed"), default=None,
-                         help="makes sampling reproducible")
-    predict.set_defaults(run=cmd_predict)
-
-    try:
-        from .bench import add_parser as add_bench
-    except ImportError:
-        pass
-    else:
-        add_bench(sub)
-    return parser
-
-
-def _select_device(backend: Any, kind: str) -> Any:
-    device = backend.device(kind)
-    if kind == "auto" and backend.num_gpus() == 0:
-        print(f"note: {backend.name} sees no GPU; training on the CPU.", file=sys.stderr)
-    return device
-
-
-class _Stopped(Exception):
-    """A run that ended early on purpose: ``message`` for stderr, ``status`` for the exit."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+    return train
 
 
 def _check_writable(flag: str, path: str) -> None:
@@ -153,18 +87,18 @@ def _train_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
     given = {k: getattr(args, k) for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
     if not args.resume:
         return {**TRAIN_DEFAULTS, **given}, None, None
-    from .checkpoint import read
-    from .resume import resumable_state
+    from ..checkpoint import read
+    from ..resume import resumable_state
 
     weights, meta = read(args.resume)
     state = resumable_state(meta, args.resume)
     settings = {**TRAIN_DEFAULTS, **state["settings"]}
-    clashes = [f"{_flag(k)} {v} (it was trained with {settings[k]})" for k, v in given.items()
+    clashes = [f"{flag(k)} {v} (it was trained with {settings[k]})" for k, v in given.items()
                if k not in RESUME_OVERRIDES and v != settings[k]]
     if clashes:
         raise CheckpointError(
             f"The checkpoint {args.resume} does not fit the requested model or data: {'; '.join(clashes)}. "
-            f"Leave these options out to resume (only {', '.join(map(_flag, RESUME_OVERRIDES))} may change), "
+            f"Leave these options out to resume (only {', '.join(map(flag, RESUME_OVERRIDES))} may change), "
             "or start a new run without --resume."
         )
     settings.update(given)
@@ -177,9 +111,9 @@ def _train_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    from .backends import get_backend
-    from .data import TimeMachine
-    from .trainer import Trainer
+    from ..backends import get_backend
+    from ..data import TimeMachine
+    from ..trainer import Trainer
 
     settings, resumed, weights = _train_settings(args)  # every check here comes before any framework import
     s = settings
@@ -199,7 +133,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     backend = get_backend(name)
     if s["seed"] is not None:
         backend.seed(s["seed"])
-    device = _select_device(backend, args.device)
+    device = select_device(backend, args.device)
     cls = backend.RNN if s["model"] == "concise" else backend.RNNScratch
     vocab_size = len(data.vocab)
     model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=s["num_hiddens"], lr=s["lr"],
@@ -207,12 +141,12 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     trainer = Trainer(s["epochs"], s["clip"], device=device, progress=False if args.quiet else None)
     rng = data.train_loader.rng
     if resumed:
-        from .resume import restore_training_state
+        from ..resume import restore_training_state
 
         model.set_weights(weights)
         restore_training_state(trainer, rng, resumed["state"])
         print(f"resuming {args.resume} after epoch {trainer.epoch} of {trainer.max_epochs}", file=sys.stderr)
-    from .resume import CheckpointSaver
+    from ..resume import CheckpointSaver
     from .signals import stop_on_signals
 
     stored = {**settings, "corpus": str(s["corpus"]) if s["corpus"] else None}
@@ -237,7 +171,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         if trainer.interrupted and trainer.epoch < trainer.max_epochs:  # a signal after the last epoch changes nothing
             target = save_path or f"d2lrnn-interrupted-{time.strftime('%Y%m%d-%H%M%S')}.npz"
             saver.save(target)
-            raise _Stopped(
+            raise Stopped(
                 f"d2lrnn train: interrupted ({caught.name or 'stopped'}) after epoch {saver.epoch} of "
                 f"{trainer.max_epochs}; saved a checkpoint to {target}. Resume with: d2lrnn train --resume {target}",
                 caught.exit_status if caught.signum else 130,
@@ -254,7 +188,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         samples[prefix if isinstance(prefix, str) else " ".join(prefix)] = text
         print(text)
     if args.plot:
-        from .plot import plot_perplexity
+        from ..plot import plot_perplexity
 
         plot_perplexity(trainer.history, args.plot, title=f"{backend.name}, {s['model']} RNN")
         print(f"saved the perplexity plot to {args.plot}", file=sys.stderr)
@@ -262,44 +196,3 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
             "samples": samples, "checkpoint": save_path}
 
 
-def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
-    from .backends import get_backend
-    from .checkpoint import load, read
-    from .predict import check_prefix
-    from .vocab import Vocab
-
-    _, meta = read(args.checkpoint)  # a bad file or prefix fails before any framework import
-    vocab = Vocab.from_dict(meta["vocab"])
-    prefix = args.prefix if vocab.char_level else args.prefix.split()
-    check_prefix(prefix, vocab)
-    name = check_installed(args.backend or meta["backend"])
-    backend = get_backend(name)
-    device = _select_device(backend, args.device)
-    model, vocab, meta = load(args.checkpoint, name, device)
-    text = model.predict(prefix, args.num_preds, vocab, device, temperature=args.temperature, seed=args.seed)
-    print(text)
-    return {"backend": backend.name, "trained_on": meta["backend"], "prefix": args.prefix, "text": text}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input, 1 for a failed run)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        result = args.run(args)
-    except KeyboardInterrupt:
-        print("d2lrnn: interrupted.", file=sys.stderr)
-        return 130
-    except _Stopped as stop:
-        print(stop, file=sys.stderr)
-        return stop.status
-    except D2LRNNError as exc:
-        print(f"d2lrnn {args.command}: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, DivergenceError) else 2
-    if args.json and result is not None:
-        print(json.dumps(result, default=float))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import cycle
 from typing import Any
 
-from .backends.base import Backend
-from .metrics import TensorMath, clip_gradients
-from .predict import predict
-from .trainer import EpochStats
-from .trainer import Trainer as CoreTrainer
-from .vocab import Vocab
+from ..backends.base import Backend
+from ..metrics import ArrayMath, clip_gradients
+from ..predict import predict
+from ..trainer import EpochStats
+from ..trainer import Trainer as CoreTrainer
+from ..vocab import Vocab
 
 #: ``(net, X) -> state``: how a tab asks a d2l 0.x model for its initial state
 BeginState = Callable[[Any, Any], Any]
@@ -69,7 +69,7 @@ class Animator:
 
     def draw(self) -> Any:
         """A :class:`matplotlib.figure.Figure` of the recorded lines (no pyplot, no display)."""
-        from .plot import new_figure
+        from ..plot import new_figure
 
         fig, ax = new_figure(self.figsize, dpi=100)
         for xs, ys, fmt in zip(self.X, self.Y, cycle(self.fmts)):
@@ -134,7 +134,7 @@ def assign_slice(target: Any, value: Any) -> None:
     target[:] = value
 
 
-def clip_in_place(grads: Sequence[Any], theta: float, math_ops: TensorMath, assign: Callable[[Any, Any], Any]) -> None:
+def clip_in_place(grads: Sequence[Any], theta: float, math_ops: ArrayMath, assign: Callable[[Any, Any], Any]) -> None:
     """Clip ``grads`` to global norm ``theta`` with :func:`clip_gradients` and write them back with ``assign``."""
     for grad, clipped in zip(grads, clip_gradients(grads, theta, math_ops)):
         assign(grad, clipped)

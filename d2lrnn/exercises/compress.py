@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import perplexity
-from .predict import softmax
+from ..metrics import perplexity
+from ..predict import softmax
 
 #: maps the symbols so far to the probabilities of the next symbol (a vector over the alphabet)
 ProbabilityModel = Callable[[Sequence[int]], np.ndarray]
@@ -160,7 +160,7 @@ class RNNProbabilityModel:
     """
 
     def __init__(self, model: Any, backend: Any = None, device: Any = None) -> None:
-        from .backends import backend_for
+        from ..backends import backend_for
 
         self.model, self.backend = model, backend or backend_for(model)
         self.device = device if device is not None else self.backend.model_device(model)

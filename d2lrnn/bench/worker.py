@@ -1,7 +1,7 @@
-"""One benchmark measurement in a fresh process: ``python -m d2lrnn.bench_worker ...``.
+"""One benchmark measurement in a fresh process: ``python -m d2lrnn.bench.worker ...``.
 
 It trains one backend's ``concise`` or ``scratch`` model with the library's :class:`~d2lrnn.Trainer`,
-or runs the bare framework ``floor`` (:mod:`d2lrnn.bench_floor`), and prints one line
+or runs the bare framework ``floor`` (``d2lrnn/backends/<name>/floor.py``), and prints one line
 ``D2LRNN-BENCH {json}`` on standard output: the per-epoch tokens and seconds, the final training
 perplexity, the time to the first finished batch (measured from ``--t0``, the parent's wall-clock
 time just before it started this process, so interpreter start, imports, data and model are
@@ -21,6 +21,7 @@ import sys  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
+from d2lrnn.backends import spec  # noqa: E402
 from d2lrnn.metrics import perplexity  # noqa: E402
 
 MARKER = "D2LRNN-BENCH "
@@ -31,23 +32,6 @@ def peak_rss_mib() -> float:
     """This process's peak resident set size in MiB (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _sync_for(name: str) -> Callable[[], None]:
-    """Wait for queued framework work (MXNet's engine and CUDA are asynchronous)."""
-    if name == "mxnet":
-        import mxnet as mx
-
-        return mx.nd.waitall
-    if name == "torch":
-        import torch
-
-        def sync() -> None:
-            if torch.cuda.is_available() and torch.cuda.is_initialized():
-                torch.cuda.synchronize()
-
-        return sync
-    return lambda: None
 
 
 class _FirstBatchClock:
@@ -82,23 +66,16 @@ class _Data:
         return self.data.val_dataloader()
 
 
-def _framework_version(name: str) -> str | None:
-    from importlib import metadata
-
-    for dist in {"torch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensorflow", "tensorflow-cpu")}[name]:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run one measurement; return the result dict (``status`` is ok, or skipped with a reason)."""
-    from .backends import canonical_name, is_installed
-    from .data import TimeMachine, sequential_batches
+    import importlib
 
-    name = canonical_name(args.backend)
+    from ..backends import get_backend, is_installed
+    from ..data import TimeMachine, sequential_batches
+    from ..errors import BackendError
+    from ..trainer import Trainer
+
+    name = spec(args.backend).name
     result: dict[str, Any] = {"backend": name, "model": args.model, "seed": args.seed}
     if not is_installed(name):
         return {**result, "status": "skipped", "reason": f"{name} is not installed"}
@@ -107,23 +84,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     vocab_size = len(data.vocab)
     first_batch: list[float] = []
     if args.model == "floor":
-        from .bench_floor import FLOORS
-
+        train_floor = importlib.import_module(f"{spec(name).module}.floor").train_floor
         batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
                                                                        args.num_steps, None)]
-        epochs = FLOORS[name](batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
+        epochs = train_floor(batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
                               device=args.device, on_first_batch=lambda: first_batch.append(time.time()))
         history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
         device = args.device
     else:
-        import importlib.util
-
-        from .backends import ADAPTERS, get_backend
-        from .errors import BackendError
-        from .trainer import Trainer
-
-        if importlib.util.find_spec(ADAPTERS[name][0]) is None:
-            return {**result, "status": "skipped", "reason": f"no d2lrnn {name} adapter ({ADAPTERS[name][0]}) yet"}
         try:
             backend = get_backend(name)
         except BackendError as exc:
@@ -132,7 +100,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         device = backend.device(args.device)
         cls = backend.RNN if args.model == "concise" else backend.RNNScratch
         model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=args.num_hiddens, lr=args.lr)
-        clock = _FirstBatchClock(data.train_dataloader(), _sync_for(name))
+        clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
         trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs)
         trainer.fit(model, _Data(data, clock))
         if clock.done_at is not None:
@@ -142,7 +110,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return {
         **result,
         "status": "ok",
-        "framework_version": _framework_version(name),
+        "framework_version": spec(name).version(),
         "device": str(device),
         "epochs": history,
         "perplexity": history[-1]["perplexity"],
@@ -154,7 +122,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m d2lrnn.bench_worker", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m d2lrnn.bench.worker", description=__doc__.splitlines()[0])
     p.add_argument("--backend", required=True)
     p.add_argument("--model", choices=MODELS, required=True)
     p.add_argument("--epochs", type=int, default=10)

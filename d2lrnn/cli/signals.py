@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .trainer import Trainer
+from ..trainer import Trainer
 
 #: the conventional exit status of a process ended by each signal
 EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}

@@ -1,0 +1,72 @@
+"""``from d2lrnn import torch as d2l``: the book's names for the PyTorch tab.
+
+d2l 0.x: ``load_data_time_machine``, ``RNNModel``, ``predict_ch8``, ``train_ch8``,
+``grad_clipping``, ``try_gpu``, ``Timer``, ``Accumulator``, ``Animator``. d2l 1.0:
+``TimeMachine``, ``RNNScratch``, ``Trainer``. All of them run on the library's core.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..backends.torch import BACKEND, RNN, RNNScratch
+from ..data import TimeMachine, load_data_time_machine
+from ..timing import Accumulator, Timer
+from .common import Animator, Tab, Trainer, clip_in_place
+
+float32, int32, int64 = torch.float32, torch.int32, torch.int64
+
+
+class RNNModel(nn.Module):
+    """A ``torch.nn`` recurrent layer (RNN, GRU or LSTM) under one-hot inputs and a linear output.
+
+    ``forward(inputs, state)`` takes token indices ``(batch, num_steps)`` and returns logits
+    flattened to ``(num_steps * batch, vocab_size)`` and the new state. A bidirectional layer
+    feeds ``2 * hidden_size`` features to the output layer; an LSTM's state is the tuple ``(H, C)``.
+    """
+
+    def __init__(self, rnn_layer: nn.RNNBase, vocab_size: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rnn, self.vocab_size = rnn_layer, vocab_size
+        self.num_hiddens = rnn_layer.hidden_size
+        self.num_directions = 2 if rnn_layer.bidirectional else 1
+        self.linear = nn.Linear(self.num_directions * self.num_hiddens, vocab_size)
+
+    def forward(self, inputs: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        embs = F.one_hot(inputs.T.long(), self.vocab_size).to(torch.float32)
+        Y, state = self.rnn(embs, state)
+        return self.linear(Y.reshape(-1, Y.shape[-1])), state
+
+    def begin_state(self, device: Any, batch_size: int = 1) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Zeros of shape ``(num_directions * num_layers, batch_size, num_hiddens)``; ``(H, C)`` for an LSTM."""
+        shape = (self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens)
+        if isinstance(self.rnn, nn.LSTM):
+            return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+        return torch.zeros(shape, device=device)
+
+
+_TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
+predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
+
+
+def grad_clipping(net: nn.Module | Any, theta: float) -> None:
+    """Clip the gradients of ``net`` (a module, or an object with ``params``) in place to norm ``theta``."""
+    params = net.parameters() if isinstance(net, nn.Module) else net.params
+    grads = [p.grad for p in params if p.requires_grad and p.grad is not None]
+    with torch.no_grad():
+        clip_in_place(grads, theta, BACKEND.math, torch.Tensor.copy_)
+
+
+def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x.to(...)``, the book's device/dtype move."""
+    return x.to(*args, **kwargs)
+
+
+__all__ = [
+    "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer", "float32",
+    "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "to", "train_ch8", "try_gpu",
+]
