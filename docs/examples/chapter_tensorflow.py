@@ -2,19 +2,14 @@
 # # Concise RNNs with TensorFlow
 #
 # Generated from `docs/examples/chapter_tensorflow.py`; the chapter "Concise RNNs in three
-# frameworks" explains every step. Set `D2LRNN_DOCS_QUICK=1` for a two-epoch smoke run.
+# frameworks" explains every step.
 
 # %%
 # --8<-- [start:setup]
-import json
-import os
-
 import tensorflow as tf
 
 import d2lrnn
 
-QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
-EPOCHS = 2 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 500))
 data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, seed=0)
 vocab_size = len(data.vocab)
 print("vocabulary:", vocab_size, "tokens; training tokens:", len(data.train_corpus))
@@ -62,6 +57,7 @@ print(model.predict("time traveller", 10, data.vocab))
 
 # %%
 # --8<-- [start:train]
+EPOCHS = 500
 trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
 trainer.fit(model, data)
 summary = trainer.summary()
@@ -74,8 +70,3 @@ print(f"perplexity {summary['perplexity']:.1f} (validation {summary['val_perplex
 for prefix in ("time traveller", "traveller"):
     print(model.predict(prefix, 50, data.vocab))
 # --8<-- [end:predict]
-
-# %%
-if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py plots the curves
-    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "chapter_tensorflow.json"), "w") as f:
-        json.dump({"summary": summary, "history": [s.to_dict() for s in trainer.history]}, f)

@@ -1,11 +1,7 @@
 # --8<-- [start:setup]
-import json
-import os
-
 import d2lrnn
 
-QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
-EPOCHS = 2 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 200))
+EPOCHS = 200
 backend = d2lrnn.get_backend()  # $D2LRNN_BACKEND, else torch
 # a small training set (5,000 characters) and a held-out set right after it
 data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, num_train=5000, num_val=5000, seed=0)
@@ -26,8 +22,9 @@ def run(num_hiddens, epochs, clip, lr=1.0):
 
 
 # --8<-- [start:capacity]
+HIDDEN_SIZES = (32, 256)
 capacity = {}
-for num_hiddens in (8, 16) if QUICK else (32, 256):
+for num_hiddens in HIDDEN_SIZES:
     curve = capacity[num_hiddens] = run(num_hiddens, EPOCHS, clip=1.0)
     best = min(range(len(curve)), key=lambda i: curve[i][1])
     print(f"{num_hiddens:4d} hidden units: final train {curve[-1][0]:5.2f}, validation {curve[-1][1]:5.2f}; "
@@ -35,14 +32,10 @@ for num_hiddens in (8, 16) if QUICK else (32, 256):
 # --8<-- [end:capacity]
 
 # --8<-- [start:clipping]
+CLIP_HIDDENS, CLIP_EPOCHS = 256, 50
 clipping = {}
 for clip in (0.1, 1.0, 10.0, 0.0):  # 0 switches clipping off
-    curve = clipping[clip] = run(32 if QUICK else 256, 2 if QUICK else EPOCHS // 4, clip)
+    curve = clipping[clip] = run(CLIP_HIDDENS, CLIP_EPOCHS, clip)
     print(f"clip {clip or 'off':>4}: train {curve[-1][0]:6.2f}, validation {curve[-1][1]:6.2f} "
           f"after {len(curve)} epochs")
 # --8<-- [end:clipping]
-
-if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py reads the curves from here
-    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], f"ex1_{backend.name}.json"), "w") as f:
-        json.dump({"backend": backend.name, "epochs": EPOCHS, "capacity": capacity,
-                   "clipping": {str(k): v for k, v in clipping.items()}}, f)

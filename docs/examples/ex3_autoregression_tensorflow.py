@@ -1,14 +1,11 @@
 # --8<-- [start:data]
-import json
-import os
-
 import numpy as np
 import tensorflow as tf
 
 from d2lrnn.exercises.sine import k_step_errors, minibatches, noisy_sine, windows
 
-QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
-TAU, NUM_TRAIN, EPOCHS = 4, 600, 1 if QUICK else 10
+TAU, NUM_TRAIN = 4, 600
+EPOCHS = 10
 time, x = noisy_sine(1000, noise=0.2, seed=0)
 features, labels = windows(x, TAU)                  # (996, 4) windows, (996,) next values
 train = features[:NUM_TRAIN], labels[:NUM_TRAIN]    # the rest of the series is for testing
@@ -62,7 +59,3 @@ for name, predict in predictors.items():  # scored on the test part only
     errors[name] = k_step_errors(predict, x, TAU, STEPS, start=NUM_TRAIN + TAU)
     print(f"{name}: test MSE " + ", ".join(f"{k}-step {e:.3f}" for k, e in errors[name].items()))
 # --8<-- [end:evaluate]
-
-if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py tabulates these
-    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "ex3_tensorflow.json"), "w") as f:
-        json.dump({"framework": "tensorflow", "epochs": EPOCHS, "steps": STEPS, "errors": errors}, f)

@@ -1,15 +1,12 @@
 # --8<-- [start:data]
-import json
-import os
-
 import numpy as np
 import torch
 from torch import nn
 
 from d2lrnn.exercises.sine import k_step_errors, k_step_predictions, minibatches, noisy_sine, windows
 
-QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
-TAU, NUM_TRAIN, EPOCHS = 4, 600, 1 if QUICK else 10
+TAU, NUM_TRAIN = 4, 600
+EPOCHS = 10
 time, x = noisy_sine(1000, noise=0.2, seed=0)
 features, labels = windows(x, TAU)                  # (996, 4) windows, (996,) next values
 train = features[:NUM_TRAIN], labels[:NUM_TRAIN]    # the rest of the series is for testing
@@ -66,9 +63,6 @@ for name, predict in predictors.items():  # scored on the test part only
     print(f"{name}: test MSE " + ", ".join(f"{k}-step {e:.3f}" for k, e in errors[name].items()))
 # --8<-- [end:evaluate]
 
-if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py plots these
-    preds = {n: k_step_predictions(p, x, TAU, max(STEPS))[:, [k - 1 for k in STEPS]].T.tolist()
-             for n, p in predictors.items()}
-    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "ex3_torch.json"), "w") as f:
-        json.dump({"framework": "torch", "epochs": EPOCHS, "tau": TAU, "num_train": NUM_TRAIN, "steps": STEPS,
-                   "errors": errors, "x": x.tolist(), "predictions": preds}, f)
+# %%
+# the 1- to 64-step predictions along the whole series (the figure on the exercise page)
+predictions = {name: k_step_predictions(predict, x, TAU, max(STEPS)) for name, predict in predictors.items()}

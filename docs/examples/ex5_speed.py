@@ -1,12 +1,8 @@
 # --8<-- [start:run]
-import json
-import os
-
 import d2lrnn
 
-QUICK = os.environ.get("D2LRNN_DOCS_QUICK") == "1"  # the test suite sets this for short runs
-EPOCHS = 1 if QUICK else int(os.environ.get("D2LRNN_DOCS_EPOCHS", 3))
-data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, num_train=2000 if QUICK else 10000, seed=0)
+EPOCHS, NUM_TRAIN = 3, 10000
+data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, num_train=NUM_TRAIN, seed=0)
 V = len(data.vocab)
 speeds = {}
 for name in d2lrnn.available_backends():
@@ -26,7 +22,3 @@ for name in d2lrnn.available_backends():
     print(f"{name:>10}: concise {speeds[f'{name}/concise']:9,.0f} tokens/s, "
           f"scratch {speeds[f'{name}/scratch']:9,.0f} tokens/s, concise/scratch = {ratio:.2f}")
 # --8<-- [end:run]
-
-if os.environ.get("D2LRNN_DOCS_OUT"):  # scripts/make_figures.py reads the results from here
-    with open(os.path.join(os.environ["D2LRNN_DOCS_OUT"], "ex5.json"), "w") as f:
-        json.dump({"epochs": EPOCHS, "tokens_per_sec": speeds}, f)
