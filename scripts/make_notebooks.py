@@ -1,7 +1,9 @@
 """Generate one Jupyter notebook per framework from docs/examples/chapter_<framework>.py (jupytext).
 
 The scripts use jupytext's percent format (``# %%`` cells); the snippet markers that the pages
-use to include parts of them are dropped. ``--execute`` runs every notebook with nbclient.
+use to include parts of them are dropped, and a first code cell that installs d2lrnn is added,
+commented out so that the notebook also runs offline. ``--execute`` runs every notebook with
+nbclient; ``--quick`` shortens the run the way the test suite does (``scripts/run_example.py``).
 
     python scripts/make_notebooks.py [--out notebooks] [--execute] [--quick]
 """
@@ -16,18 +18,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # d2lrnn from the source tree
+sys.path.insert(0, str(ROOT / "scripts"))
 
-from d2lrnn.backends import NAMES  # noqa: E402
+from run_example import quick_settings, shorten_text  # noqa: E402  (scripts/ beside this file)
+
+from d2lrnn.backends import NAMES, REGISTRY  # noqa: E402
 
 EXAMPLES = ROOT / "docs" / "examples"
-FRAMEWORKS = NAMES
+FRAMEWORKS = tuple(fw for fw in NAMES if (EXAMPLES / f"chapter_{fw}.py").is_file())
 MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
 
 
+def install_cell(framework: str) -> str:
+    """A commented-out code cell that installs d2lrnn with ``framework``."""
+    spec = REGISTRY[framework]
+    return (f"# %%\n# Uncomment the next line to install d2lrnn with {spec.label} (needs a network connection):\n"
+            f'# %pip install "d2lrnn[{spec.extra}]"\n\n')
+
+
 def notebook_source(framework: str) -> str:
-    """The chapter script of ``framework`` without snippet markers."""
+    """The chapter script of ``framework`` without snippet markers, with the install cell first."""
     text = (EXAMPLES / f"chapter_{framework}.py").read_text()
-    return "\n".join(line for line in text.splitlines() if not MARKER.match(line)) + "\n"
+    text = "\n".join(line for line in text.splitlines() if not MARKER.match(line)) + "\n"
+    first_code = text.index("\n# %%\n") + 1
+    return text[:first_code] + install_cell(framework) + text[first_code:]
 
 
 def make_notebook(framework: str, out_dir: Path) -> Path:
@@ -42,13 +56,24 @@ def make_notebook(framework: str, out_dir: Path) -> Path:
     return path
 
 
-def execute(path: Path, timeout: int = 1800) -> None:
-    """Run every cell of the notebook at ``path`` in a fresh kernel (cwd: the repository root); save outputs."""
+def execute(path: Path, timeout: int = 1800, quick: bool = False) -> None:
+    """Run every cell of the notebook at ``path`` in a fresh kernel (cwd: the repository root); save outputs.
+
+    ``quick`` applies the test suite's smoke-test sizes to the cells (the saved notebook shows them).
+    """
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    if quick:
+        settings = quick_settings(path.stem)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.source = shorten_text(cell.source, settings)
+    # d2lrnn first, so that MXNet imports through its compatibility hook; the cell is not saved
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("import d2lrnn"))
     NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    del notebook.cells[0]
     nbformat.write(notebook, path)
 
 
@@ -60,13 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frameworks", nargs="*", default=list(FRAMEWORKS), choices=FRAMEWORKS)
     args = parser.parse_args(argv)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    if args.quick:
-        os.environ["D2LRNN_DOCS_QUICK"] = "1"
     for framework in args.frameworks:
         path = make_notebook(framework, args.out)
         print(f"wrote {path}")
         if args.execute:
-            execute(path)
+            execute(path, quick=args.quick)
             print(f"executed {path}")
     return 0
 
