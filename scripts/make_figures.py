@@ -1,9 +1,10 @@
 """Regenerate every figure in docs/figures/ and every number the exercise pages quote.
 
-Each example in docs/examples/ runs in its own process with ``D2LRNN_DOCS_OUT`` set; it writes
-its results as JSON, from which this script draws the PNGs and writes the Markdown tables in
+Each lesson in docs/examples/ runs in its own process through ``scripts/run_example.py``, which
+sets the length of the run from outside (``EPOCHS = ...``) and records the lesson's values and
+trainers as JSON; from that this script draws the PNGs and writes the Markdown tables in
 docs/generated/ that the pages include. The numbers on the pages therefore always come from
-executed code.
+executed code, and the lessons carry nothing for this script.
 
     python scripts/make_figures.py                  # the committed, modest sizes
     python scripts/make_figures.py --full           # book-length runs (hours on a laptop CPU)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -32,6 +34,7 @@ FRAMEWORKS = NAMES
 EXAMPLES = ROOT / "docs" / "examples"
 FIGURES = ROOT / "docs" / "figures"
 GENERATED = ROOT / "docs" / "generated"
+HARNESS = ROOT / "scripts" / "run_example.py"
 #: epochs per job: (committed default, --full)
 EPOCHS = {"chapter": (100, 500), "ex1": (40, 300), "ex2": (30, 300), "ex4": (30, 40), "ex5": (2, 10)}
 
@@ -41,16 +44,17 @@ def adapter_ready(framework: str) -> bool:
     return is_installed(framework)
 
 
-def run_example(name: str, out: Path, env_extra: dict[str, str]) -> bool:
-    """Run docs/examples/<name>.py; print its output; return whether it succeeded."""
+def run_example(name: str, out: Path, settings: dict[str, Any] | None) -> bool:
+    """Run docs/examples/<name>.py through the harness (``settings``: overrides, ``None``: the quick sizes);
+    record its results in ``out/<name>.json``; print its output; return whether it succeeded."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONPATH": path,
-           "D2LRNN_DOCS_OUT": str(out), "TF_CPP_MIN_LOG_LEVEL": "3", **env_extra}
-    label = " ".join([name, *(f"{k}={v}" for k, v in env_extra.items())])
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    args = ["--quick"] if settings is None else [f"--set={k}={v!r}" for k, v in settings.items()]
+    label = " ".join([name, *args])
     print(f"--> {label}", flush=True)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], cwd=ROOT, env=env, text=True,
-                          capture_output=True)
+    proc = subprocess.run([sys.executable, str(HARNESS), str(EXAMPLES / f"{name}.py"), "--record",
+                           str(out / f"{name}.json"), *args], cwd=ROOT, env=env, text=True, capture_output=True)
     for line in proc.stdout.splitlines():
         print(f"    {line}")
     if proc.returncode:
@@ -83,9 +87,14 @@ def _write(name: str, text: str) -> None:
     print(f"    wrote docs/generated/{name}")
 
 
-def _load(out: Path, name: str) -> dict[str, Any] | None:
-    path = out / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+def _load(out: Path, name: str) -> dict[str, Any]:
+    """The values the lesson ``name`` left behind (its plain top-level variables)."""
+    return json.loads((out / f"{name}.json").read_text())["globals"]
+
+
+def _last_trainer(out: Path, name: str) -> dict[str, Any]:
+    """History and summary of the last trainer that ran in the lesson ``name``."""
+    return json.loads((out / f"{name}.json").read_text())["trainers"][-1]
 
 
 def _num(value: float) -> str:
@@ -98,10 +107,10 @@ def _stamp(note: str) -> str:
 
 
 # --- the chapter ----------------------------------------------------------------------------
-def chapter(out: Path, mode: str, env: dict[str, str]) -> None:
-    runs = {fw: _load(out, f"chapter_{fw}") for fw in FRAMEWORKS
-            if adapter_ready(fw) and run_example(f"chapter_{fw}", out, env)}
-    runs = {k: v for k, v in runs.items() if v}
+def chapter(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
+    runs = {fw: _last_trainer(out, f"chapter_{fw}") for fw in FRAMEWORKS
+            if (EXAMPLES / f"chapter_{fw}.py").is_file() and adapter_ready(fw)
+            and run_example(f"chapter_{fw}", out, settings)}
     if not runs:
         return
     plt = _plt()
@@ -126,10 +135,12 @@ def chapter(out: Path, mode: str, env: dict[str, str]) -> None:
 
 
 # --- exercise 1 ------------------------------------------------------------------------------
-def ex1(out: Path, mode: str, env: dict[str, str]) -> None:
-    if not run_example("ex1_overfitting", out, env):
+def ex1(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
+    if settings:  # the clipping runs are a quarter as long
+        settings = {**settings, "CLIP_EPOCHS": max(1, settings["EPOCHS"] // 4)}
+    if not run_example("ex1_overfitting", out, settings):
         return
-    res = _load(out, "ex1_torch")
+    res = _load(out, "ex1_overfitting")
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for i, (hidden, curve) in enumerate(res["capacity"].items()):
@@ -155,17 +166,17 @@ def ex1(out: Path, mode: str, env: dict[str, str]) -> None:
     for clip, curve in res["clipping"].items():
         label = "off" if float(clip) == 0 else f"{float(clip):g}"
         rows.append(f"| {label} | {len(curve)} | {_num(curve[-1][0])} | {_num(curve[-1][1])} |")
-    _write("ex1.md", _stamp(f"{mode}, PyTorch, {res['epochs']} epochs") + "\n".join(rows))
+    _write("ex1.md", _stamp(f"{mode}, PyTorch, {res['EPOCHS']} epochs") + "\n".join(rows))
 
 
 # --- exercise 2 ------------------------------------------------------------------------------
-def ex2(out: Path, mode: str, env: dict[str, str]) -> None:
-    if not run_example("ex2_layers", out, env):
+def ex2(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
+    if not run_example("ex2_layers", out, settings):
         return
-    res = _load(out, "ex2_torch")
+    res = _load(out, "ex2_layers")
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    for i, (layers, r) in enumerate(res["layers"].items()):
+    for i, (layers, r) in enumerate(res["results"].items()):
         curve = r["curve"]
         ax.plot(range(1, len(curve) + 1), [c[0] for c in curve], color=f"C{i}", label=f"{layers} layer(s), train")
         ax.plot(range(1, len(curve) + 1), [c[1] for c in curve], color=f"C{i}", ls="--",
@@ -174,40 +185,41 @@ def ex2(out: Path, mode: str, env: dict[str, str]) -> None:
     ax.legend(fontsize=8)
     _save(fig, "ex2_layers.png")
     rows = ["| layers | final train | final validation | s/epoch | sample |", "|---:|---:|---:|---:|---|"]
-    for layers, r in res["layers"].items():
+    for layers, r in res["results"].items():
         c = r["curve"][-1]
         rows.append(f"| {layers} | {c[0]:.2f} | {c[1]:.2f} | {r['seconds_per_epoch']:.2f} | `{r['sample']}` |")
-    _write("ex2.md", _stamp(f"{mode}, PyTorch, {res['epochs']} epochs") + "\n".join(rows))
+    _write("ex2.md", _stamp(f"{mode}, PyTorch, {res['EPOCHS']} epochs") + "\n".join(rows))
 
 
 # --- exercise 3 ------------------------------------------------------------------------------
 def ex3(out: Path, mode: str) -> None:
-    env = {"D2LRNN_DOCS_QUICK": "1"} if mode == "quick" else {}
-    done = [fw for fw in FRAMEWORKS if _framework_only(fw) and run_example(f"ex3_autoregression_{fw}", out, env)]
+    settings = None if mode == "quick" else {}  # the lessons' own ten epochs unless quick
+    done = [fw for fw in FRAMEWORKS if (EXAMPLES / f"ex3_autoregression_{fw}.py").is_file() and _framework_only(fw)
+            and run_example(f"ex3_autoregression_{fw}", out, settings)]
     if not done:
         return
     if "torch" in done:
-        res = _load(out, "ex3_torch")
+        res = _load(out, "ex3_autoregression_torch")
         plt = _plt()
-        x, tau, steps = res["x"], res["tau"], res["steps"]
+        x, tau, steps = res["x"], res["TAU"], res["STEPS"]
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
         for ax, name in zip(axes, ("MLP", "RNN")):
             ax.plot(range(1, len(x) + 1), x, color="0.75", lw=0.8, label="data")
-            for i, k in enumerate(steps):
-                pred = res["predictions"][name][i]
+            for k in steps:
+                pred = [row[k - 1] for row in res["predictions"][name]]
                 first = tau + k  # time index (1-based) of the first k-step prediction
                 ax.plot(range(first, first + len(pred)), pred, lw=1, label=f"{k}-step")
-            ax.axvline(res["num_train"] + tau, color="k", lw=0.8, ls=":")
+            ax.axvline(res["NUM_TRAIN"] + tau, color="k", lw=0.8, ls=":")
             ax.set(xlabel="time", title=f"{name} (PyTorch); dotted line: end of training data", ylim=(-2.2, 2.2))
             ax.legend(fontsize=7, ncol=3, loc="lower left")
         _save(fig, "ex3_predictions.png")
     rows = ["| framework | model | " + " | ".join(f"{k}-step MSE" for k in (1, 4, 16, 64)) + " |",
             "|---|---|" + "---:|" * 4]
     for fw in done:
-        res = _load(out, f"ex3_{fw}")
+        res = _load(out, f"ex3_autoregression_{fw}")
         for name, errors in res["errors"].items():
             rows.append(f"| {LABELS[fw]} | {name} | " + " | ".join(f"{errors[str(k)]:.3f}" for k in (1, 4, 16, 64)) + " |")
-    _write("ex3.md", _stamp(f"{mode}, {res['epochs']} epochs") + "\n".join(rows))
+    _write("ex3.md", _stamp(f"{mode}, {res['EPOCHS']} epochs") + "\n".join(rows))
 
 
 def _framework_only(framework: str) -> bool:
@@ -215,10 +227,11 @@ def _framework_only(framework: str) -> bool:
 
 
 # --- exercise 4 ------------------------------------------------------------------------------
-def ex4(out: Path, mode: str, env: dict[str, str]) -> None:
-    if not run_example("ex4_compression", out, env):
+def ex4(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
+    if not run_example("ex4_compression", out, settings):
         return
-    res = _load(out, "ex4_torch")
+    res = _load(out, "ex4_compression")
+    res.update(chars=len(res["text"]), perplexity=math.exp(res["cross_entropy"]), model_bytes=4 * res["num_params"])
     n = res["chars"]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -239,14 +252,14 @@ def ex4(out: Path, mode: str, env: dict[str, str]) -> None:
              "decoding gave back exactly the input",
              f"- the model itself: {res['num_params']:,} parameters, {res['model_bytes']:,} bytes as float32 "
              f"({res['model_bytes'] / res['sizes']['RNN + arithmetic coder']:.0f} times the compressed text)"]
-    _write("ex4.md", _stamp(f"{mode}, PyTorch, {res['epochs']} epochs") + "\n".join(rows))
+    _write("ex4.md", _stamp(f"{mode}, PyTorch, {res['EPOCHS']} epochs") + "\n".join(rows))
 
 
 # --- exercise 5 and the chapter's speed chart ---------------------------------------------------------
-def ex5(out: Path, mode: str, env: dict[str, str]) -> None:
-    if not run_example("ex5_speed", out, env):
+def ex5(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
+    if not run_example("ex5_speed", out, settings):
         return
-    res = _load(out, "ex5")["tokens_per_sec"]
+    res = _load(out, "ex5_speed")["speeds"]
     fws = [fw for fw in FRAMEWORKS if f"{fw}/concise" in res]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -299,11 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     FIGURES.mkdir(parents=True, exist_ok=True)
     GENERATED.mkdir(parents=True, exist_ok=True)
 
-    def env(job: str) -> dict[str, str]:
-        if args.quick:
-            return {"D2LRNN_DOCS_QUICK": "1"}
-        epochs = EPOCHS[job][1 if args.full else 0]
-        return {"D2LRNN_DOCS_EPOCHS": str(epochs)} if epochs else {}
+    def settings(job: str) -> dict[str, Any] | None:
+        return None if args.quick else {"EPOCHS": EPOCHS[job][1 if args.full else 0]}
 
     jobs = args.only or ["chapter", "ex1", "ex2", "ex3", "ex4", "ex5"]
     start = time.perf_counter()
@@ -313,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             if job == "ex3":
                 ex3(out, mode)
             else:
-                globals()[job](out, mode, env(job))
+                globals()[job](out, mode, settings(job))
     print(f"all done in {time.perf_counter() - start:.0f} s")
     return 0
 

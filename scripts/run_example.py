@@ -18,7 +18,6 @@ import argparse
 import ast
 import fnmatch
 import json
-import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -96,7 +95,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        return float(value)  # json writes NaN and Infinity as JavaScript does, and reads them back
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
