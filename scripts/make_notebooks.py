@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # d2lrnn from the source tree
@@ -30,26 +31,39 @@ MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
 
 
 def install_cell(framework: str) -> str:
-    """A commented-out code cell that installs d2lrnn with ``framework``."""
+    """The source of a commented-out code cell that installs d2lrnn with ``framework``."""
     spec = REGISTRY[framework]
-    return (f"# %%\n# Uncomment the next line to install d2lrnn with {spec.label} (needs a network connection):\n"
-            f'# %pip install "d2lrnn[{spec.extra}]"\n\n')
+    return (f"# Uncomment the next line to install d2lrnn with {spec.label} (needs a network connection):\n"
+            f'# %pip install "d2lrnn[{spec.extra}]"')
 
 
 def notebook_source(framework: str) -> str:
-    """The chapter script of ``framework`` without snippet markers, with the install cell first."""
+    """The chapter script of ``framework`` without snippet markers."""
     text = (EXAMPLES / f"chapter_{framework}.py").read_text()
-    text = "\n".join(line for line in text.splitlines() if not MARKER.match(line)) + "\n"
-    first_code = text.index("\n# %%\n") + 1
-    return text[:first_code] + install_cell(framework) + text[first_code:]
+    return "\n".join(line for line in text.splitlines() if not MARKER.match(line)) + "\n"
+
+
+def build_notebook(framework: str) -> Any:
+    """The notebook of ``framework``: the chapter script's cells, the install cell first among the code cells.
+
+    The install cell is added to the notebook itself: jupytext would turn a commented magic of the
+    script back into a live one.
+    """
+    import jupytext
+    from nbformat.v4 import new_code_cell
+
+    notebook = jupytext.reads(notebook_source(framework), fmt="py:percent")
+    first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    notebook.cells.insert(first_code, new_code_cell(install_cell(framework)))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
 
 
 def make_notebook(framework: str, out_dir: Path) -> Path:
     """Write ``out_dir/chapter_<framework>.ipynb``; return its path."""
     import jupytext
 
-    notebook = jupytext.reads(notebook_source(framework), fmt="py:percent")
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = build_notebook(framework)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"chapter_{framework}.ipynb"
     jupytext.write(notebook, path, fmt="ipynb")
