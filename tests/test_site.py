@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
+
+yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (it comes with mkdocs)")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
