@@ -24,6 +24,8 @@ if str(ROOT) not in sys.path:
 from d2lrnn.backends import LABELS, NAMES  # noqa: E402  (the registry imports no framework)
 
 TABS = re.compile(r"^<!-- framework tabs: (?P<path>[\w./{}-]+)(?::(?P<section>[\w-]+))? -->[ \t]*$", re.M)
+#: latex2mathml writes ``\sim`` as a tilde; ``\thicksim`` is the relation symbol the TeX means
+SYMBOLS = {re.compile(r"\\sim(?![A-Za-z])"): r"\\thicksim"}
 MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>', re.S)
 
 
@@ -50,7 +52,10 @@ def mathml(page_html: str) -> str:
 
     def render(match: re.Match[str]) -> str:
         display = "block" if match["open"] == "[" else "inline"
-        return convert(html.unescape(match["tex"]).strip(), display=display)
+        tex = html.unescape(match["tex"]).strip()
+        for pattern, replacement in SYMBOLS.items():
+            tex = pattern.sub(replacement, tex)
+        return convert(tex, display=display)
 
     return MATH.sub(render, page_html)
 
