@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ResourceError
-from .model import canonical_shapes
 
 FLOAT_BYTES = 4  # every backend trains in float32
 
@@ -33,10 +32,16 @@ def estimate_training_memory(vocab_size: int, num_hiddens: int, num_layers: int,
     batch (``batch_size * num_steps`` tokens): the one-hot input and the logits with their
     gradient (``3 * vocab_size``), and per layer the hidden state before and after ``tanh``.
     """
-    weights = sum(_product(shape) for shape in canonical_shapes(vocab_size, vocab_size, num_hiddens, num_layers).values())
+    weights = parameter_count(vocab_size, num_hiddens, num_layers)
     per_token = 3 * vocab_size + 2 * num_hiddens * num_layers
     return MemoryEstimate(weights * FLOAT_BYTES, weights * FLOAT_BYTES,
                           batch_size * num_steps * per_token * FLOAT_BYTES)
+
+
+def parameter_count(vocab_size: int, num_hiddens: int, num_layers: int) -> int:
+    """The number of canonical weights (see :func:`d2lrnn.model.canonical_shapes`), without listing them."""
+    v, h, n = vocab_size, num_hiddens, num_layers
+    return v * h + (n - 1) * h * h + n * (h * h + h) + h * v + v
 
 
 def available_memory() -> int | None:
@@ -73,10 +78,3 @@ def human_bytes(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1024
     raise AssertionError("unreachable")
-
-
-def _product(shape: tuple[int, ...]) -> int:
-    total = 1
-    for size in shape:
-        total *= size
-    return total

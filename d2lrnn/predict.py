@@ -29,7 +29,7 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
         holds = (f"holds only {''.join(sorted(known))!r}" if all(len(t) == 1 for t in known)
                  else f"holds {len(known)} words")
         raise D2LRNNError(
-            f"The prefix {''.join(prefix) if isinstance(prefix, str) else prefix!r} has tokens outside the "
+            f"The prefix {prefix if isinstance(prefix, str) else list(prefix)!r} has tokens outside the "
             f"vocabulary: {shown}. The model's vocabulary {holds} (the text is lower-cased and stripped of "
             "everything but letters before training)."
         )

@@ -9,7 +9,7 @@ the results are only returned, never printed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -152,6 +152,7 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
                             every=job.save_every, settings=stored)
     if resumed and save_path == job.resume:
         saver.saved_epoch = trainer.epoch  # the file already holds the resumed epoch
+    trainer.callbacks.append(saver)
 
     def result(**extra: Any) -> TrainResult:
         return TrainResult(backend.name, s["model"], trainer.summary(), {}, save_path, None,
