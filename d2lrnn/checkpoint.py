@@ -50,16 +50,17 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     return path
 
 
-def check_writable(path: str | os.PathLike, flag: str = "--save") -> Path:
+def check_writable(path: str | os.PathLike, flag: str = "--save", *, known_checkpoint: bool = False) -> Path:
     """Fail now, not after hours of training, when ``path`` cannot take a checkpoint.
 
     A directory, an unwritable folder, and an existing file that is not a d2lrnn checkpoint (which
-    saving would destroy) are each a :class:`CheckpointError`.
+    saving would destroy; ``known_checkpoint`` skips reading a file already read) are each a
+    :class:`CheckpointError`.
     """
     target = Path(path)
     if target.is_dir():
         raise CheckpointError(f"{flag} {path} is a directory; give a file name, e.g. {target / 'model.npz'}.")
-    if target.exists():
+    if target.exists() and not known_checkpoint:
         try:
             read(target)
         except CheckpointError:
@@ -132,7 +133,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
     """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`."""
     path = Path(path)
     if not path.is_file():
-        what = "is a directory" if path.is_dir() else "does not exist"
+        what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise CheckpointError(f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'.")
     try:
         loaded = np.load(path, allow_pickle=False)

@@ -35,7 +35,10 @@ def cache_dir() -> Path:
 
 
 def _verified(path: Path, expected: str) -> Path:
-    actual = sha1_of(path)
+    try:
+        actual = sha1_of(path)
+    except OSError as exc:
+        raise CorpusError(f"The corpus file {path} cannot be read: {exc.strerror or exc}.") from None
     if actual != expected:
         raise CorpusError(
             f"The corpus file {path} does not match its expected SHA-1: expected {expected}, "

@@ -120,8 +120,8 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     s, resumed, weights = resolve_settings(job)
     s["seed"] = checks.seed("seed", s["seed"])
     save_path = job.save or job.resume
-    if save_path and save_path != job.resume:
-        check_writable(save_path)
+    if save_path:
+        check_writable(save_path, known_checkpoint=save_path == job.resume)
     if job.plot:
         from .plot import check_figure_path
 
@@ -159,14 +159,16 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
                            time.perf_counter() - wall, **extra)
 
     stop = _train_and_save(trainer, model, data, saver, save_path, s["lr"], log, backend.device_name(device))
-    if stop is not None:
+    if stop is not None and stop.get("stopped_by"):
         return result(**stop)
     samples = {}
     for prefix in _sample_prefixes(data):
         key = prefix if isinstance(prefix, str) else " ".join(prefix)
         samples[key] = model.predict(prefix, job.num_preds, data.vocab, device)
-    outcome = result()
+    outcome = result(**(stop or {}))
     outcome.samples = samples
+    if stop:  # the final save failed: the trained weights are not on disk, but the results are
+        outcome.checkpoint = None
     if job.plot:
         _plot(outcome, trainer, job.plot, f"{backend.name}, {s['model']} RNN", log)
     return outcome
@@ -221,6 +223,10 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
         try:
             if target:
                 saver.save(target)
+        except CheckpointError as exc:  # e.g. the disk filled up during training
+            if not finished:
+                raise
+            return {"exit_status": 1, "message": f"d2lrnn train: the run finished, but its checkpoint was not saved: {exc}"}
         except KeyboardInterrupt:
             held = (f"{target} still holds epoch {saver.saved_epoch}, saved earlier" if saver.saved_epoch is not None
                     else f"nothing was written to {target}")
@@ -251,7 +257,8 @@ def _plot(outcome: TrainResult, trainer: Any, path: str, title: str, log: Log) -
         outcome.plot = plot_perplexity(trainer.history, path, title=title)
     except Exception as exc:  # noqa: BLE001 - any failure of a figure writer must not lose the run
         outcome.exit_status = 1
-        outcome.message = (f"d2lrnn train: the run finished, but the perplexity plot could not be saved to {path} "
-                           f"({exc.__class__.__name__}: {exc}); the results above are complete.")
+        problem = (f"d2lrnn train: the run finished, but the perplexity plot could not be saved to {path} "
+                   f"({exc.__class__.__name__}: {exc}); the results above are complete.")
+        outcome.message = f"{outcome.message} {problem}".strip()
         return
     log(f"saved the perplexity plot to {path}")

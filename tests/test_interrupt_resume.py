@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from d2lrnn.checkpoint import read, save_weights
+from d2lrnn.errors import CheckpointError
 from d2lrnn.data import TimeMachine
 from d2lrnn.model import canonical_shapes
 from d2lrnn.resume import STATE_KEY, CheckpointSaver
@@ -253,3 +254,17 @@ def test_a_second_signal_during_the_final_save_says_what_the_file_holds(tmp_path
     assert on_disk == 2  # the periodic save of epoch 2; the cancelled one left no trace
     assert f"{path} still holds epoch {on_disk}" in result.message and "cancelled" in result.message
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_a_failed_final_save_keeps_the_results(tmp_path, monkeypatch):
+    def disk_full(self, path=None):
+        raise CheckpointError(f"Cannot write the checkpoint {path or self.path}: No space left on device.")
+
+    monkeypatch.setattr(CheckpointSaver, "save", disk_full)
+    final_only = job(backend="torch", save=str(tmp_path / "m.npz"), settings={"epochs": 2})
+    final_only.save_every = 0
+    result = run_training(final_only)
+    assert result.exit_status == 1 and result.stopped_by is None
+    assert result.summary["epochs"] == 2 and result.samples and result.checkpoint is None
+    assert "its checkpoint was not saved" in result.message and "No space left on device" in result.message
+    assert result.to_dict()["problem"] == result.message
