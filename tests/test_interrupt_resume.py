@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from d2lrnn.checkpoint import read, save_weights
-from d2lrnn.errors import CheckpointError
 from d2lrnn.data import TimeMachine
+from d2lrnn.errors import CheckpointError
 from d2lrnn.model import canonical_shapes
 from d2lrnn.resume import STATE_KEY, CheckpointSaver
 from d2lrnn.session import TrainJob, run_training
