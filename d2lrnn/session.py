@@ -112,32 +112,9 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     run raises :class:`~d2lrnn.DivergenceError`. A reporting step that fails (the figure) never
     loses the results: the result carries ``exit_status`` 1 and the reason in ``message``.
     """
-    from .backends import check_installed
-    from .checkpoint import check_writable
-    from .data import TimeMachine
-    from .memory import check_fits, estimate_training_memory
-
-    s, resumed, weights = resolve_settings(job)
-    s["seed"] = checks.seed("seed", s["seed"])
-    save_path = job.save or job.resume
-    if save_path:
-        check_writable(save_path, known_checkpoint=save_path == job.resume)
-    if job.plot:
-        from .plot import check_figure_path
-
-        check_figure_path(job.plot)
-    name = check_installed(job.backend or (resumed["meta"]["backend"] if resumed else None))
     wall = time.perf_counter()
-    data = TimeMachine(s["batch_size"], s["num_steps"], num_train=s["max_tokens"], num_val=s["num_val"],
-                       sampling=s["sampling"], token=s["token"], corpus=s["corpus"], data_dir=job.data_dir,
-                       seed=s["seed"])
-    if resumed and data.vocab.idx_to_token != resumed["meta"]["vocab"]["idx_to_token"]:
-        raise CheckpointError(
-            f"The vocabulary of {job.resume} does not fit the corpus ({len(resumed['meta']['vocab']['idx_to_token'])} "
-            f"tokens in the checkpoint, {len(data.vocab)} in the corpus); resume with the corpus it was trained on."
-        )
-    check_fits(estimate_training_memory(len(data.vocab), s["num_hiddens"], s["num_layers"], s["batch_size"],
-                                        s["num_steps"]))
+    s, resumed, weights, name, data = _prepare(job)
+    save_path = job.save or job.resume
     model, trainer, backend, device = _build(job, name, s, data, log)
     if resumed:
         from .resume import restore_training_state
@@ -172,6 +149,39 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     if job.plot:
         _plot(outcome, trainer, job.plot, f"{backend.name}, {s['model']} RNN", log)
     return outcome
+
+
+def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any, str, Any]:
+    """Every check that needs no framework, in order; then the data (settings, resume state, weights, backend, data)."""
+    from .backends import check_installed
+    from .checkpoint import check_writable
+    from .data import TimeMachine
+    from .memory import check_fits, estimate_training_memory
+
+    s, resumed, weights = resolve_settings(job)
+    s["seed"] = checks.seed("seed", s["seed"])
+    checks.non_negative_int("save_every", job.save_every, "only at the end")
+    checks.positive_int("num_preds", job.num_preds)
+    checks.one_of("device", job.device, ("auto", "cpu", "gpu"))
+    save_path = job.save or job.resume
+    if save_path:
+        check_writable(save_path, known_checkpoint=save_path == job.resume)
+    if job.plot:
+        from .plot import check_figure_path
+
+        check_figure_path(job.plot)
+    name = check_installed(job.backend or (resumed["meta"]["backend"] if resumed else None))
+    data = TimeMachine(s["batch_size"], s["num_steps"], num_train=s["max_tokens"], num_val=s["num_val"],
+                       sampling=s["sampling"], token=s["token"], corpus=s["corpus"], data_dir=job.data_dir,
+                       seed=s["seed"])
+    if resumed and data.vocab.idx_to_token != resumed["meta"]["vocab"]["idx_to_token"]:
+        raise CheckpointError(
+            f"The vocabulary of {job.resume} does not fit the corpus ({len(resumed['meta']['vocab']['idx_to_token'])} "
+            f"tokens in the checkpoint, {len(data.vocab)} in the corpus); resume with the corpus it was trained on."
+        )
+    check_fits(estimate_training_memory(len(data.vocab), s["num_hiddens"], s["num_layers"], s["batch_size"],
+                                        s["num_steps"]))
+    return s, resumed, weights, name, data
 
 
 def _build(job: TrainJob, name: str, s: dict[str, Any], data: Any, log: Log) -> tuple[Any, Any, Any, Any]:
