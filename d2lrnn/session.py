@@ -224,6 +224,8 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
                     f"a lower rate, e.g.: d2lrnn train --resume {save_path} --lr {lr / 2:g}"
                 )
             raise exc from None
+        except KeyboardInterrupt:  # a second signal before the batch ended
+            return _quit_at_once(saver, save_path, "training was stopped at once by a second signal")
         finished = trainer.epoch >= trainer.max_epochs
         if caught.signum is not None:
             log(f"d2lrnn train: {caught.name} received; saving a checkpoint (press Ctrl-C again to quit at once)...")
@@ -238,11 +240,7 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
                 raise
             return {"exit_status": 1, "message": f"d2lrnn train: the run finished, but its checkpoint was not saved: {exc}"}
         except KeyboardInterrupt:
-            held = (f"{target} still holds epoch {saver.saved_epoch}, saved earlier" if saver.saved_epoch is not None
-                    else f"nothing was written to {target}")
-            return {"stopped_by": caught.name or "SIGINT", "exit_status": 130, "message":
-                    f"d2lrnn train: the final save was cancelled by a second signal after epoch {saver.epoch} of "
-                    f"{trainer.max_epochs}; {held}."}
+            return _quit_at_once(saver, target, "the final save was cancelled by a second signal")
     if caught.signum is None or finished:
         if target:
             extra = f" ({caught.name} came after the last epoch; the run is whole)" if caught.signum else ""
@@ -251,6 +249,16 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
     return {"stopped_by": caught.name, "exit_status": caught.exit_status, "message":
             f"d2lrnn train: interrupted ({caught.name}) after epoch {saver.epoch} of {trainer.max_epochs}; saved a "
             f"checkpoint to {target}. Resume with: d2lrnn train --resume {target}"}
+
+
+def _quit_at_once(saver: Any, path: str | None, what: str) -> dict[str, Any]:
+    """The stopped result after a second signal: what the checkpoint file holds now."""
+    if path and saver.saved_epoch is not None:
+        held = f"{path} still holds epoch {saver.saved_epoch}, saved earlier; resume with: d2lrnn train --resume {path}"
+    else:
+        held = f"nothing was written to {path}" if path else "nothing was saved (no --save)"
+    return {"stopped_by": "SIGINT", "exit_status": 130,
+            "message": f"d2lrnn train: {what} after epoch {saver.epoch}; {held}."}
 
 
 def _sample_prefixes(data: Any) -> list[str | list[str]]:

@@ -252,7 +252,7 @@ def test_a_second_signal_during_the_final_save_says_what_the_file_holds(tmp_path
     assert result.exit_status == 130
     on_disk = read(path)[1][STATE_KEY]["epoch"]
     assert on_disk == 2  # the periodic save of epoch 2; the cancelled one left no trace
-    assert f"{path} still holds epoch {on_disk}" in result.message and "cancelled" in result.message
+    assert f"{path} still holds epoch {on_disk}, saved earlier" in result.message and "cancelled" in result.message
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
@@ -268,3 +268,19 @@ def test_a_failed_final_save_keeps_the_results(tmp_path, monkeypatch):
     assert result.summary["epochs"] == 2 and result.samples and result.checkpoint is None
     assert "its checkpoint was not saved" in result.message and "No space left on device" in result.message
     assert result.to_dict()["problem"] == result.message
+
+
+def test_a_second_signal_during_training_says_what_the_file_holds(tmp_path, monkeypatch):
+    """Ctrl-C twice quits at once (KeyboardInterrupt inside the training loop, here after epoch 2 was saved)."""
+    path, real = tmp_path / "m.npz", CheckpointSaver.__call__
+
+    def then_quit(self, trainer, stats):
+        real(self, trainer, stats)
+        if trainer.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(CheckpointSaver, "__call__", then_quit)
+    result = run_training(job(backend="torch", save=str(path), settings={"epochs": 5}))
+    assert result.exit_status == 130 and result.stopped_by == "SIGINT"
+    assert read(path)[1][STATE_KEY]["epoch"] == 2
+    assert f"{path} still holds epoch 2, saved earlier; resume with: d2lrnn train --resume {path}" in result.message
