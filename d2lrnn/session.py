@@ -227,11 +227,11 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
         except KeyboardInterrupt:  # a second signal before the batch ended
             return _quit_at_once(saver, save_path, "training was stopped at once by a second signal")
         finished = trainer.epoch >= trainer.max_epochs
-        if caught.signum is not None:
-            log(f"d2lrnn train: {caught.name} received; saving a checkpoint (press Ctrl-C again to quit at once)...")
         target = save_path
         if caught.signum is not None and not finished and target is None:
             target = f"d2lrnn-interrupted-{time.strftime('%Y%m%d-%H%M%S')}.npz"
+        if caught.signum is not None and target:
+            log(f"d2lrnn train: {caught.name} received; saving a checkpoint (press Ctrl-C again to quit at once)...")
         try:
             if target:
                 saver.save(target)
