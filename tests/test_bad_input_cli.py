@@ -277,7 +277,10 @@ def test_every_bad_input_of_the_issue_is_in_the_table():
                    "temperature-zero", "corpus-missing", "corpus-directory", "corpus-empty", "corpus-not-utf8",
                    "corpus-too-short", "download-fails", "download-wrong-sha1", "prefix-empty", "prefix-unknown-letters",
                    "checkpoint-missing", "checkpoint-truncated", "checkpoint-corrupted", "checkpoint-text-file",
-                   "checkpoint-wrong-shapes", "checkpoint-vocab-mismatch", "resume-other-model"):
+                   "checkpoint-wrong-shapes", "checkpoint-vocab-mismatch", "resume-other-model",
+                   # issue 13
+                   "plot-folder-missing", "plot-unknown-extension", "seed-2**32", "seed-2**64", "predict-seed-too-large",
+                   "model-too-big-hiddens", "resume-other-corpus", "data-dir-env-missing", "cache-dir-unwritable"):
         assert needed in ids
     assert json.dumps(CASES)  # the table stays plain data
 
