@@ -50,6 +50,33 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     return path
 
 
+def check_writable(path: str | os.PathLike, flag: str = "--save", *, known_checkpoint: bool = False) -> Path:
+    """Fail now, not after hours of training, when ``path`` cannot take a checkpoint.
+
+    A directory, an unwritable folder, and an existing file that is not a d2lrnn checkpoint (which
+    saving would destroy; ``known_checkpoint`` skips reading a file already read) are each a
+    :class:`CheckpointError`.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise CheckpointError(f"{flag} {path} is a directory; give a file name, e.g. {target / 'model.npz'}.")
+    if target.exists() and not known_checkpoint:
+        try:
+            read(target)
+        except CheckpointError:
+            raise CheckpointError(
+                f"{flag} {path} already exists and is not a d2lrnn checkpoint; saving would overwrite it. "
+                "Choose another file name, or remove the file first."
+            ) from None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except OSError as exc:
+        raise CheckpointError(f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder.") from None
+    return target
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -106,7 +133,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
     """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`."""
     path = Path(path)
     if not path.is_file():
-        what = "is a directory" if path.is_dir() else "does not exist"
+        what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise CheckpointError(f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'.")
     try:
         loaded = np.load(path, allow_pickle=False)
@@ -166,11 +193,15 @@ def load(path: str | os.PathLike, backend: str | None = None, device: Any = None
     Returns ``(model, vocab, metadata)``.
     """
     weights, meta = read(path)
+    return build(weights, meta, backend, device), Vocab.from_dict(meta["vocab"]), meta
+
+
+def build(weights: dict[str, np.ndarray], meta: dict[str, Any], backend: str | None = None, device: Any = None) -> Any:
+    """The model that :func:`read`'s ``weights`` and ``meta`` describe, on ``backend`` (default: the one it was trained on)."""
     impl = get_backend(backend or meta["backend"])
-    vocab = Vocab.from_dict(meta["vocab"])
     cls = impl.RNNScratch if meta["model"] == "scratch" else impl.RNN
     model = cls(**{k: meta["hparams"][k] for k in _HPARAMS})
     model.set_weights(weights)
     if device is not None:
         impl.to_device(model, device)
-    return model, vocab, meta
+    return model

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from .errors import D2LRNNError
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 def positive_int(name: str, value: Any) -> int:
@@ -56,6 +59,20 @@ def temperature(name: str, value: Any) -> float | None:
     return number
 
 
+#: seeds every backend accepts: NumPy, PyTorch, MXNet and TensorFlow all take 32-bit unsigned seeds
+SEED_LIMIT = 2**32
+
+
+def seed(name: str, value: Any) -> int | None:
+    """A random seed: None (not seeded) or a whole number with ``0 <= value < 2**32``, one rule for every backend."""
+    if value is None:
+        return None
+    number = _as_whole(name, value, f"a whole number from 0 to {SEED_LIMIT - 1}")
+    if not 0 <= number < SEED_LIMIT:
+        raise D2LRNNError(f"{name} must be a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1), got {value!r}.")
+    return number
+
+
 def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
     """``value`` if it is one of ``choices``."""
     if value not in choices:
@@ -64,6 +81,10 @@ def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
 
 
 def _as_whole(name: str, value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):  # exact, however many digits
+        return int(value)
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):

@@ -35,7 +35,10 @@ def cache_dir() -> Path:
 
 
 def _verified(path: Path, expected: str) -> Path:
-    actual = sha1_of(path)
+    try:
+        actual = sha1_of(path)
+    except OSError as exc:
+        raise CorpusError(f"The corpus file {path} cannot be read: {exc.strerror or exc}.") from None
     if actual != expected:
         raise CorpusError(
             f"The corpus file {path} does not match its expected SHA-1: expected {expected}, "
@@ -76,6 +79,11 @@ def time_machine_path(data_dir: str | os.PathLike | None = None) -> Path:
     """
     data_dir = data_dir or os.environ.get("D2LRNN_DATA_DIR")
     if data_dir:
+        if Path(data_dir).exists() and not Path(data_dir).is_dir():
+            raise CorpusError(
+                f"{data_dir} (set by data_dir=, --data-dir or D2LRNN_DATA_DIR) is a file, not a folder; "
+                f"give the folder that holds {TIME_MACHINE_NAME}."
+            )
         path = Path(data_dir) / TIME_MACHINE_NAME
         if not path.is_file():
             raise CorpusError(
@@ -84,12 +92,18 @@ def time_machine_path(data_dir: str | os.PathLike | None = None) -> Path:
             )
         return _verified(path, TIME_MACHINE_SHA1)
     target = cache_dir() / TIME_MACHINE_NAME
-    if target.is_file():
-        if sha1_of(target) == TIME_MACHINE_SHA1:
-            return target
-        target.unlink()  # a damaged cache entry is replaced, never used
-    url = os.environ.get("D2LRNN_DATA_URL", TIME_MACHINE_URL)
-    return _download(url, target, TIME_MACHINE_SHA1)
+    try:
+        if target.is_file():
+            if sha1_of(target) == TIME_MACHINE_SHA1:
+                return target
+            target.unlink()  # a damaged cache entry is replaced, never used
+        url = os.environ.get("D2LRNN_DATA_URL", TIME_MACHINE_URL)
+        return _download(url, target, TIME_MACHINE_SHA1)
+    except OSError as exc:
+        raise CorpusError(
+            f"The download cache {target.parent} cannot be used ({exc.strerror or exc}). Point D2LRNN_CACHE_DIR at a "
+            f"writable folder, or D2LRNN_DATA_DIR (or --data-dir) at a folder that already holds {TIME_MACHINE_NAME}."
+        ) from None
 
 
 def read_text(path: str | os.PathLike) -> str:
@@ -99,6 +113,10 @@ def read_text(path: str | os.PathLike) -> str:
         raise CorpusError(f"The corpus file {path} does not exist. Check the path given to --corpus.")
     if path.is_dir():
         raise CorpusError(f"The corpus path {path} is a directory; give the path of a UTF-8 text file.")
+    if not path.is_file():
+        raise CorpusError(
+            f"The corpus path {path} is not a regular file (a device, pipe or socket); give the path of a UTF-8 text file."
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

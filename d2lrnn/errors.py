@@ -21,3 +21,7 @@ class CheckpointError(D2LRNNError):
 
 class DivergenceError(D2LRNNError):
     """Training produced a non-finite loss."""
+
+
+class ResourceError(D2LRNNError):
+    """A run that cannot fit the machine (memory) or a place that cannot take its output."""

@@ -3,8 +3,43 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from .errors import ResourceError
+
+#: formats matplotlib writes without extra software (it lists "pgf" too, which needs LaTeX)
+_NEEDS_LATEX = {"pgf"}
+
+
+def figure_formats() -> list[str]:
+    """The file extensions :func:`plot_perplexity` can write."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(set(FigureCanvasBase.get_supported_filetypes()) - _NEEDS_LATEX)
+
+
+def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
+    """Fail before training, not after it, when ``path`` cannot take a figure (folder, extension, permissions)."""
+    target = Path(path)
+    formats = figure_formats()
+    extension = target.suffix.lower().lstrip(".")
+    if target.is_dir():
+        raise ResourceError(f"{flag} {path} is a directory; give a file name, e.g. {target / 'perplexity.png'}.")
+    if extension not in formats:
+        what = f"its extension .{extension} is not a figure format" if extension else "it has no extension"
+        raise ResourceError(f"{flag} {path} cannot be written: {what}. Use one of: {', '.join('.' + f for f in formats)}.")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ResourceError(f"{flag} {path} cannot be written: the folder {folder} does not exist. Create it first.")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ResourceError(f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder.") from None
+    return target
 
 
 def new_figure(figsize: tuple[float, float] = (6, 4), dpi: int = 120) -> tuple[Any, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,9 @@ from . import checks
 from .backends import backend_for
 from .backends.base import Backend
 from .errors import D2LRNNError
-from .vocab import Vocab
+from .vocab import Vocab, preprocess
+
+_ENDS_WITHOUT_LETTER = re.compile(r"[^A-Za-z]$")
 
 
 def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
@@ -26,18 +29,57 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
         holds = (f"holds only {''.join(sorted(known))!r}" if all(len(t) == 1 for t in known)
                  else f"holds {len(known)} words")
         raise D2LRNNError(
-            f"The prefix {''.join(prefix) if isinstance(prefix, str) else prefix!r} has tokens outside the "
+            f"The prefix {prefix if isinstance(prefix, str) else list(prefix)!r} has tokens outside the "
             f"vocabulary: {shown}. The model's vocabulary {holds} (the text is lower-cased and stripped of "
             "everything but letters before training)."
         )
     return tokens
 
 
+def prepare_prefix(text: str, vocab: Vocab) -> tuple[str | list[str], bool]:
+    """A prefix as a person types it, run through the corpus's preprocessing; also whether that changed it.
+
+    Letters are lower-cased and every run of other characters becomes one space, as in the
+    training text (a trailing run stays one space: it still says the next word is new). Word
+    vocabularies get a list of words. Tokens still outside ``vocab`` are a :class:`D2LRNNError`.
+    """
+    cleaned = preprocess(text)
+    if cleaned and _ENDS_WITHOUT_LETTER.search(text) and " " in vocab:
+        cleaned += " "
+    if text and not cleaned:
+        raise D2LRNNError(
+            f"The prefix {text!r} has no letters; the model only knows the lower-case letters and spaces its corpus "
+            "kept after preprocessing. Give a prefix with letters, e.g. 'time traveller'."
+        )
+    prefix: str | list[str] = cleaned if vocab.char_level else cleaned.split()
+    check_prefix(prefix, vocab)
+    return prefix, cleaned != text
+
+
+def default_prefixes(candidates: Sequence[str], vocab: Vocab, corpus_tokens: Sequence[str]) -> list[str | list[str]]:
+    """The ``candidates`` the vocabulary can spell, else one prefix taken from the start of the corpus itself."""
+    usable: list[str | list[str]] = []
+    for text in candidates:
+        prefix = text if vocab.char_level else text.split()
+        if prefix and all(token in vocab for token in prefix):
+            usable.append(prefix)
+    if usable or not corpus_tokens:
+        return usable
+    start = list(corpus_tokens[:2]) if not vocab.char_level else corpus_tokens[:10]
+    return ["".join(start) if vocab.char_level else start]
+
+
 def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:
-    """``softmax(logits / temperature)`` over a flat vector, in float64."""
-    scaled = np.asarray(logits, dtype=np.float64).reshape(-1) / temperature
-    probs = np.exp(scaled - scaled.max())
-    return probs / probs.sum()
+    """``softmax(logits / temperature)`` over a flat vector, in float64 (one-hot at the maximum if that overflows)."""
+    logits = np.asarray(logits, dtype=np.float64).reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = logits / temperature
+        probs = np.exp(scaled - scaled.max())
+        probs /= probs.sum()
+    if not np.isfinite(probs).all():  # a temperature so small that the logits overflow: the limit is greedy
+        probs = np.zeros_like(logits)
+        probs[int(np.argmax(logits))] = 1.0
+    return probs
 
 
 def next_token(logits: np.ndarray, temperature: float | None, rng: np.random.Generator) -> int:
@@ -69,6 +111,7 @@ def predict(
     tokens = check_prefix(prefix, vocab)
     num_preds = checks.non_negative_int("num_preds", num_preds)
     temperature = checks.temperature("temperature", temperature)
+    seed = checks.seed("seed", seed)
     backend = backend or backend_for(model)
     device = device if device is not None else backend.model_device(model)
     rng = np.random.default_rng(seed)

@@ -3,15 +3,24 @@ corpora with random valid hyperparameters either train or fail with a library er
 
 from __future__ import annotations
 
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import d2lrnn
-from d2lrnn import checks
-from d2lrnn.errors import BackendError, CorpusError, D2LRNNError
-from d2lrnn.predict import check_prefix
+from d2lrnn import checks, memory
+from d2lrnn.errors import BackendError, CorpusError, D2LRNNError, ResourceError
+from d2lrnn.model import canonical_shapes
+from d2lrnn.predict import check_prefix, default_prefixes, prepare_prefix, softmax
 from d2lrnn.vocab import Vocab
+
+from .conftest import FRAMEWORK_MODULES, ROOT
 
 
 @pytest.mark.parametrize(("make", "message"), [
@@ -59,13 +68,18 @@ def test_model_hyperparameters_are_checked():
 TEXT = st.text(alphabet=st.sampled_from(list("abcdefghij  XYZ.,\n9é")), min_size=1, max_size=200)
 
 
+#: the only ways valid hyperparameters may fail on a random corpus: the corpus itself is unusable
+CORPUS_PROBLEMS = ("is empty", "is not valid UTF-8", "tokens, but one batch of")
+
+
+# clipping bounds every step (lr * clip <= 10), so two epochs of these runs cannot diverge: a DivergenceError fails
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT, repeat=st.integers(1, 200), raw=st.booleans(), batch_size=st.integers(1, 6),
        num_steps=st.integers(1, 8), num_hiddens=st.integers(1, 8), num_layers=st.integers(1, 2),
-       lr=st.floats(1e-3, 50), clip=st.floats(0, 5),
+       lr=st.floats(1e-3, 2), clip=st.floats(0.1, 5),
        extra=st.integers(-3, 300), num_val=st.integers(0, 100), sampling=st.sampled_from(["sequential", "random"]),
        token=st.sampled_from(["char", "word"]), kind=st.sampled_from(["RNN", "RNNScratch"]))
-def test_random_corpora_and_valid_hyperparameters_train_or_fail_with_a_library_error(
+def test_random_corpora_and_valid_hyperparameters_train_or_fail_over_the_corpus(
         tmp_path, text, repeat, raw, batch_size, num_steps, num_hiddens, num_layers, lr, clip, extra, num_val, sampling,
         token, kind):
     import torch
@@ -82,8 +96,8 @@ def test_random_corpora_and_valid_hyperparameters_train_or_fail_with_a_library_e
         model = getattr(backend, kind)(num_inputs=len(data.vocab), num_hiddens=num_hiddens, lr=lr, num_layers=num_layers)
         trainer = d2lrnn.Trainer(2, clip, progress=False)
         trainer.fit(model, data)
-    except D2LRNNError as exc:
-        assert isinstance(exc, ValueError) and str(exc)
+    except CorpusError as exc:
+        assert any(problem in str(exc) for problem in CORPUS_PROBLEMS), str(exc)
         return
     assert trainer.epoch == 2 and len(trainer.history) == 2
     assert model.predict(data.vocab.idx_to_token[1:2] if token == "word" else data.vocab.idx_to_token[1], 3, data.vocab)
@@ -94,3 +108,76 @@ def test_a_corpus_error_names_what_is_needed(tmp_path):
     corpus.write_text("abc " * 10)
     with pytest.raises(CorpusError, match=r"one batch of 4 x 8 needs at least 41"):
         d2lrnn.TimeMachine(4, 8, corpus=corpus)
+
+
+@pytest.mark.parametrize("value", [0, 1, "7", "4294967295", 2**32 - 1])
+def test_seeds_every_backend_accepts(value):
+    assert checks.seed("seed", value) == int(value)
+
+
+@pytest.mark.parametrize("value", [-1, 2**32, "4294967296", 2**64, "18446744073709551616", 1.5, "1e40", True, "x"])
+def test_seeds_outside_32_bits_are_one_rule_for_every_backend(value):
+    with pytest.raises(D2LRNNError, match=r"seed must be a whole number from 0 to 4294967295"):
+        checks.seed("seed", value)
+
+
+def test_the_library_run_checks_the_seed_before_importing_a_framework():
+    code = ("import sys\nfrom d2lrnn.session import TrainJob, run_training\nfrom d2lrnn.errors import D2LRNNError\n"
+            "try:\n    run_training(TrainJob(settings={'seed': 2**32}))\nexcept D2LRNNError as exc:\n    print(exc)\n"
+            "print(sorted(m for m in sys.modules if m in sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", code, *sorted(FRAMEWORK_MODULES)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout.splitlines() == ["seed must be a whole number from 0 to 4294967295 (2**32 - 1), got 4294967296.",
+                                        "[]"], proc.stderr
+
+
+def test_the_memory_estimate_counts_every_weight_gradient_and_activation():
+    v, h, n, b, t = 28, 64, 3, 8, 10
+    weights = sum(math.prod(shape) for shape in canonical_shapes(v, v, h, n).values())
+    estimate = memory.estimate_training_memory(v, h, n, b, t)
+    assert memory.parameter_count(v, h, n) == weights
+    assert estimate.parameters == estimate.gradients == 4 * weights
+    assert estimate.activations == 4 * b * t * (3 * v + 2 * h * n)
+    assert estimate.total == estimate.parameters + estimate.gradients + estimate.activations
+
+
+def test_a_model_too_big_is_refused_with_the_estimate_and_the_memory_available():
+    estimate = memory.estimate_training_memory(28, 2_000_000, 1, 32, 35)
+    assert estimate.parameters > 4 * 2_000_000**2  # the 16 TB of the issue
+    with pytest.raises(ResourceError) as info:
+        memory.check_fits(estimate, available=8 * 2**30)
+    message = str(info.value)
+    assert memory.human_bytes(estimate.total) in message and "8.0 GiB is available" in message
+    memory.check_fits(memory.estimate_training_memory(28, 256, 1, 32, 35), available=8 * 2**30)  # the book's model fits
+
+
+def test_the_memory_available_is_read_without_a_framework():
+    available = memory.available_memory()
+    assert available is None or 0 < available <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def test_sampling_at_a_vanishing_temperature_is_greedy():
+    logits = np.array([0.5, 3.0, -1.0, 2.9])
+    for temperature in (1e-300, 5e-324):
+        probs = softmax(logits, temperature)
+        assert probs.tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert softmax(logits, 1.0).sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("typed", "expected", "changed"), [
+    ("The Time Traveller, ", "the time traveller ", True),
+    ("time traveller", "time traveller", False),
+    ("  TIME--traveller", "time traveller", True),
+])
+def test_a_prefix_goes_through_the_corpus_preprocessing(typed, expected, changed):
+    vocab = Vocab(list("the time traveller"))
+    assert prepare_prefix(typed, vocab) == (expected, changed)
+
+
+def test_default_prefixes_skip_what_the_vocabulary_cannot_spell():
+    vocab = Vocab(list("traveller "))
+    assert default_prefixes(["time traveller", "traveller"], vocab, list("travel")) == ["traveller"]
+    other = Vocab(list("abc "))
+    assert default_prefixes(["time traveller", "traveller"], other, list("abc cab ba")) == ["abc cab ba"]
+    words = Vocab("abc cab".split())
+    assert default_prefixes(["time traveller"], words, ["cab", "abc", "abc"]) == [["cab", "abc"]]

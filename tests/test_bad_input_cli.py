@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from d2lrnn.checkpoint import save_weights
 from d2lrnn.data import TimeMachine
 from d2lrnn.model import canonical_shapes
 from d2lrnn.resume import STATE_KEY
+from d2lrnn.vocab import Vocab
 
 from .conftest import FRAMEWORK_MODULES
 
@@ -56,13 +58,15 @@ def files(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> dict[s
     d = tmp_path_factory.mktemp("bad")
     f = {name: d / name for name in ("empty.txt", "blank.txt", "latin1.txt", "short.txt", "digits.txt", "text.npz",
                                       "array.npz", "nometa.npz", "good.npz", "truncated.npz", "corrupt.npz",
-                                      "shapes.npz", "vocab.npz", "badmeta.npz", "noresume.npz", "resumable.npz")}
+                                      "shapes.npz", "vocab.npz", "badmeta.npz", "noresume.npz", "resumable.npz",
+                                      "other-letters.txt", "small.npz")}
     f["dir"] = d
     f["empty.txt"].write_text("")
     f["blank.txt"].write_text("  \n\t ")
     f["latin1.txt"].write_bytes("caf\xe9 au lait ".encode("latin-1") * 50)
     f["short.txt"].write_text("the time machine")
     f["digits.txt"].write_text("1234 5678 " * 100)
+    f["other-letters.txt"].write_text("abc cab bca " * 200)  # valid UTF-8, another vocabulary
     f["text.npz"].write_text("not a checkpoint at all")
     np.save(f["array.npz"].with_suffix(".npy"), np.zeros(3))
     f["array.npz"].write_bytes(f["array.npz"].with_suffix(".npy").read_bytes())
@@ -81,6 +85,11 @@ def files(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> dict[s
     state = {"epoch": 3, "max_epochs": 3, "history": [], "rng": data.train_loader.rng.bit_generator.state,
              "settings": settings}
     save_weights(f["resumable.npz"], weights, vocab, **model, **{STATE_KEY: state})
+    small = Vocab(list("abc "))
+    k = len(small)
+    save_weights(f["small.npz"], {key: np.zeros(shape, np.float32) for key, shape in canonical_shapes(k, k, 4, 1).items()},
+                 small, backend="torch", model="scratch",
+                 hparams={"num_inputs": k, "num_outputs": k, "num_hiddens": 4, "num_layers": 1, "lr": 1.0})
     raw = f["good.npz"].read_bytes()
     f["truncated.npz"].write_bytes(raw[: len(raw) // 2])
     middle = len(raw) // 3
@@ -146,10 +155,32 @@ CASES = [
     ("download-wrong-sha1", [T], {"D2LRNN_DATA_DIR": "", "D2LRNN_DATA_URL": "{server}"},
      "but 090b5e7e70c295757f55df93cb0a180b9691891a was expected"),
     ("prefix-empty", [P, "--checkpoint", "{good.npz}", "--prefix", ""], {}, "The prefix is empty"),
-    ("prefix-unknown-chars", [P, "--checkpoint", "{good.npz}", "--prefix", "Time travel!"], {},
-     "outside the vocabulary: '!', 'T'"),
+    ("prefix-unknown-letters", [P, "--checkpoint", "{small.npz}", "--prefix", "Cab, Taxi!"], {},
+     "The prefix 'cab taxi ' has tokens outside the vocabulary: 'i', 't', 'x'"),
+    ("prefix-no-letters", [P, "--checkpoint", "{good.npz}", "--prefix", "1984!"], {}, "The prefix '1984!' has no letters"),
+    ("predict-seed-too-large", [P, "--checkpoint", "{good.npz}", "--seed", "4294967296"], {},
+     "--seed must be a whole number from 0 to 4294967295"),
+    ("seed-2**32", [T, "--seed", "4294967296"], {}, "--seed must be a whole number from 0 to 4294967295"),
+    ("seed-2**64", [T, "--seed", "18446744073709551616"], {}, "--seed must be a whole number from 0 to 4294967295"),
+    ("seed-negative", [T, "--seed", "-1"], {}, "--seed must be a whole number from 0 to 4294967295"),
+    ("model-too-big-hiddens", [T, "--num-hiddens", "2000000"], {}, "This model does not fit in memory"),
+    ("model-too-big-layers", [T, "--num-layers", "10000000"], {}, "This model does not fit in memory"),
+    ("plot-folder-missing", [T, "--plot", "{dir}/nodir/x.png"], {}, "the folder"),
+    ("plot-unknown-extension", [T, "--plot", "{dir}/x.foo"], {}, "its extension .foo is not a figure format"),
+    ("plot-no-extension", [T, "--plot", "{dir}/x"], {}, "it has no extension"),
+    ("plot-directory", [T, "--plot", "{dir}"], {}, "is a directory; give a file name"),
+    ("plot-unwritable", [T, "--plot", "/proc/ppl.png"], {}, "cannot be written"),
+    ("corpus-device", [T, "--corpus", "/dev/zero"], {}, "is not a regular file"),
+    ("data-dir-is-a-file", [T, "--data-dir", "{good.npz}"], {}, "is a file, not a folder"),
+    ("data-dir-env-missing", [T], {"D2LRNN_DATA_DIR": "{dir}/nowhere"}, "No timemachine.txt in"),
+    ("cache-dir-unwritable", [T], {"D2LRNN_DATA_DIR": "", "D2LRNN_CACHE_DIR": "/proc/d2lrnn-cache"},
+     "The download cache /proc/d2lrnn-cache cannot be used"),
+    ("save-over-another-file", [T, "--save", "{other-letters.txt}"], {}, "already exists and is not a d2lrnn checkpoint"),
     ("checkpoint-missing", [P, "--checkpoint", "{dir}/nope.npz"], {}, "nope.npz does not exist"),
     ("checkpoint-directory", [P, "--checkpoint", "{dir}"], {}, "is a directory"),
+    ("checkpoint-device", [P, "--checkpoint", "/dev/zero"], {}, "/dev/zero is not a regular file"),
+    ("resume-over-another-file", [T, "--resume", "{resumable.npz}", "--epochs", "9", "--save", "{latin1.txt}"], {},
+     "already exists and is not a d2lrnn checkpoint"),
     ("checkpoint-truncated", [P, "--checkpoint", "{truncated.npz}"], {}, "truncated, corrupted"),
     ("checkpoint-corrupted", [P, "--checkpoint", "{corrupt.npz}"], {}, "truncated, corrupted"),
     ("checkpoint-text-file", [P, "--checkpoint", "{text.npz}"], {}, "truncated, corrupted or another kind of file"),
@@ -163,7 +194,9 @@ CASES = [
     ("resume-no-state", [T, "--resume", "{noresume.npz}"], {}, "no training state"),
     ("resume-other-model", [T, "--resume", "{resumable.npz}", "--num-hiddens", "32", "--epochs", "9"], {},
      "--num-hiddens 32 (it was trained with 16)"),
-    ("resume-other-corpus", [T, "--resume", "{resumable.npz}", "--corpus", "{latin1.txt}", "--epochs", "9"], {},
+    ("resume-other-corpus", [T, "--resume", "{resumable.npz}", "--corpus", "{other-letters.txt}", "--epochs", "9"], {},
+     "does not fit the corpus (28 tokens in the checkpoint, 5 in the corpus)"),
+    ("resume-corpus-not-utf8", [T, "--resume", "{resumable.npz}", "--corpus", "{latin1.txt}", "--epochs", "9"], {},
      "not valid UTF-8"),
     ("resume-finished", [T, "--resume", "{resumable.npz}"], {}, "already trained 3 epochs of 3"),
     ("save-to-directory", [T, "--save", "{dir}"], {}, "is a directory; give a file name"),
@@ -224,20 +257,80 @@ def test_the_real_entry_point_agrees(name, files, tmp_path):
     assert not frameworks
 
 
-def test_gpu_requested_without_one_exits_2(tmp_path):
-    status, stderr, _ = run(["train", "--device", "gpu", *TINY], tmp_path)
-    if status == 0:
-        pytest.skip("this machine has a GPU")
-    assert status == 2 and "Traceback" not in stderr
-    assert "A GPU was requested" in stderr and "--device cpu" in stderr
+def test_gpu_requested_trains_on_a_gpu_or_exits_2(tmp_path):
+    """Either the run reports a GPU device, or it refuses: a silent fallback to the CPU fails this test."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "d2lrnn", "train", "--device", "gpu", "--json", *TINY], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in proc.stderr
+    if proc.returncode == 0:
+        device = json.loads(proc.stdout.splitlines()[-1])["device"]
+        assert "cpu" not in device.lower(), f"--device gpu trained on {device}"
+        return
+    assert proc.returncode == 2, proc.stderr
+    assert "A GPU was requested" in proc.stderr and "--device cpu" in proc.stderr
 
 
 def test_every_bad_input_of_the_issue_is_in_the_table():
     ids = {c[0] for c in CASES}
     for needed in ("backend-unknown", "backend-not-installed", "device-unknown", "lr-zero", "clip-negative",
                    "temperature-zero", "corpus-missing", "corpus-directory", "corpus-empty", "corpus-not-utf8",
-                   "corpus-too-short", "download-fails", "download-wrong-sha1", "prefix-empty", "prefix-unknown-chars",
+                   "corpus-too-short", "download-fails", "download-wrong-sha1", "prefix-empty", "prefix-unknown-letters",
                    "checkpoint-missing", "checkpoint-truncated", "checkpoint-corrupted", "checkpoint-text-file",
-                   "checkpoint-wrong-shapes", "checkpoint-vocab-mismatch", "resume-other-model"):
+                   "checkpoint-wrong-shapes", "checkpoint-vocab-mismatch", "resume-other-model",
+                   # issue 13
+                   "plot-folder-missing", "plot-unknown-extension", "seed-2**32", "seed-2**64", "predict-seed-too-large",
+                   "model-too-big-hiddens", "resume-other-corpus", "data-dir-env-missing", "cache-dir-unwritable"):
         assert needed in ids
     assert json.dumps(CASES)  # the table stays plain data
+
+
+DOC = ROOT / "docs" / "bad-inputs.md"
+BEGIN, END = "<!-- cases: begin (generated from tests/test_bad_input_cli.py) -->", "<!-- cases: end -->"
+#: how the table names the files the fixture writes
+FILE_NAMES = {"{dir}": "DIR", "{server}": "http://127.0.0.1:PORT/timemachine.txt"}
+
+
+def _shown(text: str) -> str:
+    for key, name in FILE_NAMES.items():
+        text = text.replace(key, name)
+    return text.replace("{", "").replace("}", "")
+
+
+def _command(argv: list[str], env: dict[str, str]) -> str:
+    words = [f"{k}={_shown(v)}" for k, v in env.items() if v and k != "D2LRNN_TEST_HIDE"]
+    words += ["d2lrnn", *(shlex.quote(_shown(a)) for a in argv)]
+    return " ".join(words)
+
+
+def _condition(env: dict[str, str]) -> str:
+    parts = [f"{k} unset" for k, v in env.items() if not v]
+    if env.get("D2LRNN_TEST_HIDE"):
+        parts.append(f"{env['D2LRNN_TEST_HIDE']} not installed")
+    return "; ".join(parts)
+
+
+def render_table() -> str:
+    """The table of docs/bad-inputs.md, from CASES: every row exits with status 2 and one paragraph."""
+    rows = ["| Case | Command | Also | Exit | The message contains |", "|---|---|---|---|---|"]
+    for name, argv, env, expected in CASES:
+        cells = [f"`{name}`", f"`{_command(argv, env)}`", _condition(env), "2", f"`{_shown(expected)}`"]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join([BEGIN, *rows, END])
+
+
+def test_the_table_in_the_docs_is_the_table_the_tests_run():
+    text = DOC.read_text(encoding="utf-8")
+    assert BEGIN in text and END in text, f"{DOC} lost its generated table; run: python -m tests.test_bad_input_cli"
+    current = text[text.index(BEGIN) : text.index(END) + len(END)]
+    assert current == render_table(), f"{DOC} is out of date; run: python -m tests.test_bad_input_cli"
+
+
+def write_table() -> None:
+    """Rewrite the generated part of docs/bad-inputs.md."""
+    text = DOC.read_text(encoding="utf-8")
+    DOC.write_text(text[: text.index(BEGIN)] + render_table() + text[text.index(END) + len(END) :], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_table()

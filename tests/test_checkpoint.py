@@ -65,3 +65,18 @@ def test_checkpoints_get_ordinary_file_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_predict_reads_the_checkpoint_once(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    import d2lrnn.checkpoint
+    from d2lrnn.cli import main
+
+    vocab = d2lrnn.Vocab(list("abcdef"))
+    _, model = build("torch", "RNN", 1, random_weights(1))
+    path = d2lrnn.save(tmp_path / "m.npz", model, vocab)
+    reads, real = [], d2lrnn.checkpoint.read
+    monkeypatch.setattr(d2lrnn.checkpoint, "read", lambda p: reads.append(p) or real(p))
+    assert main(["predict", "--checkpoint", str(path), "--prefix", "abc", "--num-preds", "7", "--device", "cpu"]) == 0
+    assert reads == [str(path)]
+    assert capsys.readouterr().out.strip() == model.predict("abc", 7, vocab)

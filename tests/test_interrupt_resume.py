@@ -7,15 +7,23 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from d2lrnn.checkpoint import read, save_weights
 from d2lrnn.data import TimeMachine
+from d2lrnn.errors import CheckpointError
 from d2lrnn.model import canonical_shapes
-from d2lrnn.resume import STATE_KEY
+from d2lrnn.resume import STATE_KEY, CheckpointSaver
+from d2lrnn.session import TrainJob, run_training
+from d2lrnn.signals import stop_on_signals
+from d2lrnn.trainer import Trainer
+
+from .conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ["train", "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "8", "--max-tokens", "1000",
@@ -147,3 +155,132 @@ def test_divergence_stops_with_advice_and_keeps_the_last_good_checkpoint(tmp_pat
     if good.read_bytes() != before:  # an epoch before the divergence was saved: it must be finite and whole
         saved, _ = read(good)
         assert all(np.isfinite(w).all() for w in saved.values())
+
+
+# --- the library function, in this process: every backend, both samplings --------------------------------------------
+SMALL = {"num_hiddens": 8, "batch_size": 4, "num_steps": 8, "max_tokens": 600, "num_val": 0, "seed": 5}
+
+
+def job(**kwargs) -> TrainJob:
+    settings = {**SMALL, **kwargs.pop("settings", {})}
+    return TrainJob(settings=settings, save_every=1, num_preds=1, progress=False, device="cpu", **kwargs)
+
+
+def interrupt_once(path: Path) -> threading.Thread:
+    """Send this process SIGINT as soon as ``path`` exists (the first periodic save: training is under way)."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 120
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if path.exists():
+            os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("sampling", ["sequential", "random"])
+@pytest.mark.parametrize("name", BACKENDS)
+def test_interrupt_and_resume_equal_an_uninterrupted_run(tmp_path, name, sampling):
+    part, full = tmp_path / "part.npz", tmp_path / "full.npz"
+    settings = {"sampling": sampling}
+    watcher = interrupt_once(part)
+    stopped = run_training(job(backend=name, save=str(part), settings={**settings, "epochs": 400}))
+    watcher.join()
+    assert stopped.stopped_by == "SIGINT" and stopped.exit_status == 130, stopped.message
+    done = read(part)[1][STATE_KEY]["epoch"]
+    assert 1 <= done < 400 and f"after epoch {done} of 400" in stopped.message
+
+    total = done + 2
+    resumed = run_training(job(resume=str(part), settings={"epochs": total}))
+    uninterrupted = run_training(job(backend=name, save=str(full), settings={**settings, "epochs": total}))
+    assert resumed.stopped_by is None and resumed.backend == uninterrupted.backend == name
+    (a, meta_a), (b, meta_b) = read(part), read(full)
+    assert meta_a[STATE_KEY]["epoch"] == meta_b[STATE_KEY]["epoch"] == total
+    assert meta_a[STATE_KEY]["rng"] == meta_b[STATE_KEY]["rng"]
+    for key, value in b.items():
+        np.testing.assert_allclose(a[key], value, atol=1e-5, rtol=0, err_msg=key)
+    assert [s["perplexity"] for s in meta_a[STATE_KEY]["history"]] == pytest.approx(
+        [s["perplexity"] for s in meta_b[STATE_KEY]["history"]], rel=1e-4)
+
+
+def test_the_signal_handler_only_records(capfd):
+    """It must not write (a progress bar may be writing): the caller reports the signal."""
+    trainer = Trainer(3, progress=False)
+    with stop_on_signals(trainer) as caught:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+    assert caught.signum == signal.SIGINT and trainer.interrupted
+    assert capfd.readouterr() == ("", "")
+
+
+def _with_a_signal_inside_the_final_save(monkeypatch, second: bool) -> list[int]:
+    """Make the last save receive SIGINT (``second``: a second one, which raises KeyboardInterrupt) mid-way."""
+    calls, real = [], CheckpointSaver.save
+
+    def save(self, path=None):
+        calls.append(self.epoch)
+        if self.epoch == 3:  # the final save of a 3-epoch run (the tests save no earlier epoch 3)
+            os.kill(os.getpid(), signal.SIGINT)
+            if second:
+                os.kill(os.getpid(), signal.SIGINT)
+        return real(self, path)
+
+    monkeypatch.setattr(CheckpointSaver, "save", save)
+    return calls
+
+
+def test_a_signal_during_the_final_save_lets_it_finish(tmp_path, monkeypatch):
+    _with_a_signal_inside_the_final_save(monkeypatch, second=False)
+    logged = []
+    final_only = job(backend="torch", save=str(tmp_path / "m.npz"), settings={"epochs": 3})
+    final_only.save_every = 0
+    result = run_training(final_only, log=logged.append)
+    assert result.stopped_by is None and result.exit_status == 0 and result.samples
+    assert read(tmp_path / "m.npz")[1][STATE_KEY]["epoch"] == 3
+    assert any("saved a checkpoint to" in line and "the run is whole" in line for line in logged), logged
+
+
+def test_a_second_signal_during_the_final_save_says_what_the_file_holds(tmp_path, monkeypatch):
+    _with_a_signal_inside_the_final_save(monkeypatch, second=True)
+    path = tmp_path / "m.npz"
+    every_second = job(backend="torch", save=str(path), settings={"epochs": 3})
+    every_second.save_every = 2  # epoch 2 is saved periodically, epoch 3 only by the final save
+    result = run_training(every_second)
+    assert result.exit_status == 130
+    on_disk = read(path)[1][STATE_KEY]["epoch"]
+    assert on_disk == 2  # the periodic save of epoch 2; the cancelled one left no trace
+    assert f"{path} still holds epoch {on_disk}, saved earlier" in result.message and "cancelled" in result.message
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_a_failed_final_save_keeps_the_results(tmp_path, monkeypatch):
+    def disk_full(self, path=None):
+        raise CheckpointError(f"Cannot write the checkpoint {path or self.path}: No space left on device.")
+
+    monkeypatch.setattr(CheckpointSaver, "save", disk_full)
+    final_only = job(backend="torch", save=str(tmp_path / "m.npz"), settings={"epochs": 2})
+    final_only.save_every = 0
+    result = run_training(final_only)
+    assert result.exit_status == 1 and result.stopped_by is None
+    assert result.summary["epochs"] == 2 and result.samples and result.checkpoint is None
+    assert "its checkpoint was not saved" in result.message and "No space left on device" in result.message
+    assert result.to_dict()["problem"] == result.message
+
+
+def test_a_second_signal_during_training_says_what_the_file_holds(tmp_path, monkeypatch):
+    """Ctrl-C twice quits at once (KeyboardInterrupt inside the training loop, here after epoch 2 was saved)."""
+    path, real = tmp_path / "m.npz", CheckpointSaver.__call__
+
+    def then_quit(self, trainer, stats):
+        real(self, trainer, stats)
+        if trainer.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(CheckpointSaver, "__call__", then_quit)
+    result = run_training(job(backend="torch", save=str(path), settings={"epochs": 5}))
+    assert result.exit_status == 130 and result.stopped_by == "SIGINT"
+    assert read(path)[1][STATE_KEY]["epoch"] == 2
+    assert f"{path} still holds epoch 2, saved earlier; resume with: d2lrnn train --resume {path}" in result.message

@@ -51,6 +51,23 @@ def batches(n: int = 4, batch: int = 4, steps: int = 6) -> list[tuple[np.ndarray
     return list(zip(X, Y, strict=True))
 
 
+def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, to_numpy) -> None:
+    """``text`` is ``prefix`` plus ``num_preds`` tokens, each the argmax of the model's own logits after the text so far.
+
+    Feeding the whole text at once (batch 1) gives the logits of every position; greedy decoding
+    must have chosen the argmax at each generated position.
+    """
+    import re
+
+    tokens = re.findall(r"<unk>|.", text, flags=re.S)
+    assert tokens[: len(prefix)] == list(prefix) and len(tokens) == len(prefix) + num_preds, text
+    ids = np.asarray([vocab[tokens[:-1]]])
+    logits, _ = model(tensor(ids))
+    flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])  # (steps, vocab) in either layout at batch 1
+    chosen = flat.argmax(axis=1)[len(prefix) - 1 :]
+    assert list(vocab.to_tokens(chosen)) == tokens[len(prefix) :], text
+
+
 def test_book_subclass_trains_predicts_and_exports(mx):
     model = book_subclass(mx)(V, num_hiddens=H)
     weights = model.get_weights()  # before any forward: Gluon's deferred shapes are resolved
@@ -61,7 +78,7 @@ def test_book_subclass_trains_predicts_and_exports(mx):
     history = d2lrnn.Trainer(max_epochs=3, gradient_clip_val=1, progress=False).fit(model, batches())
     assert history[-1].perplexity < history[0].perplexity
     vocab = d2lrnn.Vocab(list("abcdefghij "))
-    assert isinstance(model.predict("abc", 5, vocab), str)
+    assert_greedy(model, model.predict("abc", 5, vocab), "abc", 5, vocab, mx.tensor, lambda a: a.asnumpy())
 
 
 def test_book_subclass_matches_rnn_given_the_same_weights(mx):

@@ -30,6 +30,23 @@ def batches(n: int = 3, batch: int = 4, steps: int = 5, seed: int = 0) -> list[t
     return [(X[:, i * steps:(i + 1) * steps], Y[:, i * steps:(i + 1) * steps]) for i in range(n)]
 
 
+def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, to_numpy) -> None:
+    """``text`` is ``prefix`` plus ``num_preds`` tokens, each the argmax of the model's own logits after the text so far.
+
+    Feeding the whole text at once (batch 1) gives the logits of every position; greedy decoding
+    must have chosen the argmax at each generated position.
+    """
+    import re
+
+    tokens = re.findall(r"<unk>|.", text, flags=re.S)
+    assert tokens[: len(prefix)] == list(prefix) and len(tokens) == len(prefix) + num_preds, text
+    ids = np.asarray([vocab[tokens[:-1]]])
+    logits, _ = model(tensor(ids))
+    flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])  # (steps, vocab) in either layout at batch 1
+    chosen = flat.argmax(axis=1)[len(prefix) - 1 :]
+    assert list(vocab.to_tokens(chosen)) == tokens[len(prefix) :], text
+
+
 class SeedRNN(d2lrnn.get_backend("tensorflow").RNNScratch):
     """The book's TensorFlow tab, batch-major for Keras 3: only init_params/forward/init_state."""
 
@@ -62,7 +79,7 @@ def test_seed_style_subclass_trains_and_predicts(backend):
     assert history[-1].perplexity < history[0].perplexity
     vocab = d2lrnn.Vocab(list("abcdefghijk"))
     assert len(vocab) <= V
-    assert isinstance(model.predict("abc", 4, vocab), str)
+    assert_greedy(model, model.predict("abc", 4, vocab), "abc", 4, vocab, backend.tensor, lambda a: np.asarray(a))
 
 
 @pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])

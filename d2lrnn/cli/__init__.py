@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from ..backends import SPECS
 from ..errors import D2LRNNError, DivergenceError
 from . import bench, predict, train
 from .common import Parser, Stopped
 
 
+def versions() -> str:
+    """d2lrnn's version and each registered framework's installed version (read from metadata, nothing imported)."""
+    from .. import __version__
+
+    lines = [f"d2lrnn {__version__}"]
+    lines += [f"{spec.label} ({spec.name}): {spec.version() or 'not installed'}" for spec in SPECS]
+    return "\n".join(lines)
+
+
+class VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the versions of d2lrnn and of every framework it supports, then exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(versions())
+        parser.exit()
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="d2lrnn", description="Recurrent language models of Dive into Deep Learning, "
                     "on every framework d2lrnn has a backend for.")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", parser_class=Parser, required=True)
     for command in (train, predict, bench):
         command.add_parser(sub)
@@ -31,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Stopped as stop:
         print(stop, file=sys.stderr)
+        if args.json and stop.report is not None:
+            print(json.dumps(stop.report, default=float))
         return stop.status
     except D2LRNNError as exc:
         print(f"d2lrnn {args.command}: {exc}", file=sys.stderr)

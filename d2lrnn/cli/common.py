@@ -10,6 +10,9 @@ from typing import Any
 from .. import checks
 from ..backends import NAMES
 from ..errors import D2LRNNError
+from ..session import flag
+
+__all__ = ["Parser", "Stopped", "add_common", "checked", "flag", "note", "positive_int", "select_device"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,23 +40,30 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="end standard output with one JSON line")
 
 
-def flag(key: str) -> str:
-    return "--" + key.replace("_", "-")
+def note(message: str) -> None:
+    """A progress message on stderr, written so that it never breaks a progress bar."""
+    if "tqdm" in sys.modules:
+        from tqdm.auto import tqdm
+
+        tqdm.write(message, file=sys.stderr)
+    else:
+        print(message, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def select_device(backend: Any, kind: str) -> Any:
     device = backend.device(kind)
     if kind == "auto" and backend.num_gpus() == 0:
-        print(f"note: {backend.name} sees no GPU; training on the CPU.", file=sys.stderr)
+        note(f"note: {backend.name} sees no GPU; training on the CPU.")
     return device
 
 
 class Stopped(Exception):
-    """A run that ended early on purpose: ``message`` for stderr, ``status`` for the exit."""
+    """A run that ended early or in part: ``message`` for stderr, ``status`` for the exit, ``report`` for --json."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, report: dict[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.report = status, report
 
 
 def positive_int(flag: str) -> Callable[[str], int]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import checks
 from ..backends import check_installed
-from .common import add_common, checked, positive_int, select_device
+from .common import add_common, checked, note, positive_int, select_device
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -15,12 +15,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     predict = subparsers.add_parser("predict", help="continue a prefix with a saved model, on any backend")
     add_common(predict)
     predict.add_argument("--checkpoint", required=True, metavar="FILE")
-    predict.add_argument("--prefix", default="time traveller")
+    predict.add_argument("--prefix", default="time traveller",
+                         help="the text to continue, as you would type it (it is preprocessed like the corpus)")
     predict.add_argument("--num-preds", type=positive_int("--num-preds"), default=50)
     predict.add_argument("--temperature", type=checked(checks.temperature, "--temperature"), default=None,
                          help="sample with this temperature, above 0 (default: greedy, the most likely token)")
-    predict.add_argument("--seed", type=checked(checks.non_negative_int, "--seed"), default=None,
-                         help="makes sampling reproducible")
+    predict.add_argument("--seed", type=checked(checks.seed, "--seed"), default=None,
+                         help="makes sampling reproducible, 0 to 2**32 - 1")
     predict.set_defaults(run=cmd_predict)
 
     return predict
@@ -28,20 +29,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     from ..backends import get_backend
-    from ..checkpoint import load, read
-    from ..predict import check_prefix
+    from ..checkpoint import build, read
+    from ..predict import prepare_prefix
     from ..vocab import Vocab
 
-    _, meta = read(args.checkpoint)  # a bad file or prefix fails before any framework import
+    weights, meta = read(args.checkpoint)  # read once; a bad file or prefix fails before any framework import
     vocab = Vocab.from_dict(meta["vocab"])
-    prefix = args.prefix if vocab.char_level else args.prefix.split()
-    check_prefix(prefix, vocab)
-    name = check_installed(args.backend or meta["backend"])
-    backend = get_backend(name)
+    prefix, changed = prepare_prefix(args.prefix, vocab)
+    if changed:
+        shown = prefix if isinstance(prefix, str) else " ".join(prefix)
+        note(f"note: the prefix {args.prefix!r} became {shown!r}, as the corpus was preprocessed "
+             "(lower case, letters only, other characters as one space).")
+    backend = get_backend(check_installed(args.backend or meta["backend"]))
     device = select_device(backend, args.device)
-    model, vocab, meta = load(args.checkpoint, name, device)
+    model = build(weights, meta, backend.name, device)
     text = model.predict(prefix, args.num_preds, vocab, device, temperature=args.temperature, seed=args.seed)
     print(text)
     return {"backend": backend.name, "trained_on": meta["backend"], "prefix": args.prefix, "text": text}
-
-

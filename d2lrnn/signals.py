@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..trainer import Trainer
+from .trainer import Trainer
 
 #: the conventional exit status of a process ended by each signal
 EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -29,11 +28,13 @@ class Caught:
 
 
 @contextmanager
-def stop_on_signals(trainer: Trainer, *, message: str = "") -> Iterator[Caught]:
+def stop_on_signals(trainer: Trainer) -> Iterator[Caught]:
     """While inside, SIGINT/SIGTERM ask ``trainer`` to stop after its current batch.
 
-    A second signal raises :class:`KeyboardInterrupt` at once. The previous handlers come back on
-    exit. Handlers can only be installed from the main thread; elsewhere this does nothing.
+    The handler only records the signal (it never prints: a progress bar may be writing); the
+    caller reports it from the main flow. A second signal raises :class:`KeyboardInterrupt` at
+    once. The previous handlers come back on exit. Handlers can only be installed from the main
+    thread; elsewhere this does nothing.
     """
     caught = Caught()
 
@@ -42,8 +43,6 @@ def stop_on_signals(trainer: Trainer, *, message: str = "") -> Iterator[Caught]:
             raise KeyboardInterrupt
         caught.signum = signum
         trainer.interrupt()
-        if message:
-            print(message, file=sys.stderr, flush=True)
 
     try:
         previous = {sig: signal.signal(sig, handler) for sig in EXIT_STATUS}
