@@ -11,6 +11,9 @@ import numpy as onp
 from ...model import canonical_to_concise
 from ..floor import Batches, Epoch, time_epochs
 
+#: the book's (d2l 0.17.6) module for this framework
+BOOK_MODULE = "d2l.mxnet"
+
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
                 device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
@@ -77,9 +80,10 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
     """The book's concise MXNet RNN (``d2l.RNNModel`` over Gluon's ``rnn.RNN``), initialised and trained
     as ``train_ch8`` does."""
     import mxnet as mx
-    from mxnet import gluon, init
+    from mxnet import gluon, init, npx
     from mxnet.gluon import rnn
 
+    npx.set_np()  # the first line of every MXNet notebook of the book
     ctx = mx.gpu() if device == "gpu" else mx.cpu()
     layer = rnn.RNN(num_hiddens)
     layer.initialize()

@@ -10,8 +10,8 @@ import numpy as np
 
 from ..floor import Batches, Epoch, time_epochs
 
-#: set before TensorFlow is imported: the book (d2l 0.17.6) needs Keras 2 for `time_major=True`
-BOOK_ENV = {"TF_USE_LEGACY_KERAS": "1"}
+#: the book's (d2l 0.17.6) module for this framework
+BOOK_MODULE = "d2l.tensorflow"
 
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
@@ -69,7 +69,9 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
 
 def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
     """The book's concise TensorFlow RNN (``d2l.RNNModel`` over a time-major Keras 2 ``RNN``), trained
-    eagerly as ``train_ch8`` does, in a ``OneDeviceStrategy`` scope."""
+    eagerly as ``train_ch8`` does, in a ``OneDeviceStrategy`` scope.
+
+    Needs ``tf.keras`` to be Keras 2: the worker sets ``TF_USE_LEGACY_KERAS=1`` for book runs."""
     import tensorflow as tf
 
     name = "/GPU:0" if device == "gpu" else "/CPU:0"

@@ -11,6 +11,9 @@ import numpy as np
 from ...model import canonical_to_concise
 from ..floor import Batches, Epoch, time_epochs
 
+#: the book's (d2l 0.17.6) module for this framework
+BOOK_MODULE = "d2l.torch"
+
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
                 device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
