@@ -300,3 +300,52 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
     assert [c["name"] for c in data["comparisons"]] == ["overhead over the floor"]
     assert data["seed_hyperparameters"] is False and data["config"]["threads"] == 1
     assert "| PyTorch | concise | quiet |" in proc.stdout
+
+
+def test_apply_threads_sets_the_variables_and_calls_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    from d2lrnn import threads
+
+    for name in threads.THREAD_VARIABLES:
+        monkeypatch.setenv(name, "7")  # restored after the test
+    calls: list[int] = []
+
+    class Backend:
+        def set_threads(self, n: int) -> None:
+            calls.append(n)
+
+    threads.apply_threads(None, Backend())
+    assert os.environ["OMP_NUM_THREADS"] == "7" and calls == []
+    threads.apply_threads(2, Backend())
+    assert all(os.environ[name] == "2" for name in threads.THREAD_VARIABLES) and calls == [2]
+
+
+def test_train_takes_threads() -> None:
+    from d2lrnn.cli import build_parser
+
+    assert build_parser().parse_args(["train", "--threads", "auto"]).threads == "auto"
+    assert build_parser().parse_args(["train", "--threads", "3"]).threads == 3
+    assert build_parser().parse_args(["train"]).threads is None
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["train", "--threads", "-1"])
+    assert exc.value.code == 2
+
+
+def test_a_long_epoch_shows_a_per_batch_bar(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from d2lrnn import Trainer, get_backend, trainer
+
+    pytest.importorskip("torch")
+    backend = get_backend("torch")
+    model = backend.RNN(num_inputs=5, num_outputs=5, num_hiddens=4)
+    rng = np.random.default_rng(0)
+    batches = [(rng.integers(0, 5, (2, 3)), rng.integers(0, 5, (2, 3))) for _ in range(4)]
+    monkeypatch.setattr(trainer, "BATCH_BAR_AFTER", float("inf"))
+    Trainer(1, progress=True).fit(model, batches)
+    assert "batches:" not in capsys.readouterr().err  # a short epoch: the epoch bar only
+    monkeypatch.setattr(trainer, "BATCH_BAR_AFTER", 0.0)
+    Trainer(1, progress=True).fit(model, batches)
+    err = capsys.readouterr().err
+    assert "batches:" in err and "/4 [" in err  # the total comes from len(batches)
+    Trainer(1, progress=False).fit(model, batches)
+    assert capsys.readouterr().err == ""

@@ -12,6 +12,8 @@ from typing import Any
 from .. import checks
 from ..backends import check_installed
 from ..errors import CheckpointError, D2LRNNError, DivergenceError
+from ..threads import apply_threads, parse_threads
+from .bench import threads_option
 from .common import Stopped, add_common, checked, flag, positive_int, select_device
 
 PREFIXES = ("time traveller", "traveller")
@@ -64,6 +66,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                        "and epoch count; --epochs, --lr, --clip may be changed)")
     train.add_argument("--num-preds", type=pos_int("--num-preds"), default=50)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--threads", type=threads_option, default=None, metavar="N|auto",
+                       help="the framework's CPU threads (auto: half the usable cores; default: the framework's)")
     train.set_defaults(run=cmd_train)
 
     return train
@@ -130,7 +134,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
             f"The vocabulary of {args.resume} does not fit the corpus ({len(resumed['meta']['vocab']['idx_to_token'])} "
             f"tokens in the checkpoint, {len(data.vocab)} in the corpus); resume with the corpus it was trained on."
         )
+    apply_threads(parse_threads(args.threads))  # before the framework is imported: it reads the variables
     backend = get_backend(name)
+    apply_threads(parse_threads(args.threads), backend)
     if s["seed"] is not None:
         backend.seed(s["seed"])
     device = select_device(backend, args.device)
