@@ -349,3 +349,24 @@ def test_a_long_epoch_shows_a_per_batch_bar(monkeypatch: pytest.MonkeyPatch, cap
     assert "batches:" in err and "/4 [" in err  # the total comes from len(batches)
     Trainer(1, progress=False).fit(model, batches)
     assert capsys.readouterr().err == ""
+
+
+def test_threads_reach_every_worker_but_the_default_threads_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    from d2lrnn.bench.config import DEFAULT_THREADS
+
+    seen: dict[str, str | None] = {}
+
+    def fake_run(cmd: list[str], env: dict[str, str], **kwargs: Any) -> Any:
+        seen[env["JOB"]] = env.get("OMP_NUM_THREADS")
+        return subprocess.CompletedProcess(cmd, 1, "", "")
+
+    monkeypatch.setattr(bench.runner.subprocess, "run", fake_run)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    config = BenchConfig(backends=["torch"], threads=1, busy=False, scaling=False)
+    jobs = config.jobs()
+    assert Job("torch", "concise", DEFAULT_THREADS) in jobs
+    for job in jobs:
+        monkeypatch.setenv("JOB", job.key)
+        assert bench.run_worker(job, 0, config)["status"] == "failed"
+    assert seen.pop(Job("torch", "concise", DEFAULT_THREADS).key) != "1"
+    assert set(seen.values()) == {"1"}

@@ -8,19 +8,20 @@ from typing import Any
 
 from ..backends import LABELS
 from ..plot import new_figure
-from .config import BOOK, BUSY, SEED
-from .report import MODEL_TEXT, scaling_rows
+from .config import BOOK, BUSY, DEFAULT_THREADS, SEED
+from .report import MODEL_TEXT, condition_text, scaling_rows
 
 
 def write_rows_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
     """Grouped bars of tokens/s per backend: every model at the seed settings, and the busy rows."""
-    rows = {(r["backend"], r["model"], r["condition"]): r for r in results["rows"] if r["condition"] in (SEED, BUSY)}
+    rows = {(r["backend"], r["model"], r["condition"]): r for r in results["rows"]
+            if r["condition"] in (SEED, BUSY, DEFAULT_THREADS)}
     backends = list(dict.fromkeys(k[0] for k in rows))
     series = list(dict.fromkeys((k[1], k[2]) for k in rows))
     width = 0.8 / max(1, len(series))
     fig, ax = new_figure((9, 4))
     for i, (model, condition) in enumerate(series):
-        label = MODEL_TEXT.get(model, model) + (", one core busy" if condition == BUSY else "")
+        label = MODEL_TEXT.get(model, model) + ("" if condition == SEED else f", {condition_text(condition)}")
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(backends))]
         heights = [(rows.get((b, model, condition)) or {}).get("tokens_per_sec") or 0 for b in backends]
         bars = ax.bar(xs, [h / 1000 for h in heights], width, label=label, hatch="//" if condition == BUSY else None)

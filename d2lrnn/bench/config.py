@@ -13,14 +13,19 @@ FLOOR, BOOK = "floor", "book"
 MODELS = (*KINDS, FLOOR, BOOK)
 #: the conditions a row runs under; "seed" is the book's settings on a quiet machine
 SEED, BUSY = "seed", "busy"
+#: the concise model quiet at the frameworks' own thread counts, to show that the chosen ones cost nothing
+DEFAULT_THREADS = "default-threads"
 #: how cost grows: hidden units at the seed settings otherwise, and word tokens
 HIDDEN_SIZES = (512, 1024)
 WORD = "word"
+SCALING = (*(f"h{size}" for size in HIDDEN_SIZES), WORD)
 
 #: d2lrnn's concise model against the book's own code at the seed settings (issue 12)
 BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 7.0}
 #: the share of its quiet speed a backend keeps with one core busy
 BUSY_KEEP = 0.6
+#: quiet speed at the chosen thread count against the frameworks' defaults: no loss beyond noise
+THREADS_KEEP = 0.95
 #: the overhead over the floor that counts as met; beyond the spread outside it is an anomaly
 OVERHEAD_BOUNDS = (-0.05, 0.10)
 SCRATCH_RATIO = 0.5
@@ -85,6 +90,8 @@ class BenchConfig:
         out = []
         for backend in self.backends:
             out += [Job(backend, model) for model in (*self.models[:1], *extra, *self.models[1:])]
+            if self.threads and self.models[:1] == ["concise"]:
+                out.append(Job(backend, "concise", DEFAULT_THREADS))
             if self.busy:
                 out += [Job(backend, model, BUSY) for model in (*self.models[:1], *extra[:1]) if model != FLOOR]
         return out
@@ -94,8 +101,7 @@ class BenchConfig:
         if not self.scaling:
             return []
         models = ["concise", *([BOOK] if self.book else [])]
-        conditions = [f"h{size}" for size in HIDDEN_SIZES] + [WORD]
-        return [Job(b, m, c) for b in self.backends for c in conditions for m in models]
+        return [Job(b, m, c) for b in self.backends for c in SCALING for m in models]
 
 
 def condition_settings(condition: str, config: BenchConfig) -> dict[str, object]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..backends import LABELS
 from .charts import write_rows_chart, write_scaling_chart
-from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SEED
+from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
 from .report import gpu_text, markdown_report, warnings
 
 HISTORY = "history.jsonl"
@@ -97,7 +97,7 @@ def write_all(results: dict[str, Any], out: str | os.PathLike) -> dict[str, Path
     files = {"json": out / "results.json", "results": write_rows_chart(results, out / "results.png")}
     files["json"].write_text(json.dumps(results, indent=2, default=float) + "\n")
     images = {"results": "results.png"}
-    if any(r["condition"] not in (SEED, "busy") for r in results["rows"]):
+    if any(r["condition"] in SCALING for r in results["rows"]):
         files["scaling"] = write_scaling_chart(results, out / "scaling.png")
         images["scaling"] = "scaling.png"
     files["md"] = out / "results.md"

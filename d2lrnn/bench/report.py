@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import LABELS
-from .config import BOOK, BUSY, BUSY_LOAD_SHARE, FLOOR, HIDDEN_SIZES, OVERHEAD_BOUNDS, SEED, WORD
+from .config import BOOK, BUSY, BUSY_LOAD_SHARE, DEFAULT_THREADS, FLOOR, HIDDEN_SIZES, OVERHEAD_BOUNDS, SCALING, SEED, WORD
 
 MODEL_TEXT = {FLOOR: "floor (bare framework)", BOOK: "book (d2l 0.17.6)"}
-CONDITION_TEXT = {SEED: "quiet", BUSY: "one core busy", WORD: "word tokens"}
+CONDITION_TEXT = {SEED: "quiet", BUSY: "one core busy", WORD: "word tokens",
+                  DEFAULT_THREADS: "quiet, framework's default threads"}
 GPU_COMMAND = "d2lrnn bench --device gpu --threads auto --out bench-results/gpu --publish docs/"
 
 
@@ -78,7 +79,7 @@ def machine_text(results: dict[str, Any]) -> str:
 
 
 # --- tables -----------------------------------------------------------------------------------
-def rows_table(results: dict[str, Any], conditions: tuple[str, ...] = (SEED, BUSY)) -> str:
+def rows_table(results: dict[str, Any], conditions: tuple[str, ...] = (SEED, BUSY, DEFAULT_THREADS)) -> str:
     """Every row at the seed settings (quiet and with one core busy); skipped and failed rows say why."""
     head = "| backend | model | condition | tokens/s | per repeat | perplexity | wall s | first batch s | peak RSS MiB |"
     lines = [head, "|---|---|---|---:|---|---:|---:|---:|---:|"]
@@ -166,7 +167,9 @@ trained by its `train_epoch_ch8` (the loop of `train_ch8`) on batches from its o
 `seq_data_iter_sequential`; the worker stubs what the package imports but the RNN chapters never
 use (pandas, torchvision), and TensorFlow runs it on Keras 2 (`TF_USE_LEGACY_KERAS=1`), which its
 time-major layer needs. **one core busy** rows run while a busy-loop process the benchmark starts
-keeps one core occupied. **first batch s** runs from just before the process starts to the end of the
+keeps one core occupied; every row runs at the thread count in the settings except the one at the
+frameworks' default threads, which shows what the chosen count costs when the machine is quiet.
+**first batch s** runs from just before the process starts to the end of the
 first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over repeats.
 """
 
@@ -184,7 +187,7 @@ def markdown_report(results: dict[str, Any], images: dict[str, str] | None = Non
     if "results" in images:
         parts += [f"![tokens/s per backend and row]({images['results']})", ""]
     parts += ["### Pairs", "", comparisons_table(results)]
-    if any(r["condition"] not in (SEED, BUSY) for r in results["rows"]):
+    if any(r["condition"] in SCALING for r in results["rows"]):
         parts += ["### How cost grows", "", scaling_table(results)]
         if "scaling" in images:
             parts += [f"![tokens/s and peak memory against hidden units]({images['scaling']})", ""]
