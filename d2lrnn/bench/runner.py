@@ -67,11 +67,11 @@ def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def busy_core() -> Iterator[None]:
+def busy_core() -> Iterator[subprocess.Popen]:
     """Keep one core busy (a Python busy loop in its own process) while the block runs."""
     proc = subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
     try:
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
