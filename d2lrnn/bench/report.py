@@ -52,8 +52,8 @@ def warnings(results: dict[str, Any]) -> list[str]:
     before, after = ((m.get(k) or [0.0])[0] for k in ("load_average_before", "load_average_after"))
     out = []
     if max(before, after) > BUSY_LOAD_SHARE * cores:
-        out.append(f"the machine was busy: 1-minute load average {before:g} before and {after:g} after the run on "
-                   f"{cores} usable cores ({caution_rule(cores)}); the speeds are not reliable.")
+        out.append(f"the machine was busy: 1-minute load average {before:g} before and {after:g} after the run, "
+                   f"above {BUSY_LOAD_SHARE:g} x {cores} usable cores; the speeds are not reliable.")
     if c["epochs"] < 5 or c["repeats"] < 3:
         out.append(f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark.")
     return out
