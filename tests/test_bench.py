@@ -289,14 +289,14 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads((out / "results.json").read_text())
-    rows = {r["model"]: r for r in data["rows"]}
-    assert set(rows) == {"concise", FLOOR}
-    for row in rows.values():
+    rows = {(r["model"], r["condition"]): r for r in data["rows"]}
+    assert set(rows) == {("concise", SEED), (FLOOR, SEED), ("concise", "default-threads")}
+    for (model, condition), row in rows.items():
         assert row["status"] == "ok", row
         for key in ("tokens_per_sec", "perplexity", "wall_s", "first_batch_s", "peak_rss_mib"):
             assert row[key] > 0
-        assert row["runs"][0]["threads"] == "1"
-    assert [c["name"] for c in data["comparisons"]] == ["overhead over the floor"]
+        assert (row["runs"][0]["threads"] == "1") == (condition == SEED)
+    assert [c["name"] for c in data["comparisons"]] == ["overhead over the floor", "quiet: threads 1 / framework default"]
     assert data["seed_hyperparameters"] is False and data["config"]["threads"] == 1
     assert "| PyTorch | concise | quiet |" in proc.stdout
 
@@ -360,12 +360,12 @@ def test_threads_reach_every_worker_but_the_default_threads_row(monkeypatch: pyt
         return subprocess.CompletedProcess(cmd, 1, "", "")
 
     monkeypatch.setattr(bench.runner.subprocess, "run", fake_run)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")  # the user's own setting: not in the default-threads row
     config = BenchConfig(backends=["torch"], threads=1, busy=False, scaling=False)
     jobs = config.jobs()
     assert Job("torch", "concise", DEFAULT_THREADS) in jobs
     for job in jobs:
         monkeypatch.setenv("JOB", job.key)
         assert bench.run_worker(job, 0, config)["status"] == "failed"
-    assert seen.pop(Job("torch", "concise", DEFAULT_THREADS).key) != "1"
+    assert seen.pop(Job("torch", "concise", DEFAULT_THREADS).key) is None
     assert set(seen.values()) == {"1"}

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..backends import is_installed
-from ..threads import thread_env
+from ..threads import THREAD_VARIABLES, thread_env
 from .config import BUSY, DEFAULT_THREADS, REPO_ROOT, BenchConfig, Job, condition_settings
 from .machine import loadavg, machine_info
 from .stats import combine, comparisons, perplexity_checks, repeat_rate
@@ -50,7 +50,10 @@ def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if job.condition != DEFAULT_THREADS:
+    if job.condition == DEFAULT_THREADS:
+        for name in THREAD_VARIABLES:
+            env.pop(name, None)
+    else:
         env.update(thread_env(config.threads))
     base = {"backend": job.backend, "model": job.model, "condition": job.condition}
     t0 = time.time()

@@ -121,7 +121,7 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
         add(backend, "overhead over the floor", key("concise", SEED), key(FLOOR, SEED), None, "overhead")
         add(backend, "scratch / concise", key("scratch", SEED), key("concise", SEED), SCRATCH_RATIO)
         add(backend, "one core busy / quiet", key("concise", BUSY), key("concise", SEED), BUSY_KEEP)
-        add(backend, f"quiet: {config.threads} threads / framework default", key("concise", SEED),
+        add(backend, f"quiet: threads {config.threads} / framework default", key("concise", SEED),
             key("concise", DEFAULT_THREADS), THREADS_KEEP)
         add(backend, "book: one core busy / quiet", key(BOOK, BUSY), key(BOOK, SEED), None)
         add(backend, "d2lrnn / book, one core busy", key("concise", BUSY), key(BOOK, BUSY), None)
