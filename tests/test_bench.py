@@ -291,7 +291,7 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
     data = json.loads((out / "results.json").read_text())
     rows = {(r["model"], r["condition"]): r for r in data["rows"]}
     assert set(rows) == {("concise", SEED), (FLOOR, SEED), ("concise", "default-threads")}
-    for (model, condition), row in rows.items():
+    for (_, condition), row in rows.items():
         assert row["status"] == "ok", row
         for key in ("tokens_per_sec", "perplexity", "wall_s", "first_batch_s", "peak_rss_mib"):
             assert row[key] > 0
