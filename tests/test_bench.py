@@ -369,3 +369,23 @@ def test_threads_reach_every_worker_but_the_default_threads_row(monkeypatch: pyt
         assert bench.run_worker(job, 0, config)["status"] == "failed"
     assert seen.pop(Job("torch", "concise", DEFAULT_THREADS).key) is None
     assert set(seen.values()) == {"1"}
+
+
+@pytest.mark.parametrize("token", ["char", "word"])
+def test_the_book_row_runs_the_d2l_package(tmp_path: Path, token: str) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("d2l")
+    corpus = tmp_path / "text.txt"
+    corpus.write_text("the time traveller for so it will be convenient to speak of him\n" * 80)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "d2lrnn.bench.worker", "--backend", "torch", "--model", BOOK, "--epochs", "2",
+         "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "5", "--max-tokens", "1000", "--token", token,
+         "--corpus", str(corpus)], env=env, capture_output=True, text=True, timeout=300)
+    from d2lrnn.bench.worker import BOOK_UNUSED, MARKER
+
+    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith(MARKER))[len(MARKER):])
+    assert result["status"] == "ok", proc.stderr
+    assert [e["tokens"] for e in result["epochs"]][0] % (4 * 5) == 0 and result["epochs"][0]["tokens"] > 0
+    assert result["first_batch_s"] > 0 and result["perplexity"] > 1
+    assert set(result["stubbed_modules"]) <= set(BOOK_UNUSED)  # only what the RNN chapters never use
