@@ -17,11 +17,17 @@ weights=None) -> list[Epoch]``
     ``train_ch8`` runs), on ``data`` from :func:`book_batches`.
 
 Both return one ``{"tokens", "seconds", "loss"}`` dict per epoch (``loss``: the mean cross-entropy).
+
+``levers(backend) -> list[Lever]`` (optional)
+    The adapter's fast paths, each against the variant without it, for ``scripts/levers.py``;
+    built from the framework-free helpers at the end of this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -76,3 +82,69 @@ def time_epochs(epochs: int, run_epoch: Callable[[], tuple[float, int]]) -> list
         loss, tokens = run_epoch()
         out.append({"tokens": tokens, "seconds": time.perf_counter() - start, "loss": loss})
     return out
+
+
+# --- levers (scripts/levers.py) ----------------------------------------------------------------
+#: switches one thing of a backend while a variant trains: ``context(backend)`` is a context manager
+Context = Callable[[Any], contextlib.AbstractContextManager]
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    context: Context
+    model_class: type | None = None  # None: the backend's own class of the lever's kind
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One fast path: the library's variant against another, for one model kind (``RNN``/``RNNScratch``)."""
+
+    name: str
+    kind: str
+    other: Variant
+    library: Variant
+
+
+@contextlib.contextmanager
+def unchanged(backend: Any) -> Iterator[None]:
+    yield
+
+
+LIBRARY = Variant("library", unchanged)
+
+
+@contextlib.contextmanager
+def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
+    """``obj.name = value`` inside the block, restored after it."""
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, old)
+
+
+def sync_every_batch(backend: Any) -> contextlib.AbstractContextManager:
+    """Read the loss on the host after every batch (as the book's loops do) instead of once per epoch."""
+    compile_step = type(backend).compile_step
+
+    def compile_and_sync(self: Any, step: Callable) -> Callable:
+        compiled = compile_step(self, step)
+
+        def run(X: Any, Y: Any, state: Any) -> Any:
+            loss, state = compiled(X, Y, state)
+            self.to_float(loss)
+            return loss, state
+        return run
+    return patched(type(backend), "compile_step", compile_and_sync)
+
+
+def eager(backend: Any) -> contextlib.AbstractContextManager:
+    """No compiled step: the step runs op by op."""
+    return patched(type(backend), "compile_step", lambda self, step: step)
+
+
+def host_read_lever() -> Lever:
+    """The loss read on the host once per epoch (the library) or after every batch."""
+    return Lever("loss read once per epoch, not per batch", "RNN", Variant("per-batch read", sync_every_batch), LIBRARY)

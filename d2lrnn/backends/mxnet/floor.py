@@ -9,7 +9,7 @@ from typing import Any
 import numpy as onp
 
 from ...model import canonical_to_concise
-from ..floor import Batches, Epoch, time_epochs
+from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, patched, time_epochs
 
 #: the book's (d2l 0.17.6) module for this framework
 BOOK_MODULE = "d2l.mxnet"
@@ -97,3 +97,16 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
         return math.log(ppl), data.tokens
 
     return time_epochs(epochs, epoch)
+
+
+def levers(backend: Any) -> list[Lever]:
+    """MXNet's fast paths: ``hybridize()`` for both models; one host read per epoch."""
+    init = backend.RNNScratch.__init__
+
+    def init_then_unhybridize(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.hybridize(active=False)
+
+    imperative = Variant("imperative", lambda b: patched(b.RNNScratch, "__init__", init_then_unhybridize))
+    return [Lever("hybridize()", "RNN", imperative, LIBRARY), Lever("hybridize()", "RNNScratch", imperative, LIBRARY),
+            host_read_lever()]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..floor import Batches, Epoch, time_epochs
+from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, eager, patched, time_epochs
 
 #: the book's (d2l 0.17.6) module for this framework
 BOOK_MODULE = "d2l.tensorflow"
@@ -88,3 +88,16 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
         return math.log(ppl), data.tokens
 
     return time_epochs(epochs, epoch)
+
+
+def levers(backend: Any) -> list[Lever]:
+    """TensorFlow's fast paths: the compiled step, the unrolled recurrence; XLA, which the adapter leaves off."""
+    import sys
+
+    def flag(name: str, value: bool, module: str) -> Callable[[Any], Any]:
+        return lambda b: patched(sys.modules[f"{__package__}.{module}"], name, value)
+
+    return [Lever("tf.function step", "RNN", Variant("eager", eager), LIBRARY),
+            Lever("tf.function step", "RNNScratch", Variant("eager", eager), LIBRARY),
+            Lever("unroll=True", "RNN", Variant("while loop", flag("UNROLL", False, "models")), LIBRARY),
+            Lever("XLA jit_compile (off)", "RNN", Variant("jit_compile", flag("JIT_COMPILE", True, "ops")), LIBRARY)]

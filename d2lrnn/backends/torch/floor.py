@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ...model import canonical_to_concise
-from ..floor import Batches, Epoch, time_epochs
+from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, time_epochs, unchanged
 
 #: the book's (d2l 0.17.6) module for this framework
 BOOK_MODULE = "d2l.torch"
@@ -75,3 +75,26 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
         return math.log(ppl), data.tokens
 
     return time_epochs(epochs, epoch)
+
+
+def levers(backend: Any) -> list[Lever]:
+    """PyTorch's fast paths: one host read per epoch; a row gather instead of the one-hot product."""
+    import torch
+    from torch.nn import functional as F
+
+    class OneHotScratch(backend.RNNScratch):
+        """The scratch model with the textbook one-hot matrix product instead of a row gather."""
+
+        def forward(self, X: Any, state: Any = None) -> Any:
+            if state is None:
+                state = self.init_state(X)
+            inputs = F.one_hot(X.T, self.num_inputs).to(torch.float32) @ self.W_xh[0] + self.b_h[0]
+            h, outputs = state[0], []
+            for x_t in inputs:
+                h = torch.tanh(x_t + h @ self.W_hh[0])
+                outputs.append(h)
+            return torch.stack(outputs) @ self.W_hq + self.b_q, h.unsqueeze(0)
+
+    return [host_read_lever(),
+            Lever("row gather instead of one-hot matmul", "RNNScratch", Variant("one-hot matmul", unchanged,
+                                                                                OneHotScratch), LIBRARY)]
