@@ -45,6 +45,8 @@ def measure(backend: Any, data: Any, kind: str, variant: Variant, epochs: int) -
 
 def verdict(ratios: list[float]) -> str:
     """library / other per round: all above 1 supports the library's choice, all below contradicts it."""
+    if len(ratios) < 2:
+        return "one round: no verdict"
     if min(ratios) > 1:
         return "keeps it"
     if max(ratios) < 1:
