@@ -120,7 +120,7 @@ is kept busy; and both at more hidden units and on word tokens. Targets: d2lrnn 
 code at the seed settings ({targets}); with one core busy every backend keeps at least
 {BUSY_KEEP:.0%} of its quiet speed; the overhead over the floor within {OVERHEAD_BOUNDS[0]:+.0%} to
 {OVERHEAD_BOUNDS[1]:+.0%}. Every run that is published is appended to
-[bench/history.jsonl](bench/history.jsonl) and listed under the latest one.
+`docs/bench/history.jsonl` and listed under the latest one.
 
 Regenerate with (the book's code: `pip install --no-deps d2l==0.17.6`, or the `bench` extra)
 
