@@ -48,6 +48,8 @@ class TrainJob:
     plot: str | None = None
     num_preds: int = 50
     progress: bool | None = None
+    #: the framework's CPU threads: a whole number, "auto" or None (the framework's default)
+    threads: int | str | None = None
 
 
 @dataclass
@@ -187,9 +189,13 @@ def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any,
 def _build(job: TrainJob, name: str, s: dict[str, Any], data: Any, log: Log) -> tuple[Any, Any, Any, Any]:
     """Import the backend; make the model and the trainer on the chosen device."""
     from .backends import get_backend
+    from .threads import apply_threads, parse_threads
     from .trainer import Trainer
 
+    threads = parse_threads(job.threads)
+    apply_threads(threads)  # before the framework is imported: it reads the variables then
     backend = get_backend(name)
+    apply_threads(threads, backend)
     if s["seed"] is not None:
         backend.seed(s["seed"])
     device = backend.device(job.device)

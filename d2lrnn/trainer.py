@@ -34,6 +34,8 @@ class EpochStats:
 
 
 Callback = Callable[["Trainer", EpochStats], Any]
+#: an epoch running longer than this (seconds) gets a per-batch progress bar
+BATCH_BAR_AFTER = 3.0
 
 
 def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, state: Any, lr: float, clip: float):
@@ -194,7 +196,7 @@ class Trainer:
     def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
         backend = self.backend
         carry = _carries_state(train)
-        total, batches, tokens, state = None, 0, 0, None
+        total, batches, tokens, state, bar = None, 0, 0, None, None
         start = time.perf_counter()
         for X_np, Y_np in train:
             X, Y = backend.tensor(X_np, self.device), backend.tensor(Y_np, self.device)
@@ -203,8 +205,16 @@ class Trainer:
             total = loss if total is None else total + loss
             batches += 1
             tokens += Y_np.size
+            if bar is not None:
+                bar.update()
+            elif self.progress is not False and time.perf_counter() - start > BATCH_BAR_AFTER:
+                bar = _batch_bar(train, batches, self.progress)
             if self.interrupted:
-                return None
+                break
+        if bar is not None:
+            bar.close()
+        if self.interrupted:
+            return None
         if not batches:
             raise D2LRNNError(
                 "The training data gave no batches this epoch. Pass something that can be iterated once per "
@@ -212,6 +222,15 @@ class Trainer:
             )
         mean_loss = backend.to_float(total) / batches  # the epoch's only host synchronisation
         return mean_loss, tokens, time.perf_counter() - start
+
+
+def _batch_bar(train: Any, done: int, enabled: bool | None) -> Any:
+    """A per-batch progress bar for an epoch that has run longer than :data:`BATCH_BAR_AFTER` seconds."""
+    from tqdm.auto import tqdm
+
+    total = len(train) if hasattr(train, "__len__") else None
+    return tqdm(total=total, initial=done, desc="batches", unit="batch", leave=False, dynamic_ncols=True,
+                disable=None if enabled is None else False)
 
 
 def _progress(epochs: range, enabled: bool | None, label: str) -> Iterable[int]:

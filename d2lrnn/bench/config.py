@@ -1,4 +1,4 @@
-"""What the benchmark measures: its settings, targets and constants."""
+"""What the benchmark measures: its settings, the rows of one run and the targets."""
 
 from __future__ import annotations
 
@@ -8,30 +8,64 @@ from pathlib import Path
 from ..backends import NAMES
 
 KINDS = ("concise", "scratch")
-FLOOR = "floor"
-#: tokens/s targets for the concise model on 2 CPU cores, and d2l's own implementation (issue 4)
-TARGETS = {"torch": 120_000, "mxnet": 100_000, "tensorflow": 80_000}
-D2L_REFERENCE = {"torch": 99_000, "mxnet": 81_000, "tensorflow": 10_800}
-MAX_OVERHEAD = 0.10
+FLOOR, BOOK = "floor", "book"
+#: what a row trains: the library's two models, the bare framework floor, the book's own code
+MODELS = (*KINDS, FLOOR, BOOK)
+#: the conditions a row runs under; "seed" is the book's settings on a quiet machine
+SEED, BUSY = "seed", "busy"
+#: the concise model quiet at the frameworks' own thread counts, to show that the chosen ones cost nothing
+DEFAULT_THREADS = "default-threads"
+#: how cost grows: hidden units at the seed settings otherwise, and word tokens
+HIDDEN_SIZES = (512, 1024)
+WORD = "word"
+SCALING = (*(f"h{size}" for size in HIDDEN_SIZES), WORD)
+
+#: d2lrnn's concise model against the book's own code at the seed settings (issue 12)
+BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 7.0}
+#: the share of its quiet speed a backend keeps with one core busy
+BUSY_KEEP = 0.6
+#: quiet speed at the chosen thread count against the frameworks' defaults: no loss beyond noise
+THREADS_KEEP = 0.95
+#: the overhead over the floor that counts as met; beyond the spread outside it is an anomaly
+OVERHEAD_BOUNDS = (-0.05, 0.10)
 SCRATCH_RATIO = 0.5
 MAX_PERPLEXITY = 1.4
 PERPLEXITY_EPOCHS = 500
+#: the busy-machine caution: max(1-minute load before, after) above this share of the usable cores
+BUSY_LOAD_SHARE = 0.5
 #: libraries whose versions a run records beside the frameworks
-OTHER_DISTS = {"keras": ("keras",), "tf_keras": ("tf_keras", "tf-keras"), "numpy": ("numpy",)}
+OTHER_DISTS = {"keras": ("keras",), "tf_keras": ("tf_keras", "tf-keras"), "numpy": ("numpy",), "d2l": ("d2l",)}
 PAGE_START, PAGE_END = "<!-- bench:start -->", "<!-- bench:end -->"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@dataclass(frozen=True)
+class Job:
+    """One row of the run: a backend's model under a condition (``seed``, ``busy``, ``h512``, ``word``...)."""
+
+    backend: str
+    model: str
+    condition: str = SEED
+
+    @property
+    def key(self) -> str:
+        return f"{self.backend}/{self.model}/{self.condition}"
+
 
 @dataclass
 class BenchConfig:
-    """What to measure; the defaults are the seed hyperparameters of issue 4."""
+    """What to measure; the defaults are the book's seed settings and the full publish run."""
 
     backends: list[str] = field(default_factory=lambda: list(NAMES))
     models: list[str] = field(default_factory=lambda: list(KINDS))
     floor: bool = True
-    epochs: int = 20
+    book: bool = True
+    busy: bool = True
+    scaling: bool = True
+    epochs: int = 8
     repeats: int = 3
+    scaling_epochs: int = 3
+    scaling_repeats: int = 1
     batch_size: int = 32
     num_steps: int = 35
     num_hiddens: int = 256
@@ -42,11 +76,38 @@ class BenchConfig:
     data_dir: str | None = None
     corpus: str | None = None
     threads: int | None = None
-    timeout: float = 3600.0
+    cooldown: float = 60.0
+    timeout: float = 1800.0
 
     def seed_hyperparameters(self) -> bool:
-        """Whether the speed targets apply (they are stated for the seed hyperparameters on the CPU)."""
+        """Whether the book-ratio targets apply (they are stated for the seed settings on the CPU)."""
         return (self.batch_size, self.num_steps, self.num_hiddens, self.lr, self.clip, self.max_tokens,
                 self.device, self.corpus) == (32, 35, 256, 1.0, 1.0, 10000, "cpu", None)
 
+    def jobs(self) -> list[Job]:
+        """The rows measured at the seed settings and under load, in the order each repeat runs them."""
+        extra = ([BOOK] if self.book else []) + ([FLOOR] if self.floor else [])
+        out = []
+        for backend in self.backends:
+            out += [Job(backend, model) for model in (*self.models[:1], *extra, *self.models[1:])]
+            if self.threads and self.models[:1] == ["concise"]:
+                out.append(Job(backend, "concise", DEFAULT_THREADS))
+            if self.busy:
+                out += [Job(backend, model, BUSY) for model in (*self.models[:1], *extra[:1]) if model != FLOOR]
+        return out
 
+    def scaling_jobs(self) -> list[Job]:
+        """The rows of "how cost grows": the concise model and the book at more hidden units and on words."""
+        if not self.scaling:
+            return []
+        models = ["concise", *([BOOK] if self.book else [])]
+        return [Job(b, m, c) for b in self.backends for c in SCALING for m in models]
+
+
+def condition_settings(condition: str, config: BenchConfig) -> dict[str, object]:
+    """The worker settings a condition changes: hidden units, tokens, epochs."""
+    if condition.startswith("h") and condition[1:].isdigit():
+        return {"num_hiddens": int(condition[1:]), "epochs": config.scaling_epochs}
+    if condition == WORD:
+        return {"token": "word", "epochs": config.scaling_epochs}
+    return {}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import SPECS
+from ..threads import usable_cores
 from .config import OTHER_DISTS
 
 
@@ -52,14 +53,10 @@ def versions() -> dict[str, str | None]:
 
 def machine_info() -> dict[str, Any]:
     """CPU, cores, OS, Python and framework versions, date (no framework is imported)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "usable_cores": usable,
+        "usable_cores": usable_cores(),
         "os": platform.platform(),
         "python": platform.python_version(),
         "versions": versions(),

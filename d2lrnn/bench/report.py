@@ -1,18 +1,18 @@
-"""The benchmark's reports: the Markdown table, the chart, the JSON, and publishing to ``docs/``."""
+"""The benchmark's Markdown: the machine and its caution, the rows, the pairs, how cost grows."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from pathlib import Path
 from typing import Any
 
 from ..backends import LABELS
-from .config import FLOOR, KINDS, MAX_OVERHEAD, MAX_PERPLEXITY, PAGE_END, PAGE_START, PERPLEXITY_EPOCHS, TARGETS
+from .config import BOOK, BUSY, BUSY_LOAD_SHARE, DEFAULT_THREADS, FLOOR, HIDDEN_SIZES, OVERHEAD_BOUNDS, SCALING, SEED, WORD
+
+MODEL_TEXT = {FLOOR: "floor (bare framework)", BOOK: "book (d2l 0.17.6)"}
+CONDITION_TEXT = {SEED: "quiet", BUSY: "one core busy", WORD: "word tokens",
+                  DEFAULT_THREADS: "quiet, framework's default threads"}
+GPU_COMMAND = "d2lrnn bench --device gpu --threads auto --out bench-results/gpu --publish docs/"
 
 
-# --- writers --------------------------------------------------------------------------------
 def _k(value: float | None) -> str:
     if value is None:
         return "–"
@@ -23,19 +23,14 @@ def _num(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def _target_text(row: dict[str, Any], config: dict[str, Any]) -> str:
-    if row["model"] == FLOOR:
-        return "baseline"
-    if row["model"] == "concise":
-        parts = []
-        if row.get("target_tokens_per_sec") and any(c["name"] == "speed" for c in row["checks"]):
-            parts.append(f"≥ {_k(row['target_tokens_per_sec'])}")
-        parts.append(f"overhead ≤ {MAX_OVERHEAD:.0%}")
-    else:
-        parts = [f"≥ ½ concise ({_k(row.get('target_tokens_per_sec'))})"]
-    if config["epochs"] >= PERPLEXITY_EPOCHS:
-        parts.append(f"ppl ≤ {MAX_PERPLEXITY}")
-    return ", ".join(parts)
+def _label(backend: str) -> str:
+    return LABELS.get(backend, backend)
+
+
+def condition_text(condition: str) -> str:
+    if condition.startswith("h") and condition[1:].isdigit():
+        return f"{condition[1:]} hidden"
+    return CONDITION_TEXT.get(condition, condition)
 
 
 def _short(reason: str, limit: int = 100) -> str:
@@ -44,184 +39,157 @@ def _short(reason: str, limit: int = 100) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def _met_text(row: dict[str, Any]) -> str:
-    if row["met"] is None:
-        return "–"
-    failed = [c["name"] for c in row["checks"] if not c["met"]]
-    return "yes" if not failed else "no: " + ", ".join(failed)
-
-
-def markdown_table(results: dict[str, Any]) -> str:
-    """The results as one Markdown table (skipped and failed rows say why)."""
-    head = ("| backend | model | tokens/s | floor tokens/s | overhead | perplexity | wall s | first batch s "
-            "| peak RSS MiB | target | met? |")
-    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
-    for row in results["rows"]:
-        label, model = LABELS.get(row["backend"], row["backend"]), row["model"]
-        model_text = "floor (bare framework)" if model == FLOOR else model
-        if row.get("status") != "ok":
-            lines.append(f"| {label} | {model_text} | {row.get('status')}: {_short(row.get('reason', ''))} "
-                         + "| " * 8 + "|")
-            continue
-        ovh = row.get("overhead")
-        lines.append(
-            f"| {label} | {model_text} | {_k(row['tokens_per_sec'])} | {_k(row.get('floor_tokens_per_sec'))} "
-            f"| {'–' if ovh is None else f'{ovh:.0%}'} | {_num(row['perplexity'], '.2f')} | {_num(row['wall_s'], '.1f')} "
-            f"| {_num(row['first_batch_s'], '.2f')} | {_num(row['peak_rss_mib'], '.0f')} "
-            f"| {_target_text(row, results['config'])} | {_met_text(row)} |")
-    return "\n".join(lines) + "\n"
-
-
-def machine_text(results: dict[str, Any]) -> str:
-    """One paragraph naming the machine, the versions and the run's settings."""
-    m, c = results["machine"], results["config"]
-    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
-    gpu = f" GPU: {m['gpu']}." if m.get("gpu") else ""
-    load = m.get("load_average_before")
-    return (f"Measured {m['date']} on {m['cpu']} ({m['usable_cores']} usable of {m['cores']} cores), {m['os']}, "
-            f"Python {m['python']}; {versions}.{gpu} Load average before the run: "
-            f"{', '.join(map(str, load)) if load else 'unknown'}. Settings: batch {c['batch_size']}, "
-            f"{c['num_steps']} steps, {c['num_hiddens']} hidden, lr {c['lr']:g}, clip {c['clip']:g}, "
-            f"{c['max_tokens']} training tokens{' of ' + c['corpus'] if c.get('corpus') else ''}, sequential sampling, "
-            f"device {c['device']}, threads {c.get('threads') or 'framework default'}; "
-            f"{c['epochs']} epochs x {c['repeats']} repeats per row, each repeat a fresh process."
-            + "".join(f"\n\n**Caution:** {w}" for w in warnings(results)))
+# --- the machine and the caution --------------------------------------------------------------
+def caution_rule(cores: int) -> str:
+    return (f"a run is marked busy when max(1-minute load before, after) > {BUSY_LOAD_SHARE:g} x usable cores "
+            f"(here {BUSY_LOAD_SHARE * cores:g})")
 
 
 def warnings(results: dict[str, Any]) -> list[str]:
     """What makes a run's speeds unreliable: a busy machine, or a quick run."""
     m, c = results["machine"], results["config"]
-    out = []
     cores = m.get("usable_cores") or 1
-    before, after = (m.get(k) or [0.0] for k in ("load_average_before", "load_average_after"))
-    # before the run, other work shows directly; after it, the benchmark's own load (up to the
-    # cores it uses) is included, so only load beyond that counts
-    if before[0] > 0.75 * cores or after[0] > cores + 0.5:
-        out.append(f"the machine was busy (1-minute load average {before[0]:g} before and {after[0]:g} after the "
-                   f"run on {cores} usable cores); the speeds are not reliable.")
-    if c["epochs"] < 10 or (c["repeats"] < 3 and c["epochs"] < 100):
+    before, after = ((m.get(k) or [0.0])[0] for k in ("load_average_before", "load_average_after"))
+    out = []
+    if max(before, after) > BUSY_LOAD_SHARE * cores:
+        out.append(f"the machine was busy: 1-minute load average {before:g} before and {after:g} after the run, "
+                   f"above {BUSY_LOAD_SHARE:g} x {cores} usable cores; the speeds are not reliable.")
+    if c["epochs"] < 5 or c["repeats"] < 3:
         out.append(f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark.")
     return out
 
 
-METHOD = f"""\
-How to read it: **tokens/s** is the median over repeats of each repeat's median over epochs of
-`tokens / seconds` of the training loop (the Trainer's per-epoch numbers), leaving out the first
-epoch of each repeat (warm-up: lazy building, tracing, hybridizing). **floor** is the bare framework
-floor (`d2lrnn/bench_floor.py`): the framework's RNN layer and output layer, forward, cross-entropy,
-backward, global-norm clipping and SGD update on tensors built up front, with no library code around
-it, at the adapter's compile level (PyTorch eager, MXNet hybridized, TensorFlow `tf.function`).
-**overhead** = 1 − library / floor (concise model only; negative means faster than the floor).
-**perplexity** is the final training perplexity (median over repeats); it is checked against
-{MAX_PERPLEXITY} only for runs of {PERPLEXITY_EPOCHS} epochs or more. **wall s** is the whole worker
-process; **first batch s** runs from just before the process starts (interpreter start, imports,
-data, model) to the end of the first training step (synchronised); both are medians over repeats.
-**peak RSS** is the worker's `ru_maxrss`, the largest over repeats. Speed targets apply only to the
-seed hyperparameters on the CPU; the scratch target is half the concise model's measured speed.
+def machine_text(results: dict[str, Any]) -> str:
+    """One paragraph naming the machine, the versions, the loads and the run's settings, then any caution."""
+    m, c = results["machine"], results["config"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+    gpu = f" GPU: {m['gpu']}." if m.get("gpu") else ""
+    loads = {k: ", ".join(map(str, m.get(k) or [])) or "unknown" for k in ("load_average_before", "load_average_after")}
+    return (f"Measured {m['date']} on {m['cpu']} ({m['usable_cores']} usable of {m['cores']} cores), {m['os']}, "
+            f"Python {m['python']}; {versions}.{gpu} Load average (1, 5, 15 minutes) before the run: "
+            f"{loads['load_average_before']}; after it (read {c.get('cooldown', 0):g} s after the last worker): "
+            f"{loads['load_average_after']}. Settings: batch {c['batch_size']}, {c['num_steps']} steps, "
+            f"{c['num_hiddens']} hidden, lr {c['lr']:g}, clip {c['clip']:g}, {c['max_tokens']} training tokens"
+            f"{' of ' + c['corpus'] if c.get('corpus') else ''}, sequential sampling, device {c['device']}, "
+            f"threads {c.get('threads') or 'framework default'}; {c['epochs']} epochs x {c['repeats']} repeats per "
+            f"row, {c['scaling_epochs']} epochs x {c['scaling_repeats']} for the scaling rows; every repeat a fresh "
+            f"process, {results.get('total_seconds', 0) / 60:.1f} minutes in all. The caution rule: "
+            f"{caution_rule(m['usable_cores'] or 1)}."
+            + "".join(f"\n\n**Caution:** {w}" for w in warnings(results)))
+
+
+# --- tables -----------------------------------------------------------------------------------
+def rows_table(results: dict[str, Any], conditions: tuple[str, ...] = (SEED, BUSY, DEFAULT_THREADS)) -> str:
+    """Every row at the seed settings (quiet and with one core busy); skipped and failed rows say why."""
+    head = "| backend | model | condition | tokens/s | per repeat | perplexity | wall s | first batch s | peak RSS MiB |"
+    lines = [head, "|---|---|---|---:|---|---:|---:|---:|---:|"]
+    for row in results["rows"]:
+        if row["condition"] not in conditions:
+            continue
+        cells = [_label(row["backend"]), MODEL_TEXT.get(row["model"], row["model"]), condition_text(row["condition"])]
+        if row.get("status") != "ok":
+            lines.append("| " + " | ".join(cells) + f" | {row.get('status')}: {_short(row.get('reason', ''))} "
+                         + "| " * 5 + "|")
+            continue
+        per_repeat = ", ".join(_k(r) for r in row["repeat_tokens_per_sec"])
+        cells += [_k(row["tokens_per_sec"]), per_repeat, _num(row["perplexity"], ".2f"), _num(row["wall_s"], ".1f"),
+                  _num(row["first_batch_s"], ".2f"), _num(row["peak_rss_mib"], ".0f")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _value(comparison: dict[str, Any], value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.0%}" if comparison["kind"] == "overhead" else f"{value:.2f}x"
+
+
+def _target(comparison: dict[str, Any]) -> str:
+    if comparison["kind"] == "overhead":
+        return f"{OVERHEAD_BOUNDS[0]:+.0%} to {OVERHEAD_BOUNDS[1]:+.0%}"
+    return "–" if comparison["target"] is None else f"≥ {comparison['target']:g}x"
+
+
+def comparisons_table(results: dict[str, Any]) -> str:
+    """The pairs: each alternating pair's ratio, their median and spread, the target and the verdict."""
+    lines = ["| backend | comparison | per pair | median | spread | target | verdict |", "|---|---|---|---:|---|---|---|"]
+    for c in results.get("comparisons", []):
+        pairs = ", ".join(_value(c, v) for v in c["values"])
+        spread = f"{_value(c, c['low'])} to {_value(c, c['high'])}"
+        lines.append(f"| {_label(c['backend'])} | {c['name']} | {pairs} | {_value(c, c['median'])} | {spread} "
+                     f"| {_target(c)} | {c['verdict'] or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+def scaling_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per backend and setting: d2lrnn's and the book's tokens/s and peak memory."""
+    by_key = {(r["backend"], r["model"], r["condition"]): r for r in results["rows"]}
+    settings = [SEED, *(f"h{size}" for size in HIDDEN_SIZES), WORD]
+    out = []
+    for backend in dict.fromkeys(r["backend"] for r in results["rows"]):
+        for setting in settings:
+            ours, book = by_key.get((backend, "concise", setting), {}), by_key.get((backend, BOOK, setting), {})
+            if setting != SEED and not ours and not book:
+                continue
+            hidden = int(setting[1:]) if setting.startswith("h") else results["config"]["num_hiddens"]
+            entry = {"backend": backend, "setting": setting, "hidden": hidden, "token": "word" if setting == WORD else "char"}
+            for name, row in (("d2lrnn", ours), ("book", book)):
+                ok = row.get("status") == "ok"
+                entry[f"{name}_tokens_per_sec"] = row.get("tokens_per_sec") if ok else None
+                entry[f"{name}_peak_rss_mib"] = row.get("peak_rss_mib") if ok else None
+            out.append(entry)
+    return out
+
+
+def scaling_table(results: dict[str, Any]) -> str:
+    lines = ["| backend | hidden | tokens | d2lrnn tokens/s | book tokens/s | d2lrnn / book | d2lrnn peak MiB "
+             "| book peak MiB |", "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for e in scaling_rows(results):
+        ours, book = e["d2lrnn_tokens_per_sec"], e["book_tokens_per_sec"]
+        ratio = f"{ours / book:.2f}x" if ours and book else "–"
+        lines.append(f"| {_label(e['backend'])} | {e['hidden']} | {e['token']} | {_k(ours)} | {_k(book)} | {ratio} "
+                     f"| {_num(e['d2lrnn_peak_rss_mib'], '.0f')} | {_num(e['book_peak_rss_mib'], '.0f')} |")
+    return "\n".join(lines) + "\n"
+
+
+METHOD = """\
+How to read it. **tokens/s** of one repeat is the median over its epochs of `tokens / seconds` of
+the training loop, leaving out the first epoch (warm-up: lazy building, tracing, hybridizing); the
+same rule holds for every row, the book's included. A row's tokens/s is the median over its
+repeats. Every repeat is a fresh process, and each repeat runs every row once in the same order,
+so repeat *i* of two rows ran side by side: **per pair** lists those ratios, **median** and
+**spread** (smallest to largest) summarise them. **floor** is the concise model written directly
+in the framework at the adapter's compile level (`d2lrnn/backends/<name>/floor.py`; a test checks
+that it computes the library's losses from the same weights); **overhead** = 1 − d2lrnn / floor per
+pair; it is *met* when the median lies in the bounds and an *anomaly* when the whole spread lies
+outside them. **book** is the `d2l` package 0.17.6: its `RNNModel` over the framework's RNN layer,
+trained by its `train_epoch_ch8` (the loop of `train_ch8`) on batches from its own
+`seq_data_iter_sequential`; the worker stubs what the package imports but the RNN chapters never
+use (pandas, torchvision), and TensorFlow runs it on Keras 2 (`TF_USE_LEGACY_KERAS=1`), which its
+time-major layer needs. **one core busy** rows run while a busy-loop process the benchmark starts
+keeps one core occupied; every row runs at the thread count in the settings except the one at the
+frameworks' default threads, which shows what the chosen count costs when the machine is quiet.
+**first batch s** runs from just before the process starts to the end of the
+first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over repeats.
 """
 
 
-def markdown_report(results: dict[str, Any], image: str | None = "results.png") -> str:
-    """The Markdown body: machine, table, chart and method."""
-    parts = [machine_text(results), "", markdown_table(results)]
-    if image:
-        parts += [f"![tokens/s per backend]({image})", ""]
+def gpu_text(results: dict[str, Any] | None = None) -> str:
+    """The GPU section when no GPU run is published: not measured, and the command that fills it."""
+    return ("Not measured: no machine with a GPU was at hand for a published run. On one, run\n\n"
+            f"```bash\n{GPU_COMMAND}\n```\n\nwhich fills this section with the same tables.\n")
+
+
+def markdown_report(results: dict[str, Any], images: dict[str, str] | None = None) -> str:
+    """The Markdown body of one run: machine, rows, pairs, scaling (with the charts) and method."""
+    images = images if images is not None else {"results": "results.png", "scaling": "scaling.png"}
+    parts = [machine_text(results), "", "### Rows", "", rows_table(results)]
+    if "results" in images:
+        parts += [f"![tokens/s per backend and row]({images['results']})", ""]
+    parts += ["### Pairs", "", comparisons_table(results)]
+    if any(r["condition"] in SCALING for r in results["rows"]):
+        parts += ["### How cost grows", "", scaling_table(results)]
+        if "scaling" in images:
+            parts += [f"![tokens/s and peak memory against hidden units]({images['scaling']})", ""]
     parts.append(METHOD)
     return "\n".join(parts)
-
-
-def write_json(results: dict[str, Any], path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(results, indent=2, default=float) + "\n")
-    return path
-
-
-def write_markdown(results: dict[str, Any], path: str | os.PathLike, image: str | None = "results.png") -> Path:
-    path = Path(path)
-    path.write_text("# d2lrnn benchmark\n\n" + markdown_report(results, image))
-    return path
-
-
-def write_plot(results: dict[str, Any], path: str | os.PathLike) -> Path:
-    """A grouped bar chart of tokens/s per backend (concise, scratch, floor), with target markers."""
-    from ..plot import new_figure
-
-    rows = {(r["backend"], r["model"]): r for r in results["rows"]}
-    backends = list(dict.fromkeys(r["backend"] for r in results["rows"]))
-    series = [m for m in (*KINDS, FLOOR) if any(k[1] == m for k in rows)]
-    colors = {"concise": "tab:blue", "scratch": "tab:orange", FLOOR: "tab:gray"}
-    width = 0.8 / max(1, len(series))
-    fig, ax = new_figure((8, 4))
-    show_targets = results.get("seed_hyperparameters", True)
-    for i, model in enumerate(series):
-        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(backends))]
-        label = "floor (bare framework)" if model == FLOOR else model
-        for x, backend in zip(xs, backends):
-            row = rows.get((backend, model), {})
-            if row.get("status") == "ok":
-                bar = ax.bar([x], [row["tokens_per_sec"] / 1000], width, color=colors[model], label=label)
-                ax.bar_label(bar, fmt="%.0f", fontsize=7, padding=2)
-                label = None  # one legend entry per series
-            else:
-                ax.text(x, 0, f" {row.get('status', 'n/a')}", rotation=90, ha="center", va="bottom", fontsize=7,
-                        color="gray")
-            if model == "concise" and show_targets and backend in TARGETS:
-                ax.plot([x - width / 2, x + width / 2], [TARGETS[backend] / 1000] * 2, color="red", lw=2,
-                        label="target (concise)" if backend == next(b for b in backends if b in TARGETS) else None)
-    ax.set_xticks(range(len(backends)), [LABELS.get(b, b) for b in backends])
-    ax.set_ylabel("training tokens/s (thousands)")
-    m = results["machine"]
-    ax.set_title(f"d2lrnn, {results['config']['epochs']} epochs x {results['config']['repeats']} repeats, "
-                 f"{m['usable_cores']} cores", fontsize=9)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(path)
-    return Path(path)
-
-
-def write_all(results: dict[str, Any], out: str | os.PathLike) -> dict[str, Path]:
-    """``results.json``, ``results.md`` and ``results.png`` in ``out`` (created)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    return {"json": write_json(results, out / "results.json"), "md": write_markdown(results, out / "results.md"),
-            "png": write_plot(results, out / "results.png")}
-
-
-PAGE_TEMPLATE = f"""# Benchmark results
-
-The comparative benchmark of the three backends (issue 4). Regenerate this page with
-
-```bash
-d2lrnn bench --publish docs/        # or: python scripts/benchmark.py --publish docs/
-```
-
-{PAGE_START}
-{PAGE_END}
-"""
-
-
-def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, Path]) -> Path:
-    """Copy the chart and JSON to ``docs/bench/`` and put the latest table into ``docs/results.md``.
-
-    Only the part between the ``bench:start`` / ``bench:end`` markers is replaced (``bench-gpu:``
-    ones for a ``--device gpu`` run, so a GPU run sits beside the CPU one); the page is created
-    from a template when it does not exist.
-    """
-    docs = Path(docs)
-    (docs / "bench").mkdir(parents=True, exist_ok=True)
-    gpu = results["config"].get("device") == "gpu"
-    stem = "results-gpu" if gpu else "results"
-    start, end = (PAGE_START.replace("bench:", "bench-gpu:"), PAGE_END.replace("bench:", "bench-gpu:")) if gpu \
-        else (PAGE_START, PAGE_END)
-    shutil.copyfile(files["png"], docs / "bench" / f"{stem}.png")
-    shutil.copyfile(files["json"], docs / "bench" / f"{stem}.json")
-    page = docs / "results.md"
-    text = page.read_text() if page.exists() else PAGE_TEMPLATE
-    if start not in text or end not in text:
-        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
-    before, rest = text.split(start, 1)
-    after = rest.split(end, 1)[1]
-    body = markdown_report(results, f"bench/{stem}.png") + f"\nRaw numbers: [bench/{stem}.json](bench/{stem}.json).\n"
-    page.write_text(f"{before}{start}\n{body}{end}{after}")
-    return page

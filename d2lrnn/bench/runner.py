@@ -1,30 +1,40 @@
-"""Running the measurements, each repeat in a fresh worker process."""
+"""Running the measurements: every repeat of every row in a fresh worker process, rows alternating.
+
+Each repeat runs all rows once in the same order (A B C ... A B C ...), so a change in the
+machine's load hits every row alike and repeat ``i`` of two rows forms a pair. Rows "one core
+busy" run beside a busy-loop process that the runner starts for them and stops afterwards.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
 
 from ..backends import is_installed
-from .config import FLOOR, REPO_ROOT, BenchConfig
+from ..threads import THREAD_VARIABLES, thread_env
+from .config import BUSY, DEFAULT_THREADS, REPO_ROOT, BenchConfig, Job, condition_settings
 from .machine import loadavg, machine_info
-from .stats import check_rows, combine, repeat_rate
+from .stats import combine, comparisons, perplexity_checks, repeat_rate
 
 Log = Callable[[str], None]
+Runner = Callable[[Job, int, BenchConfig], dict[str, Any]]
 
 
-# --- running --------------------------------------------------------------------------------
-def worker_command(backend: str, model: str, seed: int, config: BenchConfig) -> list[str]:
+def worker_command(job: Job, seed: int, config: BenchConfig) -> list[str]:
     """The command line of one measurement (the parent's ``time.time()`` is added when it starts)."""
-    cmd = [sys.executable, "-m", "d2lrnn.bench.worker", "--backend", backend, "--model", model,
-           "--epochs", str(config.epochs), "--batch-size", str(config.batch_size), "--num-steps", str(config.num_steps),
-           "--num-hiddens", str(config.num_hiddens), "--lr", repr(config.lr), "--clip", repr(config.clip),
+    settings = {"epochs": config.epochs, "num_hiddens": config.num_hiddens, "token": "char",
+                **condition_settings(job.condition, config)}
+    cmd = [sys.executable, "-m", "d2lrnn.bench.worker", "--backend", job.backend, "--model", job.model,
+           "--epochs", str(settings["epochs"]), "--batch-size", str(config.batch_size),
+           "--num-steps", str(config.num_steps), "--num-hiddens", str(settings["num_hiddens"]),
+           "--token", str(settings["token"]), "--lr", repr(config.lr), "--clip", repr(config.clip),
            "--max-tokens", str(config.max_tokens), "--seed", str(seed), "--device", config.device]
     if config.data_dir:
         cmd += ["--data-dir", config.data_dir]
@@ -33,70 +43,95 @@ def worker_command(backend: str, model: str, seed: int, config: BenchConfig) -> 
     return cmd
 
 
-def run_worker(backend: str, model: str, seed: int, config: BenchConfig) -> dict[str, Any]:
+def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
     """Run one measurement in a fresh process; a crash or a timeout is returned as ``status: failed``."""
     from .worker import MARKER
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.update(thread_env(config.threads))
+    if job.condition == DEFAULT_THREADS:
+        for name in THREAD_VARIABLES:
+            env.pop(name, None)
+    else:
+        env.update(thread_env(config.threads))
+    base = {"backend": job.backend, "model": job.model, "condition": job.condition}
     t0 = time.time()
     try:
-        proc = subprocess.run([*worker_command(backend, model, seed, config), "--t0", repr(t0)], env=env,
+        proc = subprocess.run([*worker_command(job, seed, config), "--t0", repr(t0)], env=env,
                               capture_output=True, text=True, timeout=config.timeout)
     except subprocess.TimeoutExpired:
-        return {"backend": backend, "model": model, "status": "failed", "reason": f"timed out after {config.timeout:g} s"}
+        return {**base, "status": "failed", "reason": f"timed out after {config.timeout:g} s"}
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARKER)]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"backend": backend, "model": model, "status": "failed",
-                "reason": f"worker exited with status {proc.returncode}: {tail}"}
-    return json.loads(lines[-1][len(MARKER):])
+        return {**base, "status": "failed", "reason": f"worker exited with status {proc.returncode}: {tail}"}
+    return {**base, **json.loads(lines[-1][len(MARKER):])}
 
 
-def thread_env(threads: int | None) -> dict[str, str]:
-    """Environment variables that cap every framework's CPU threads (empty: the frameworks' defaults)."""
-    if not threads:
-        return {}
-    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS",
-             "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-    return {name: str(threads) for name in names}
+@contextlib.contextmanager
+def busy_core() -> Iterator[subprocess.Popen]:
+    """Keep one core busy (a Python busy loop in its own process) while the block runs."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
-def run_benchmark(config: BenchConfig, log: Log | None = None,
-                  runner: Callable[[str, str, int, BenchConfig], dict[str, Any]] = run_worker) -> dict[str, Any]:
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = run_worker,
+                  sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Measure everything ``config`` asks for; return the results dict that the writers take."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     info = machine_info()
-    models = list(config.models) + ([FLOOR] if config.floor else [])
-    jobs = [(b, m) for b in config.backends for m in models]
-    total, done = len(jobs) * config.repeats, 0
-    rows: list[dict[str, Any]] = []
-    start = time.perf_counter()
-    for backend, model in jobs:
-        if not is_installed(backend):
-            rows.append({"backend": backend, "model": model, "status": "skipped", "reason": f"{backend} is not installed"})
-            done += config.repeats
-            log(f"[{done}/{total}] {backend} {model}: skipped ({backend} is not installed)")
-            continue
-        runs = []
-        for repeat in range(config.repeats):
-            result = runner(backend, model, repeat, config)
-            runs.append(result)
-            done += 1
-            log(f"[{done}/{total}] {backend} {model} repeat {repeat + 1}/{config.repeats}: {_describe(result)}")
-            if result.get("status") == "skipped":
-                done += config.repeats - repeat - 1
-                break
-        rows.append({"backend": backend, "model": model, **combine(runs), "runs": runs})
+    rounds = [(config.jobs(), config.repeats), (config.scaling_jobs(), config.scaling_repeats)]
+    runs: dict[Job, list[dict[str, Any]]] = {job: [] for jobs, _ in rounds for job in jobs}
+    skipped = {job: f"{job.backend} is not installed" for job in runs if not is_installed(job.backend)}
+    total = sum(len(jobs) * repeats for jobs, repeats in rounds)
+    done, loads, start = 0, [], time.perf_counter()
+    log(f"d2lrnn bench: {total} worker processes ({len(rounds[0][0])} rows x {config.repeats} repeats, "
+        f"{len(rounds[1][0])} scaling rows x {config.scaling_repeats}); threads: {config.threads or 'framework default'}")
+    for jobs, repeats in rounds:
+        for repeat in range(repeats):
+            for job in jobs:
+                done += 1
+                if job in skipped:
+                    runs[job].append({"status": "skipped", "reason": skipped[job]})
+                    continue
+                loads.append(loadavg())
+                with busy_core() if job.condition == BUSY else contextlib.nullcontext():
+                    result = runner(job, repeat, config)
+                runs[job].append(result)
+                if result.get("status") == "skipped":
+                    skipped[job] = result.get("reason", "skipped")
+                elapsed = time.perf_counter() - start
+                log(f"[{done}/{total}] {job.key} repeat {repeat + 1}/{repeats}: {_describe(result)}; "
+                    f"{_clock(elapsed)} elapsed, about {_clock(elapsed / done * (total - done))} left")
+    if config.cooldown > 0:
+        log(f"waiting {config.cooldown:g} s before reading the load after the run (its own load decays)")
+        sleep(config.cooldown)
     info["load_average_after"] = loadavg()
+    info["load_average_during"] = loads
+    rows = {job.key: {"backend": job.backend, "model": job.model, "condition": job.condition, **combine(r), "runs": r}
+            for job, r in runs.items()}
     return {
         "machine": info,
         "config": asdict(config),
         "seed_hyperparameters": config.seed_hyperparameters(),
         "total_seconds": time.perf_counter() - start,
-        "rows": check_rows(rows, config),
+        "rows": list(rows.values()),
+        "comparisons": comparisons(rows, config),
+        "perplexity_checks": perplexity_checks(rows, config),
     }
 
 
@@ -105,5 +140,3 @@ def _describe(result: dict[str, Any]) -> str:
         return f"{result.get('status')} ({result.get('reason')})"
     rate = repeat_rate(result["epochs"])
     return f"{rate:,.0f} tokens/s, perplexity {result['perplexity']:.2f}, {result['wall_s']:.1f} s"
-
-

@@ -1,4 +1,4 @@
-"""How the workers' measurements are reduced and checked against the targets."""
+"""How the workers' measurements are reduced: rows, ratios of alternating pairs, and the checks."""
 
 from __future__ import annotations
 
@@ -6,10 +6,23 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .config import D2L_REFERENCE, FLOOR, MAX_OVERHEAD, MAX_PERPLEXITY, PERPLEXITY_EPOCHS, SCRATCH_RATIO, TARGETS, BenchConfig
+from .config import (
+    BOOK,
+    BOOK_RATIO_TARGETS,
+    BUSY,
+    BUSY_KEEP,
+    DEFAULT_THREADS,
+    FLOOR,
+    MAX_PERPLEXITY,
+    OVERHEAD_BOUNDS,
+    PERPLEXITY_EPOCHS,
+    SCRATCH_RATIO,
+    SEED,
+    THREADS_KEEP,
+    BenchConfig,
+)
 
 
-# --- maths ---------------------------------------------------------------------------------
 def median(values: Iterable[float | None]) -> float | None:
     """The median of the values that are not None (None when there are none)."""
     kept = [float(v) for v in values if v is not None]
@@ -19,7 +32,8 @@ def median(values: Iterable[float | None]) -> float | None:
 def repeat_rate(epochs: Sequence[dict[str, float]], warmup: int = 1) -> float | None:
     """tokens/s of one repeat: the median over epochs of ``tokens / seconds``, the first ``warmup`` dropped.
 
-    With no epoch past the warm-up the warm-up epochs are used rather than nothing.
+    The same rule for every row (library, floor, book). With no epoch past the warm-up the warm-up
+    epochs are used rather than nothing.
     """
     kept = list(epochs[warmup:]) or list(epochs)
     return median(e["tokens"] / e["seconds"] for e in kept if e["seconds"] > 0)
@@ -32,13 +46,20 @@ def overhead(library: float | None, floor: float | None) -> float | None:
     return 1.0 - library / floor
 
 
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """Median, smallest and largest of ``values`` (all None when empty), and how many there are."""
+    if not values:
+        return {"median": None, "low": None, "high": None, "n": 0}
+    return {"median": statistics.median(values), "low": min(values), "high": max(values), "n": len(values)}
+
+
 def combine(runs: Sequence[dict[str, Any]], warmup: int = 1) -> dict[str, Any]:
-    """Reduce the worker results of one (backend, model) over repeats."""
+    """Reduce the worker results of one row over its repeats (a failed repeat stays a None rate)."""
     ok = [r for r in runs if r.get("status") == "ok"]
     if not ok:
         bad = runs[0] if runs else {}
         return {"status": bad.get("status", "failed"), "reason": bad.get("reason", "no run")}
-    rates = [repeat_rate(r["epochs"], warmup) for r in ok]
+    rates = [repeat_rate(r["epochs"], warmup) if r.get("status") == "ok" else None for r in runs]
     return {
         "status": "ok",
         "tokens_per_sec": median(rates),
@@ -55,40 +76,63 @@ def combine(runs: Sequence[dict[str, Any]], warmup: int = 1) -> dict[str, Any]:
     }
 
 
-def check_rows(rows: list[dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:
-    """Attach floor tokens/s, overhead, the targets and ``checks`` (name, target, value, met) to every row."""
-    by_key = {(r["backend"], r["model"]): r for r in rows}
-    for row in rows:
-        row["checks"] = []
-        if row.get("status") != "ok" or row["model"] == FLOOR:
-            row["met"] = None
-            continue
-        backend = row["backend"]
-        floor = by_key.get((backend, FLOOR), {})
-        row["floor_tokens_per_sec"] = floor.get("tokens_per_sec") if floor.get("status") == "ok" else None
-        checks = row["checks"]
-        if row["model"] == "concise":
-            row["overhead"] = overhead(row["tokens_per_sec"], row["floor_tokens_per_sec"])
-            row["target_tokens_per_sec"] = TARGETS.get(backend)
-            row["d2l_tokens_per_sec"] = D2L_REFERENCE.get(backend)
-            if config.seed_hyperparameters() and backend in TARGETS:
-                checks.append({"name": "speed", "target": f">= {TARGETS[backend]:,} tokens/s",
-                               "value": row["tokens_per_sec"], "met": row["tokens_per_sec"] >= TARGETS[backend]})
-            if row["overhead"] is not None:
-                checks.append({"name": "overhead", "target": f"<= {MAX_OVERHEAD:.0%} over the floor",
-                               "value": row["overhead"], "met": row["overhead"] <= MAX_OVERHEAD})
-        else:
-            concise = by_key.get((backend, "concise"), {})
-            if concise.get("status") == "ok":
-                ratio = row["tokens_per_sec"] / concise["tokens_per_sec"]
-                row["ratio_to_concise"] = ratio
-                row["target_tokens_per_sec"] = SCRATCH_RATIO * concise["tokens_per_sec"]
-                checks.append({"name": "scratch/concise", "target": f">= {SCRATCH_RATIO:g} x concise",
-                               "value": ratio, "met": ratio >= SCRATCH_RATIO})
-        if config.epochs >= PERPLEXITY_EPOCHS:
-            checks.append({"name": "perplexity", "target": f"<= {MAX_PERPLEXITY} after {PERPLEXITY_EPOCHS} epochs",
-                           "value": row["perplexity"], "met": row["perplexity"] <= MAX_PERPLEXITY})
-        row["met"] = all(c["met"] for c in checks) if checks else None
-    return rows
+def pair_ratios(top: dict[str, Any], bottom: dict[str, Any]) -> list[float]:
+    """``top / bottom`` tokens/s of the repeats that ran side by side (repeat i of both rows)."""
+    a, b = top.get("repeat_tokens_per_sec") or [], bottom.get("repeat_tokens_per_sec") or []
+    return [x / y for x, y in zip(a, b) if x and y]
 
 
+def _verdict_ratio(stats: dict[str, Any], target: float | None) -> str | None:
+    if target is None or stats["median"] is None:
+        return None
+    return "met" if stats["median"] >= target else "not met"
+
+
+def _verdict_overhead(stats: dict[str, Any]) -> str | None:
+    """met inside the bounds; anomaly when the whole spread lies outside them; else not met."""
+    if stats["median"] is None:
+        return None
+    low, high = OVERHEAD_BOUNDS
+    if stats["high"] < low or stats["low"] > high:
+        return "anomaly"
+    return "met" if low <= stats["median"] <= high else "not met"
+
+
+def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:
+    """Every pair the page reports, per backend: ratios per alternating pair, their median and spread."""
+    out = []
+
+    def add(backend: str, name: str, top: str, bottom: str, target: float | None, kind: str = "ratio") -> None:
+        a, b = rows.get(top, {}), rows.get(bottom, {})
+        if a.get("status") != "ok" or b.get("status") != "ok":
+            return
+        ratios = pair_ratios(a, b)
+        values = [1.0 - r for r in ratios] if kind == "overhead" else ratios
+        stats = spread(values)
+        verdict = _verdict_overhead(stats) if kind == "overhead" else _verdict_ratio(stats, target)
+        out.append({"backend": backend, "name": name, "kind": kind, "top": top, "bottom": bottom,
+                    "values": values, **stats, "target": target, "verdict": verdict})
+
+    seed_targets = config.seed_hyperparameters()
+    for backend in config.backends:
+        key = f"{backend}/{{}}/{{}}".format
+        add(backend, "d2lrnn / book", key("concise", SEED), key(BOOK, SEED),
+            BOOK_RATIO_TARGETS.get(backend) if seed_targets else None)
+        add(backend, "overhead over the floor", key("concise", SEED), key(FLOOR, SEED), None, "overhead")
+        add(backend, "scratch / concise", key("scratch", SEED), key("concise", SEED), SCRATCH_RATIO)
+        add(backend, "one core busy / quiet", key("concise", BUSY), key("concise", SEED), BUSY_KEEP)
+        add(backend, f"quiet: threads {config.threads} / framework default", key("concise", SEED),
+            key("concise", DEFAULT_THREADS), THREADS_KEEP)
+        add(backend, "book: one core busy / quiet", key(BOOK, BUSY), key(BOOK, SEED), None)
+        add(backend, "d2lrnn / book, one core busy", key("concise", BUSY), key(BOOK, BUSY), None)
+    return out
+
+
+def perplexity_checks(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:
+    """Final perplexity against the book's target, for runs long enough to reach it."""
+    if config.epochs < PERPLEXITY_EPOCHS:
+        return []
+    return [{"row": key, "perplexity": row["perplexity"], "target": MAX_PERPLEXITY,
+             "verdict": "met" if row["perplexity"] <= MAX_PERPLEXITY else "not met"}
+            for key, row in rows.items() if row.get("status") == "ok" and key.endswith(f"/{SEED}")
+            and row["model"] in ("concise", "scratch")]

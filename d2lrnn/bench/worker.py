@@ -1,7 +1,8 @@
 """One benchmark measurement in a fresh process: ``python -m d2lrnn.bench.worker ...``.
 
 It trains one backend's ``concise`` or ``scratch`` model with the library's :class:`~d2lrnn.Trainer`,
-or runs the bare framework ``floor`` (``d2lrnn/backends/<name>/floor.py``), and prints one line
+runs the bare framework ``floor`` or the ``book``'s own code (the ``d2l`` package; both in
+``d2lrnn/backends/<name>/floor.py``), and prints one line
 ``D2LRNN-BENCH {json}`` on standard output: the per-epoch tokens and seconds, the final training
 perplexity, the time to the first finished batch (measured from ``--t0``, the parent's wall-clock
 time just before it started this process, so interpreter start, imports, data and model are
@@ -16,6 +17,7 @@ _T_IMPORT = time.time()  # noqa: E402  (before anything heavy is imported)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
@@ -25,7 +27,7 @@ from d2lrnn.backends import spec  # noqa: E402
 from d2lrnn.metrics import perplexity  # noqa: E402
 
 MARKER = "D2LRNN-BENCH "
-MODELS = ("concise", "scratch", "floor")
+MODELS = ("concise", "scratch", "floor", "book")
 
 
 def peak_rss_mib() -> float:
@@ -66,9 +68,65 @@ class _Data:
         return self.data.val_dataloader()
 
 
+def _unused_modules_stubbed(names: Sequence[str]) -> list[str]:
+    """Put empty modules in place of those ``names`` that are not installed; return the stubbed ones.
+
+    The book's ``d2l`` package imports some libraries at the top that its RNN chapters never use
+    (pandas, torchvision); installing it without its pinned dependencies leaves them out.
+    """
+    import importlib.util
+    import types
+
+    stubbed = []
+    for name in names:
+        parent = name.rpartition(".")[0]
+        if name in sys.modules or (not parent and importlib.util.find_spec(name) is not None):
+            continue
+        if parent and parent not in stubbed:
+            continue
+        module = types.ModuleType(name)
+        sys.modules[name] = module
+        if parent:
+            setattr(sys.modules[parent], name.rpartition(".")[2], module)
+        stubbed.append(name)
+    return stubbed
+
+
+#: what ``d2l`` 0.17.6 imports at the top but its RNN chapters never use
+BOOK_UNUSED = ("pandas", "torchvision", "torchvision.transforms")
+#: set before any framework is imported in a book run: d2l 0.17.6's TensorFlow code builds a time-major
+#: Keras 2 layer, so ``tf.keras`` must be tf-keras there (the other frameworks ignore the variable)
+BOOK_ENV = {"TF_USE_LEGACY_KERAS": "1"}
+
+
+def _book(args: argparse.Namespace, baselines: Any, on_first_batch: Callable[[], None]) -> tuple[list[dict], list[str]]:
+    """The book's own code (the ``d2l`` package) on this backend: its epochs and what was stubbed."""
+    import importlib
+    import random
+
+    import numpy as np
+
+    from ..backends.floor import BookBatches, book_lines
+    from ..corpus import time_machine_path
+
+    stubbed = _unused_modules_stubbed(BOOK_UNUSED)
+    try:
+        d2l = importlib.import_module(baselines.BOOK_MODULE)
+    finally:  # nothing else may take the stubs for the real libraries
+        for name in stubbed:
+            sys.modules.pop(name, None)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    path = args.corpus or str(time_machine_path(args.data_dir))
+    data = BookBatches(d2l, book_lines(d2l, path), args.token, args.batch_size, args.num_steps, args.max_tokens,
+                       on_first_batch)
+    return baselines.train_book(d2l, data, args.num_hiddens, args.lr, args.epochs, device=args.device), stubbed
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run one measurement; return the result dict (``status`` is ok, or skipped with a reason)."""
     import importlib
+    import importlib.util
 
     from ..backends import get_backend, is_installed
     from ..data import TimeMachine, sequential_batches
@@ -79,19 +137,34 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"backend": name, "model": args.model, "seed": args.seed}
     if not is_installed(name):
         return {**result, "status": "skipped", "reason": f"{name} is not installed"}
-    data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0,
-                       corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
-    vocab_size = len(data.vocab)
     first_batch: list[float] = []
+    device = args.device
+    if args.model in ("floor", "book"):
+        baselines_name = f"{spec(name).module}.floor"
+        if importlib.util.find_spec(baselines_name) is None:
+            return {**result, "status": "skipped", "reason": f"{name} has no floor.py"}
+        baselines = importlib.import_module(baselines_name)
+    if args.model == "book":
+        if not hasattr(baselines, "train_book"):
+            return {**result, "status": "skipped", "reason": f"the book has no {name} implementation"}
+        if importlib.util.find_spec("d2l") is None:
+            return {**result, "status": "skipped",
+                    "reason": "the d2l package is not installed: pip install --no-deps d2l==0.17.6"}
+        epochs, stubbed = _book(args, baselines, lambda: first_batch.append(time.time()))
+        result["stubbed_modules"] = stubbed
+        history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
+    else:
+        data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0, token=args.token,
+                           corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
+        vocab_size = len(data.vocab)
+        result["vocab_size"] = vocab_size
     if args.model == "floor":
-        train_floor = importlib.import_module(f"{spec(name).module}.floor").train_floor
         batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
                                                                        args.num_steps, None)]
-        epochs = train_floor(batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
-                              device=args.device, on_first_batch=lambda: first_batch.append(time.time()))
+        epochs = baselines.train_floor(batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
+                                       device=args.device, on_first_batch=lambda: first_batch.append(time.time()))
         history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
-        device = args.device
-    else:
+    elif args.model in ("concise", "scratch"):
         try:
             backend = get_backend(name)
         except BackendError as exc:
@@ -112,6 +185,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "status": "ok",
         "framework_version": spec(name).version(),
         "device": str(device),
+        "threads": os.environ.get("OMP_NUM_THREADS"),
         "epochs": history,
         "perplexity": history[-1]["perplexity"],
         "first_batch_s": first_batch[0] - args.t0 if first_batch else None,
@@ -132,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1.0)
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--max-tokens", type=int, default=10000)
+    p.add_argument("--token", choices=("char", "word"), default="char")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--data-dir")
@@ -144,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.t0 is None:
         args.t0 = _T_IMPORT
+    if args.model == "book":
+        os.environ.update(BOOK_ENV)
     result = measure(args)
     print(MARKER + json.dumps(result), flush=True)
     return 0

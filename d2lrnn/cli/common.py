@@ -11,6 +11,7 @@ from .. import checks
 from ..backends import NAMES
 from ..errors import D2LRNNError
 from ..session import flag
+from ..threads import parse_threads
 
 __all__ = ["Parser", "Stopped", "add_common", "checked", "flag", "note", "positive_int", "select_device"]
 
@@ -69,3 +70,12 @@ class Stopped(Exception):
 def positive_int(flag: str) -> Callable[[str], int]:
     """An argparse converter for a whole number >= 1 that names ``flag`` in its error."""
     return checked(checks.positive_int, flag)
+
+
+def threads_option(text: str) -> int | str:
+    """``--threads``: ``auto`` (kept as the word until the run resolves it) or a whole number >= 1."""
+    try:
+        parse_threads(text)
+    except D2LRNNError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return "auto" if text.strip().lower() == "auto" else int(text)

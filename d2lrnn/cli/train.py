@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import checks
 from ..session import TRAIN_DEFAULTS
-from .common import Stopped, add_common, checked, flag, note, positive_int
+from .common import Stopped, add_common, checked, flag, note, positive_int, threads_option
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -49,6 +49,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                        "and epoch count; --epochs, --lr, --clip may be changed)")
     train.add_argument("--num-preds", type=pos_int("--num-preds"), default=50)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--threads", type=threads_option, default=None, metavar="N|auto",
+                       help="the framework's CPU threads (auto: half the usable cores; default: the framework's)")
     train.set_defaults(run=cmd_train)
 
     return train
@@ -59,7 +61,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
     job = TrainJob(settings={k: getattr(args, k) for k in TRAIN_DEFAULTS}, backend=args.backend, device=args.device,
                    data_dir=args.data_dir, save=args.save, save_every=args.save_every, resume=args.resume,
-                   plot=args.plot, num_preds=args.num_preds, progress=False if args.quiet else None)
+                   plot=args.plot, num_preds=args.num_preds, progress=False if args.quiet else None,
+                   threads=args.threads)
     result = run_training(job, log=note)
     report = result.to_dict()
     if result.stopped_by:

@@ -1,65 +1,112 @@
-"""The benchmark's bare MXNet floor: the concise model trained with nothing of d2lrnn around it.
-
-A baseline, not a library code path: only :mod:`d2lrnn.bench.worker` calls it. It takes the same
-arguments as every backend's floor and returns one ``{"tokens", "seconds", "loss"}`` dict per epoch;
-``on_first_batch`` is called once, after the first step has finished computing.
-"""
+"""MXNet baselines of the benchmark: the bare floor and the book's own code (see ``backends/floor.py``)."""
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Callable
 from typing import Any
 
-from ..floor import Batches, Epoch
+import numpy as onp
+
+from ...model import canonical_to_concise
+from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, patched, time_epochs
+
+#: the book's (d2l 0.17.6) module for this framework
+BOOK_MODULE = "d2l.mxnet"
 
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None) -> list[Epoch]:
-    """MXNet Gluon, hybridized: ``rnn.RNN`` + ``nn.Dense`` and the loss in one HybridBlock,
-    ``clip_global_norm`` (without its host check) and a ``gluon.Trainer`` with SGD."""
+                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
+                weights: dict[str, onp.ndarray] | None = None) -> list[Epoch]:
+    """Gluon with NumPy arrays, as the adapter: a hybridized block of ``rnn.RNN`` (tanh, second bias
+    frozen at zero) + ``nn.Dense`` on one-hot inputs; the loss, branch-free clipping and the in-place
+    SGD update outside it."""
     import mxnet as mx
-    from mxnet import autograd, gluon
+    from mxnet import autograd, gluon, np, npx
     from mxnet.gluon import nn, rnn
 
+    npx.set_np()
     ctx = mx.gpu() if device == "gpu" else mx.cpu()
 
-    class Step(gluon.HybridBlock):
+    class Net(gluon.HybridBlock):
         def __init__(self) -> None:
             super().__init__()
-            self.rnn = rnn.RNN(num_hiddens, activation="tanh")
-            self.dense = nn.Dense(vocab_size, flatten=False)
-            self.ce = gluon.loss.SoftmaxCrossEntropyLoss()
+            self.rnn = rnn.RNN(num_hiddens, activation="tanh", input_size=vocab_size)
+            self.dense = nn.Dense(vocab_size, flatten=False, in_units=num_hiddens)
 
-        def hybrid_forward(self, F: Any, X: Any, Y: Any, state: Any) -> Any:
-            outputs, states = self.rnn(F.one_hot(F.transpose(X), vocab_size), [state])
-            loss = self.ce(self.dense(outputs), F.transpose(Y)).mean()
-            return loss, states[0]
+        def hybrid_forward(self, F: Any, X: Any, state: Any) -> Any:
+            outputs, states = self.rnn(F.npx.one_hot(F.np.transpose(X), vocab_size), [state])
+            return self.dense(outputs), states[0]
 
-    net = Step()
+    net = Net()
     net.initialize(ctx=ctx)
+    net.rnn.l0_h2h_bias.set_data(np.zeros(num_hiddens, ctx=ctx))
+    net.rnn.l0_h2h_bias.grad_req = "null"
+    if weights is not None:
+        (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True, second_bias=False)
+        for param, value in ((net.rnn.l0_i2h_weight, layer["W_ih"]), (net.rnn.l0_h2h_weight, layer["W_hh"]),
+                             (net.rnn.l0_i2h_bias, layer["b_ih"]), (net.dense.weight, w_out), (net.dense.bias, b_out)):
+            param.set_data(np.array(value, ctx=ctx))
     net.hybridize(static_alloc=True, static_shape=True)
     params = [p for p in net.collect_params().values() if p.grad_req != "null"]
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
-    data = [(mx.nd.array(X, ctx=ctx, dtype="int64"), mx.nd.array(Y, ctx=ctx, dtype="int64")) for X, Y in batches]
-    out: list[Epoch] = []
-    for _ in range(epochs):
-        state = mx.nd.zeros((1, batches[0][0].shape[0], num_hiddens), ctx=ctx)
-        total: Any = None
-        start = time.perf_counter()
+    data = [(np.array(X, dtype="int64", ctx=ctx), np.array(Y, dtype="int64", ctx=ctx)) for X, Y in batches]
+
+    def epoch() -> tuple[float, int]:
+        nonlocal on_first_batch
+        state, total = np.zeros((1, batches[0][0].shape[0], num_hiddens), ctx=ctx), None
         for X, Y in data:
             with autograd.record():
-                loss, state = net(X, Y, state.detach())
+                logits, state = net(X, state.detach())
+                loss = -npx.pick(npx.log_softmax(logits), Y.T, axis=-1).mean()
             loss.backward()
+            grads = [p.grad() for p in params]
             if clip > 0:
-                gluon.utils.clip_global_norm([p.grad(ctx) for p in params], clip, check_isfinite=False)
-            trainer.step(1)
-            total = loss if total is None else total + loss
+                norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+                grads = [g * (clip / np.maximum(norm, clip)) for g in grads]
+            for p, g in zip(params, grads):
+                value = p.data()
+                value -= lr * g
+            total = loss.detach() if total is None else total + loss.detach()
             if on_first_batch is not None:
                 mx.nd.waitall()
                 on_first_batch()
                 on_first_batch = None
-        mean = float(total.asscalar()) / len(data)
-        out.append({"tokens": sum(int(Y.size) for _, Y in batches), "seconds": time.perf_counter() - start,
-                    "loss": mean})
-    return out
+        return float(total.item()) / len(data), sum(int(Y.size) for _, Y in batches)  # one host read per epoch
+
+    return time_epochs(epochs, epoch)
+
+
+def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
+    """The book's concise MXNet RNN (``d2l.RNNModel`` over Gluon's ``rnn.RNN``), initialised and trained
+    as ``train_ch8`` does."""
+    import mxnet as mx
+    from mxnet import gluon, init, npx
+    from mxnet.gluon import rnn
+
+    npx.set_np()  # the first line of every MXNet notebook of the book
+    ctx = mx.gpu() if device == "gpu" else mx.cpu()
+    layer = rnn.RNN(num_hiddens)
+    layer.initialize()
+    net = d2l.RNNModel(layer, len(data.vocab))
+    net.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+
+    def epoch() -> tuple[float, int]:
+        ppl, _ = d2l.train_epoch_ch8(net, data, loss, lambda batch_size: trainer.step(batch_size), ctx, False)
+        return math.log(ppl), data.tokens
+
+    return time_epochs(epochs, epoch)
+
+
+def levers(backend: Any) -> list[Lever]:
+    """MXNet's fast paths: ``hybridize()`` for both models; one host read per epoch."""
+    init = backend.RNNScratch.__init__
+
+    def init_then_unhybridize(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.hybridize(active=False)
+
+    imperative = Variant("imperative", lambda b: patched(b.RNNScratch, "__init__", init_then_unhybridize))
+    return [Lever("hybridize()", "RNN", imperative, LIBRARY), Lever("hybridize()", "RNNScratch", imperative, LIBRARY),
+            host_read_lever()]

@@ -58,6 +58,14 @@ class TensorFlowBackend(Backend):
     def seed(self, seed: int) -> None:
         keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow: Keras initialisers draw from all
 
+    def set_threads(self, threads: int) -> None:
+        """Intra- and inter-op threads; only before the runtime starts (``TF_NUM_*_THREADS`` do the same)."""
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # the runtime is running: the variables set before the import apply
+            pass
+
 
     def parameters(self, model: Any, sample: Any = None) -> list[Any]:
         if sample is not None:  # build layers a user subclass creates lazily

@@ -1,51 +1,100 @@
-"""The benchmark's bare PyTorch floor: the concise model trained with nothing of d2lrnn around it.
-
-A baseline, not a library code path: only :mod:`d2lrnn.bench.worker` calls it. It takes the same
-arguments as every backend's floor and returns one ``{"tokens", "seconds", "loss"}`` dict per epoch;
-``on_first_batch`` is called once, after the first step has finished computing.
-"""
+"""PyTorch baselines of the benchmark: the bare floor and the book's own code (see ``backends/floor.py``)."""
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Callable
 from typing import Any
 
-from ..floor import Batches, Epoch
+import numpy as np
+
+from ...model import canonical_to_concise
+from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, time_epochs, unchanged
+
+#: the book's (d2l 0.17.6) module for this framework
+BOOK_MODULE = "d2l.torch"
 
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None) -> list[Epoch]:
-    """PyTorch eager: ``nn.RNN`` + ``nn.Linear``, ``clip_grad_norm_`` and ``optim.SGD`` (foreach)."""
+                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
+                weights: dict[str, np.ndarray] | None = None) -> list[Epoch]:
+    """Eager PyTorch: ``nn.RNN`` (second bias frozen at zero) + ``nn.Linear`` on one-hot inputs,
+    ``autograd.grad``, branch-free global-norm clipping and a ``_foreach_add_`` SGD update."""
     import torch
     from torch import nn
     from torch.nn import functional as F
 
     dev = torch.device("cuda" if device == "gpu" else "cpu")
-    rnn, linear = nn.RNN(vocab_size, num_hiddens).to(dev), nn.Linear(num_hiddens, vocab_size).to(dev)
-    params = [*rnn.parameters(), *linear.parameters()]
-    opt = torch.optim.SGD(params, lr=lr, foreach=True)
+    rnn, linear = nn.RNN(vocab_size, num_hiddens), nn.Linear(num_hiddens, vocab_size)
+    rnn.bias_hh_l0.requires_grad_(False)
+    with torch.no_grad():
+        rnn.bias_hh_l0.zero_()
+        if weights is not None:
+            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True, second_bias=False)
+            for param, value in ((rnn.weight_ih_l0, layer["W_ih"]), (rnn.weight_hh_l0, layer["W_hh"]),
+                                 (rnn.bias_ih_l0, layer["b_ih"]), (linear.weight, w_out), (linear.bias, b_out)):
+                param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    rnn, linear = rnn.to(dev), linear.to(dev)
+    params = [p for p in (*rnn.parameters(), *linear.parameters()) if p.requires_grad]
     data = [(torch.from_numpy(X).to(dev), torch.from_numpy(Y).to(dev)) for X, Y in batches]
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    out: list[Epoch] = []
-    for _ in range(epochs):
+    def epoch() -> tuple[float, int]:
+        nonlocal on_first_batch
         state = torch.zeros((1, data[0][0].shape[0], num_hiddens), device=dev)
         total: Any = 0.0
-        start = time.perf_counter()
         for X, Y in data:
             outputs, state = rnn(F.one_hot(X.T, vocab_size).to(torch.float32), state.detach())
             loss = F.cross_entropy(linear(outputs).reshape(-1, vocab_size), Y.T.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            grads = torch.autograd.grad(loss, params)
             if clip > 0:
-                nn.utils.clip_grad_norm_(params, clip, foreach=True)
-            opt.step()
+                norm = torch.sqrt(sum((g * g).sum() for g in grads))
+                grads = torch._foreach_mul(grads, clip / torch.clamp_min(norm, clip))
+            with torch.no_grad():
+                torch._foreach_add_(params, grads, alpha=-lr)
             total = total + loss.detach()
             if on_first_batch is not None:
                 sync()
                 on_first_batch()
                 on_first_batch = None
-        mean = float(total) / len(data)  # the epoch's only synchronisation, as in the Trainer
-        out.append({"tokens": sum(int(Y.numel()) for _, Y in data), "seconds": time.perf_counter() - start,
-                    "loss": mean})
-    return out
+        return float(total) / len(data), sum(int(Y.numel()) for _, Y in data)  # one host read per epoch
+
+    return time_epochs(epochs, epoch)
+
+
+def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
+    """The book's concise PyTorch RNN (``d2l.RNNModel`` over ``nn.RNN``), trained as ``train_ch8`` does."""
+    import torch
+    from torch import nn
+
+    dev = torch.device("cuda" if device == "gpu" else "cpu")
+    net = d2l.RNNModel(nn.RNN(len(data.vocab), num_hiddens), vocab_size=len(data.vocab)).to(dev)
+    loss, updater = nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr)
+
+    def epoch() -> tuple[float, int]:
+        ppl, _ = d2l.train_epoch_ch8(net, data, loss, updater, dev, False)
+        return math.log(ppl), data.tokens
+
+    return time_epochs(epochs, epoch)
+
+
+def levers(backend: Any) -> list[Lever]:
+    """PyTorch's fast paths: one host read per epoch; a row gather instead of the one-hot product."""
+    import torch
+    from torch.nn import functional as F
+
+    class OneHotScratch(backend.RNNScratch):
+        """The scratch model with the textbook one-hot matrix product instead of a row gather."""
+
+        def forward(self, X: Any, state: Any = None) -> Any:
+            if state is None:
+                state = self.init_state(X)
+            inputs = F.one_hot(X.T, self.num_inputs).to(torch.float32) @ self.W_xh[0] + self.b_h[0]
+            h, outputs = state[0], []
+            for x_t in inputs:
+                h = torch.tanh(x_t + h @ self.W_hh[0])
+                outputs.append(h)
+            return torch.stack(outputs) @ self.W_hq + self.b_q, h.unsqueeze(0)
+
+    return [host_read_lever(),
+            Lever("row gather instead of one-hot matmul", "RNNScratch", Variant("one-hot matmul", unchanged,
+                                                                                OneHotScratch), LIBRARY)]

@@ -46,6 +46,10 @@ class TorchBackend(Backend):
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
 
+    def set_threads(self, threads: int) -> None:
+        """Intra-op CPU threads (the inter-op pool is fixed once used; ``OMP_NUM_THREADS`` covers it)."""
+        torch.set_num_threads(threads)
+
 
     def model_device(self, model: nn.Module) -> torch.device | None:
         return next((p.device for p in model.parameters()), None)
