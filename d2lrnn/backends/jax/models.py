@@ -149,13 +149,18 @@ class RNNScratch(ModelMixin, Module):
         param.value = jax.device_put(jnp.asarray(value, dtype=old.dtype), next(iter(old.devices())))
 
 
+#: Keras's initialisers (Glorot-uniform input and output kernels, orthogonal recurrent kernel, zero
+#: biases) instead of Flax's LeCun-normal ones, so that default-initialised models train alike everywhere
+GLOROT = nnx.initializers.glorot_uniform()
+
+
 class RecurrentStack(nnx.Module):
     """``num_layers`` Flax ``nnx.RNN(nnx.SimpleCell)`` layers (tanh, one recurrent bias each), time-major."""
 
     def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, rngs: nnx.Rngs) -> None:
         self.num_layers = num_layers
         for layer in range(num_layers):
-            cell = nnx.SimpleCell(num_inputs if layer == 0 else num_hiddens, num_hiddens, rngs=rngs)
+            cell = nnx.SimpleCell(num_inputs if layer == 0 else num_hiddens, num_hiddens, kernel_init=GLOROT, rngs=rngs)
             setattr(self, f"layer{layer}", nnx.RNN(cell, time_major=True, return_carry=True))
 
     def __call__(self, inputs: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -175,7 +180,7 @@ class RNN(RNNScratch):
     def init_params(self) -> None:
         rngs = nnx.Rngs(KEYS.next_seed())
         self.rnn = FlaxLayer(RecurrentStack(self.num_inputs, self.num_hiddens, self.num_layers, rngs))
-        self.linear = FlaxLayer(nnx.Linear(self.num_hiddens, self.num_outputs, rngs=rngs))
+        self.linear = FlaxLayer(nnx.Linear(self.num_hiddens, self.num_outputs, kernel_init=GLOROT, rngs=rngs))
 
     def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, jax.Array]:
         if state is None:
