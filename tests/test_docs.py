@@ -22,7 +22,8 @@ from d2lrnn.backends import NAMES, REGISTRY
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
-FRAMEWORKS = NAMES
+#: the frameworks that have a course tab (docs/examples/chapter_<name>.py); JAX has none yet
+FRAMEWORKS = tuple(name for name in NAMES if (EXAMPLES / f"chapter_{name}.py").is_file())
 SNIPPET = re.compile(r'^--8<-- "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"$')
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 
