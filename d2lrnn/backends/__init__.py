@@ -56,6 +56,7 @@ SPECS: tuple[BackendSpec, ...] = (
     BackendSpec("torch", "PyTorch", "torch", "torch", ("pytorch",), ("torch",), ("torch",)),
     BackendSpec("tensorflow", "TensorFlow", "tensorflow", "tensorflow", ("tf", "keras"),
                 ("tensorflow", "keras", "tf_keras"), ("tensorflow", "tensorflow-cpu")),
+    BackendSpec("jax", "JAX", "jax", "jax", ("flax",), ("jax", "jaxlib", "flax"), ("jax",)),
 )
 REGISTRY: dict[str, BackendSpec] = {spec.name: spec for spec in SPECS}
 ALIASES: dict[str, str] = {alias: spec.name for spec in SPECS for alias in spec.aliases}

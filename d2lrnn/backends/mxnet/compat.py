@@ -117,7 +117,11 @@ class ImportHook(importlib.abc.MetaPathFinder):
         return None
 
 
-def install_import_hook() -> None:
-    """Put :class:`ImportHook` first on ``sys.meta_path`` (once; nothing is imported)."""
-    if "mxnet" not in sys.modules and not any(isinstance(f, ImportHook) for f in sys.meta_path):
-        sys.meta_path.insert(0, ImportHook())
+def install_import_hook() -> ImportHook:
+    """Put :class:`ImportHook` first on ``sys.meta_path`` (once; nothing is imported); return it."""
+    hook = next((f for f in sys.meta_path if isinstance(f, ImportHook)), None)
+    if hook is None:
+        hook = ImportHook()
+        if "mxnet" not in sys.modules:
+            sys.meta_path.insert(0, hook)
+    return hook

@@ -1,0 +1,68 @@
+"""The benchmark's bare JAX floor: the concise model trained with nothing of d2lrnn around it.
+
+A baseline, not a library code path: only :mod:`d2lrnn.bench.worker` calls it. It takes the same
+arguments as every backend's floor and returns one ``{"tokens", "seconds", "loss"}`` dict per epoch;
+``on_first_batch`` is called once, after the first step has finished computing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..floor import Batches, Epoch
+
+
+def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
+                device: str = "cpu", on_first_batch: Callable[[], None] | None = None) -> list[Epoch]:
+    """JAX + Flax: ``nnx.RNN(nnx.SimpleCell)`` + ``nnx.Linear``; one ``jax.jit`` holds forward, gradients,
+    ``optax.clip_by_global_norm`` and the SGD update (the adapter's compile level)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from flax import nnx
+
+    dev = jax.devices("gpu" if device == "gpu" else "cpu")[0]
+
+    class Net(nnx.Module):
+        def __init__(self, rngs: nnx.Rngs) -> None:
+            cell = nnx.SimpleCell(vocab_size, num_hiddens, rngs=rngs)
+            self.rnn = nnx.RNN(cell, time_major=True, return_carry=True)
+            self.linear = nnx.Linear(num_hiddens, vocab_size, rngs=rngs)
+
+        def __call__(self, X: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
+            state, outputs = self.rnn(jax.nn.one_hot(X.T, vocab_size), initial_carry=state)
+            return self.linear(outputs), state
+
+    with jax.default_device(dev):
+        graphdef, params, rest = nnx.split(Net(nnx.Rngs(0)), nnx.Param, ...)
+    optimizer = optax.chain(optax.clip_by_global_norm(clip), optax.sgd(lr)) if clip > 0 else optax.sgd(lr)
+    opt_state = optimizer.init(params)
+
+    def loss_fn(params: Any, X: jax.Array, Y: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
+        logits, state = nnx.merge(graphdef, params, rest)(X, state)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, Y.T).mean(), state
+
+    @jax.jit
+    def step(params: Any, opt_state: Any, X: jax.Array, Y: jax.Array, state: jax.Array) -> Any:
+        (loss, state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, X, Y, state)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss, state
+
+    data = [(jax.device_put(X, dev), jax.device_put(Y, dev)) for X, Y in batches]
+    out: list[Epoch] = []
+    for _ in range(epochs):
+        state, total = jax.device_put(jnp.zeros((batches[0][0].shape[0], num_hiddens)), dev), None
+        start = time.perf_counter()
+        for X, Y in data:
+            params, opt_state, loss, state = step(params, opt_state, X, Y, state)
+            total = loss if total is None else total + loss
+            if on_first_batch is not None:
+                loss.block_until_ready()
+                on_first_batch()
+                on_first_batch = None
+        mean = float(total) / len(data)  # the epoch's only synchronisation, as in the Trainer
+        out.append({"tokens": sum(int(Y.size) for _, Y in batches), "seconds": time.perf_counter() - start,
+                    "loss": mean})
+    return out
