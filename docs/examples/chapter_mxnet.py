@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Concise RNNs with MXNet
 #
-# Generated from `docs/examples/chapter_mxnet.py`; the chapter "Concise RNNs in three frameworks"
+# Generated from `docs/examples/chapter_mxnet.py`; the chapter "Concise RNNs in four frameworks"
 # explains every step.
 
 # %%

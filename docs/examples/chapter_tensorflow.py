@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Concise RNNs with TensorFlow
 #
-# Generated from `docs/examples/chapter_tensorflow.py`; the chapter "Concise RNNs in three
+# Generated from `docs/examples/chapter_tensorflow.py`; the chapter "Concise RNNs in four
 # frameworks" explains every step.
 
 # %%

@@ -19,7 +19,7 @@ import optax
 
 from ...metrics import ArrayMath
 from ..base import Backend
-from .models import KEYS, RNN, Module, RNNScratch
+from .models import KEYS, RNN, FlaxLayer, Module, RNNScratch
 from .params import Param, pure
 
 
@@ -38,6 +38,8 @@ class JaxBackend(Backend):
     math = ArrayMath(jnp.sum, jnp.sqrt, jnp.maximum)
     RNN = RNN
     RNNScratch = RNNScratch
+    #: wraps a Flax ``nnx`` layer so its weights become d2lrnn parameters (for subclasses built from Flax layers)
+    FlaxLayer = FlaxLayer
 
     def __init__(self) -> None:
         self._recording: list[Param] | None = None
