@@ -1,9 +1,5 @@
-"""The benchmark's bare JAX floor: the concise model trained with nothing of d2lrnn around it.
-
-A baseline, not a library code path: only :mod:`d2lrnn.bench.worker` calls it. It takes the same
-arguments as every backend's floor and returns one ``{"tokens", "seconds", "loss"}`` dict per epoch;
-``on_first_batch`` is called once, after the first step has finished computing.
-"""
+"""The benchmark's bare JAX floor: the concise model trained with nothing of d2lrnn around it
+(the contract is in ``backends/floor.py``; the d2l package 0.17.6 has no JAX module, so no ``train_book``)."""
 
 from __future__ import annotations
 
@@ -11,11 +7,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from ...model import canonical_to_concise
 from ..floor import Batches, Epoch
 
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None) -> list[Epoch]:
+                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
+                weights: dict[str, np.ndarray] | None = None) -> list[Epoch]:
     """JAX + Flax: ``nnx.RNN(nnx.SimpleCell)`` + ``nnx.Linear``; one ``jax.jit`` holds forward, gradients,
     ``optax.clip_by_global_norm`` and the SGD update (the adapter's compile level)."""
     import jax
@@ -36,7 +36,15 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
             return self.linear(outputs), state
 
     with jax.default_device(dev):
-        graphdef, params, rest = nnx.split(Net(nnx.Rngs(0)), nnx.Param, ...)
+        net = Net(nnx.Rngs(0))
+        if weights is not None:
+            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=False, second_bias=False)
+            cell = net.rnn.cell
+            for param, value in ((cell.dense_i.kernel, layer["W_ih"]), (cell.dense_h.kernel, layer["W_hh"]),
+                                 (cell.dense_i.bias, layer["b_ih"]), (net.linear.kernel, w_out),
+                                 (net.linear.bias, b_out)):
+                param.value = jnp.asarray(value)
+        graphdef, params, rest = nnx.split(net, nnx.Param, ...)
     optimizer = optax.chain(optax.clip_by_global_norm(clip), optax.sgd(lr)) if clip > 0 else optax.sgd(lr)
     opt_state = optimizer.init(params)
 
