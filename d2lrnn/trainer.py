@@ -72,6 +72,12 @@ def _carries_state(loader: Any) -> bool:
     return bool(getattr(loader, "carries_state", True))
 
 
+def _host_batches(loader: Any) -> Iterable[Any]:
+    """NumPy ``(X, Y)`` batches: a loader that yields framework tensors offers them as ``host_batches()``."""
+    host = getattr(loader, "host_batches", None)
+    return host() if host is not None else loader
+
+
 class Trainer:
     """Minibatch SGD for a language model of any backend.
 
@@ -124,7 +130,7 @@ class Trainer:
         lr = float(self.lr if self.lr is not None else getattr(model, "lr", 1.0))
         clip = self.gradient_clip_val
         train = _batches(data, "train")
-        step = make_train_step(backend, model, lr, clip)
+        step = self._make_step(backend, model, lr, clip)
         self.stop_requested = False
 
         epochs = range(self.epoch, self.max_epochs)
@@ -161,9 +167,11 @@ class Trainer:
         """Perplexity on ``data``'s validation batches (state carried across them), or None."""
         backend = self.backend or backend_for(model)
         total, count, state = None, 0, None
-        for X, Y in _batches(data, "val"):
+        val = _batches(data, "val")
+        carry = _carries_state(val)
+        for X, Y in _host_batches(val):
+            state = backend.detach(state) if carry else None
             loss, state = backend.loss(model, backend.tensor(X, self.device), backend.tensor(Y, self.device), state)
-            state = backend.detach(state)
             total = loss if total is None else total + loss
             count += 1
         return perplexity(backend.to_float(total) / count) if count else None
@@ -191,12 +199,16 @@ class Trainer:
         }
 
     # --- internals ------------------------------------------------------------------------
+    def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
+        """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies its own)."""
+        return make_train_step(backend, model, lr, clip)
+
     def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
         backend = self.backend
         carry = _carries_state(train)
         total, batches, tokens, state = None, 0, 0, None
         start = time.perf_counter()
-        for X_np, Y_np in train:
+        for X_np, Y_np in _host_batches(train):
             X, Y = backend.tensor(X_np, self.device), backend.tensor(Y_np, self.device)
             state = backend.detach(state) if carry and state is not None else None
             loss, state = step(X, Y, state)

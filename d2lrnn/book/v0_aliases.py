@@ -1,0 +1,37 @@
+"""The tensor aliases the book's cells call (``d2l.reshape``, ``d2l.zeros``, ...), per framework.
+
+d2l defines one short name per tensor operation so that a cell reads the same on every tab;
+:func:`tensor_aliases` returns them for one framework module (its name picks the table).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+
+def _torch(torch: ModuleType) -> dict[str, Any]:
+    return {
+        "ones": torch.ones, "zeros": torch.zeros, "arange": torch.arange, "meshgrid": torch.meshgrid,
+        "sin": torch.sin, "sinh": torch.sinh, "cos": torch.cos, "cosh": torch.cosh, "tanh": torch.tanh,
+        "linspace": torch.linspace, "exp": torch.exp, "log": torch.log, "normal": torch.normal,
+        "rand": torch.rand, "randn": torch.randn, "matmul": torch.matmul, "concat": torch.cat,
+        "stack": torch.stack, "abs": torch.abs, "eye": torch.eye, "sigmoid": torch.sigmoid,
+        "batch_matmul": torch.bmm, "swapaxes": torch.swapaxes,
+        "numpy": lambda x, *args, **kwargs: x.detach().numpy(*args, **kwargs),
+        "size": lambda x, *args, **kwargs: x.numel(*args, **kwargs),
+        "reshape": lambda x, *args, **kwargs: x.reshape(*args, **kwargs),
+        "reduce_sum": lambda x, *args, **kwargs: x.sum(*args, **kwargs),
+        "reduce_mean": lambda x, *args, **kwargs: x.mean(*args, **kwargs),
+        "argmax": lambda x, *args, **kwargs: x.argmax(*args, **kwargs),
+        "astype": lambda x, *args, **kwargs: x.type(*args, **kwargs),
+        "transpose": lambda x, *args, **kwargs: x.t(*args, **kwargs),
+    }
+
+
+TABLES = {"torch": _torch}
+
+
+def tensor_aliases(framework: ModuleType) -> dict[str, Any]:
+    """The aliases for ``framework`` (the imported module, e.g. ``torch``)."""
+    return TABLES[framework.__name__](framework)
