@@ -317,6 +317,7 @@ class Trainer(DraftTrainer):
             self.prepare_model(model)
             self.optim = model.configure_optimizers()
             self.train_batch_idx = self.val_batch_idx = 0
+            self.epoch, self.history = 0, []  # as in the book, every fit starts from epoch 0
         super().fit(model, data)
 
     def fit_epoch(self) -> None:
