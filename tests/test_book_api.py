@@ -128,7 +128,7 @@ def test_torch_grad_clipping_is_the_core_clipping_in_place() -> None:
 @torch_only
 @needs_corpus
 def test_book_trainer_takes_d2l_argument_order_and_plots() -> None:
-    from d2lrnn import torch as d2l
+    from d2lrnn.draft import torch as d2l
 
     trainer = d2l.Trainer(1, 0, 1)  # max_epochs, num_gpus, gradient_clip_val
     assert (trainer.max_epochs, trainer.num_gpus, trainer.gradient_clip_val) == (1, 0, 1.0)

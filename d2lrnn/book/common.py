@@ -117,6 +117,46 @@ def _plot_epoch(trainer: Trainer, stats: EpochStats) -> None:
     trainer.board.add(stats.epoch, [stats.perplexity, stats.val_perplexity])
 
 
+class TensorBatches:
+    """A d2l 0.x batch iterator that yields framework tensors, as the book's own training loops expect.
+
+    ``host_batches()`` gives the NumPy batches to the core loop; ``carries_state`` and ``len``
+    are those of the wrapped loader.
+    """
+
+    def __init__(self, loader: Any, to_tensor: Callable[[Any], Any]) -> None:
+        self.loader, self.to_tensor = loader, to_tensor
+
+    @property
+    def carries_state(self) -> bool:
+        return bool(getattr(self.loader, "carries_state", True))
+
+    @property
+    def vocab_size(self) -> int | None:
+        return getattr(self.loader, "vocab_size", None)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def host_batches(self) -> Iterator[Any]:
+        return iter(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        for X, Y in self.loader:
+            yield self.to_tensor(X), self.to_tensor(Y)
+
+
+def tensor_loader(load: Callable[..., tuple[Any, Vocab]], to_tensor: Callable[[Any], Any]) -> Callable[..., tuple[TensorBatches, Vocab]]:
+    """``load_data_time_machine`` whose batches are framework tensors (made by ``to_tensor``)."""
+
+    def load_data_time_machine(*args: Any, **kwargs: Any) -> tuple[TensorBatches, Vocab]:
+        loader, vocab = load(*args, **kwargs)
+        return TensorBatches(loader, to_tensor), vocab
+
+    load_data_time_machine.__doc__ = load.__doc__
+    return load_data_time_machine
+
+
 class FreshState:
     """A batch iterable whose hidden state is reset before every batch (``use_random_iter=True``)."""
 
@@ -127,6 +167,10 @@ class FreshState:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.batches)
+
+    def host_batches(self) -> Iterator[Any]:
+        host = getattr(self.batches, "host_batches", None)
+        return host() if host is not None else iter(self.batches)
 
 
 def assign_slice(target: Any, value: Any) -> None:

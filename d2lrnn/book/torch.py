@@ -14,13 +14,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..backends.torch import BACKEND, RNN, RNNScratch
-from ..data import TimeMachine, load_data_time_machine
+from ..data import TimeMachine
+from ..data import load_data_time_machine as _load_numpy
 from ..timing import Accumulator, Timer
 from ..vocab import Vocab
-from .common import Animator, Tab, Trainer, clip_in_place
+from .common import Animator, Tab, Trainer, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
 
 globals().update(tensor_aliases(torch))  # d2l.reshape, d2l.zeros, ...
+load_data_time_machine = tensor_loader(_load_numpy, torch.from_numpy)
 tensor = torch.tensor
 
 float32, int32, int64 = torch.float32, torch.int32, torch.int64

@@ -78,3 +78,8 @@ d2l.predict_ch8('time traveller ', 10, net, vocab, d2l.try_gpu())
 num_epochs, lr = 500, 1
 d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, d2l.try_gpu())
 # expect: ^perplexity \d+\.\d, \d+\.\d tokens/sec on cpu
+
+# %% probe
+X, Y = next(iter(train_iter))
+print('PROBE', type(X).__name__, tuple(X.shape), bool((X[:, 1:] == Y[:, :-1]).all()))
+# expect: ^PROBE Tensor \(32, 35\) True$
