@@ -146,7 +146,9 @@ class TensorBatches:
             yield self.to_tensor(X), self.to_tensor(Y)
 
 
-def tensor_loader(load: Callable[..., tuple[Any, Vocab]], to_tensor: Callable[[Any], Any]) -> Callable[..., tuple[TensorBatches, Vocab]]:
+def tensor_loader(
+    load: Callable[..., tuple[Any, Vocab]], to_tensor: Callable[[Any], Any]
+) -> Callable[..., tuple[TensorBatches, Vocab]]:
     """``load_data_time_machine`` whose batches are framework tensors (made by ``to_tensor``)."""
 
     def load_data_time_machine(*args: Any, **kwargs: Any) -> tuple[TensorBatches, Vocab]:

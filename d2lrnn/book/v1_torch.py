@@ -19,7 +19,15 @@ from ..vocab import SortedVocab as Vocab
 from . import torch as v0
 from .v0_aliases import tensor_aliases
 from .v1 import (
-    DATA_URL, BookAPIError, HyperParameters, ProgressBoard, add_to_class, check_call, data_classes, download, plot,
+    DATA_URL,
+    BookAPIError,
+    HyperParameters,
+    ProgressBoard,
+    add_to_class,
+    check_call,
+    data_classes,
+    download,
+    plot,
 )
 from .v1 import Trainer as _Trainer
 

@@ -1,3 +1,4 @@
+# ruff: noqa  (the book's code as readers type it)
 # %%
 import collections
 import random
