@@ -38,10 +38,17 @@ if not LEGACY_KERAS:
     )
 
 from ..backends.tensorflow import BACKEND, RNN, RNNScratch  # noqa: E402
-from ..data import TimeMachine, load_data_time_machine  # noqa: E402
+from ..data import TimeMachine  # noqa: E402
+from ..data import load_data_time_machine as _load_numpy  # noqa: E402
 from ..metrics import clip_gradients  # noqa: E402
 from ..timing import Accumulator, Timer  # noqa: E402
-from .common import Animator, Tab, Trainer  # noqa: E402
+from ..vocab import Vocab  # noqa: E402
+from .common import Animator, Tab, Trainer, tensor_loader  # noqa: E402
+from .v0_aliases import tensor_aliases  # noqa: E402
+
+globals().update(tensor_aliases(tf))  # d2l.reshape, d2l.zeros, ...
+tensor = tf.constant
+load_data_time_machine = tensor_loader(_load_numpy, tf.constant)
 
 keras = tf.keras
 float32, int32, int64 = tf.float32, tf.int32, tf.int64
@@ -99,5 +106,6 @@ def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
 
 __all__ = [
     "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer",
-    "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "train_ch8", "try_gpu",
+    "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "train_ch8",
+    "try_gpu", *tensor_aliases(tf),
 ]

@@ -29,7 +29,27 @@ def _torch(torch: ModuleType) -> dict[str, Any]:
     }
 
 
-TABLES = {"torch": _torch}
+def _tensorflow(tf: ModuleType) -> dict[str, Any]:
+    return {
+        "ones": tf.ones, "zeros": tf.zeros, "arange": tf.range, "meshgrid": tf.meshgrid, "sin": tf.sin,
+        "sinh": tf.sinh, "cos": tf.cos, "cosh": tf.cosh, "tanh": tf.tanh, "linspace": tf.linspace, "exp": tf.exp,
+        "log": tf.math.log, "normal": tf.random.normal, "rand": tf.random.uniform,
+        "randn": lambda *shape, **kwargs: tf.random.normal(shape, **kwargs), "matmul": tf.matmul,
+        "concat": tf.concat, "stack": tf.stack, "abs": tf.abs, "eye": tf.eye, "sigmoid": tf.sigmoid,
+        "batch_matmul": tf.matmul,
+        "swapaxes": lambda x, a, b: tf.transpose(x, [b if i == a else a if i == b else i for i in range(len(x.shape))]),
+        "numpy": lambda x, *args, **kwargs: x.numpy(*args, **kwargs),
+        "size": lambda x, *args, **kwargs: tf.size(x, *args, **kwargs).numpy(),
+        "reshape": lambda x, *args, **kwargs: tf.reshape(x, *args, **kwargs),
+        "reduce_sum": lambda x, *args, **kwargs: tf.reduce_sum(x, *args, **kwargs),
+        "reduce_mean": lambda x, *args, **kwargs: tf.reduce_mean(x, *args, **kwargs),
+        "argmax": lambda x, *args, **kwargs: tf.argmax(x, *args, **kwargs),
+        "astype": lambda x, *args, **kwargs: tf.cast(x, *args, **kwargs),
+        "transpose": lambda x, *args, **kwargs: tf.transpose(x, *args, **kwargs),
+    }
+
+
+TABLES = {"torch": _torch, "tensorflow": _tensorflow}
 
 
 def tensor_aliases(framework: ModuleType) -> dict[str, Any]:

@@ -273,6 +273,66 @@ def data_classes(to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.nd
     return DataModule, TimeMachine
 
 
+class ModuleSteps(HyperParameters):
+    """What d2l 1.0.3's ``Module`` does the same on every tab; a tab's ``Module`` adds the framework class.
+
+    A tab supplies ``_scalar(value) -> float`` (a tensor on the host) and the primitives the
+    trainer calls: ``_book_update``, ``_book_validate``, ``_book_grads``, ``_book_set_grads``.
+    """
+
+    plot_train_per_epoch: int
+    plot_valid_per_epoch: int
+
+    def _setup_board(self) -> None:
+        self.board = ProgressBoard()
+
+    def loss(self, y_hat: Any, y: Any) -> Any:
+        raise NotImplementedError
+
+    def forward(self, X: Any) -> Any:
+        assert hasattr(self, "net"), "Neural network is defined"
+        return self.net(X)
+
+    def plot(self, key: str, value: Any, train: bool) -> None:
+        """Record ``value`` on :attr:`board`: per training batch (x in epochs), per epoch for validation."""
+        assert hasattr(self, "trainer"), "Trainer is not inited"
+        self.board.xlabel = "epoch"
+        if train:
+            x = self.trainer.train_batch_idx / self.trainer.num_train_batches
+            n = self.trainer.num_train_batches / self.plot_train_per_epoch
+        else:
+            x = self.trainer.epoch + 1
+            n = self.trainer.num_val_batches / self.plot_valid_per_epoch
+        self.board.draw(x, self._scalar(value), ("train_" if train else "val_") + key, every_n=int(n))
+
+    def _scalar(self, value: Any) -> float:
+        return float(np.asarray(value))
+
+    def training_step(self, batch: Any) -> Any:
+        loss = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot("loss", loss, train=True)
+        return loss
+
+    def validation_step(self, batch: Any) -> Any:
+        loss = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot("loss", loss, train=False)
+        return loss
+
+
+class LanguageModelSteps:
+    """``RNNLMScratch``'s steps on every tab: the loss, with its perplexity plotted."""
+
+    def training_step(self, batch: Any) -> Any:
+        loss = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot("ppl", math.exp(self._scalar(loss)), train=True)
+        return loss
+
+    def validation_step(self, batch: Any) -> Any:
+        loss = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot("ppl", math.exp(self._scalar(loss)), train=False)
+        return loss
+
+
 def is_book_module(model: Any) -> bool:
     """Whether ``model`` trains through the book's hooks (it has ``training_step``)."""
     return callable(getattr(model, "training_step", None)) and callable(getattr(model, "_book_update", None))

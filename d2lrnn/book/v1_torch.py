@@ -22,6 +22,8 @@ from .v1 import (
     DATA_URL,
     BookAPIError,
     HyperParameters,
+    LanguageModelSteps,
+    ModuleSteps,
     ProgressBoard,
     add_to_class,
     check_call,
@@ -45,44 +47,17 @@ class Trainer(_Trainer):
     math = BACKEND.math
 
 
-class Module(nn.Module, HyperParameters):
+class Module(ModuleSteps, nn.Module):
     """The book's base model: a ``torch.nn.Module`` with ``training_step``, ``validation_step``,
     ``configure_optimizers`` and ``plot`` (recorded on :attr:`board`, a :class:`ProgressBoard`)."""
 
     def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.board = ProgressBoard()
+        self._setup_board()
 
-    def loss(self, y_hat: Any, y: Any) -> torch.Tensor:
-        raise NotImplementedError
-
-    def forward(self, X: Any) -> Any:
-        assert hasattr(self, "net"), "Neural network is defined"
-        return self.net(X)
-
-    def plot(self, key: str, value: Any, train: bool) -> None:
-        """Record ``value`` on the board: per training batch (x in epochs) or per epoch for validation."""
-        assert hasattr(self, "trainer"), "Trainer is not inited"
-        self.board.xlabel = "epoch"
-        if train:
-            x = self.trainer.train_batch_idx / self.trainer.num_train_batches
-            n = self.trainer.num_train_batches / self.plot_train_per_epoch
-        else:
-            x = self.trainer.epoch + 1
-            n = self.trainer.num_val_batches / self.plot_valid_per_epoch
-        self.board.draw(x, float(torch.as_tensor(value).detach().cpu()), ("train_" if train else "val_") + key,
-                        every_n=int(n))
-
-    def training_step(self, batch: Any) -> torch.Tensor:
-        loss = self.loss(self(*batch[:-1]), batch[-1])
-        self.plot("loss", loss, train=True)
-        return loss
-
-    def validation_step(self, batch: Any) -> torch.Tensor:
-        loss = self.loss(self(*batch[:-1]), batch[-1])
-        self.plot("loss", loss, train=False)
-        return loss
+    def _scalar(self, value: Any) -> float:
+        return float(torch.as_tensor(value).detach().cpu())
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.lr)
@@ -160,7 +135,7 @@ class RNNScratch(Module):
         return outputs, state
 
 
-class RNNLMScratch(Classifier):
+class RNNLMScratch(LanguageModelSteps, Classifier):
     """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
 
     def __init__(self, rnn: nn.Module, vocab_size: int, lr: float = 0.01) -> None:
@@ -171,16 +146,6 @@ class RNNLMScratch(Classifier):
     def init_params(self) -> None:
         self.W_hq = nn.Parameter(torch.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma)
         self.b_q = nn.Parameter(torch.zeros(self.vocab_size))
-
-    def training_step(self, batch: Any) -> torch.Tensor:
-        loss = self.loss(self(*batch[:-1]), batch[-1])
-        self.plot("ppl", torch.exp(loss), train=True)
-        return loss
-
-    def validation_step(self, batch: Any) -> torch.Tensor:
-        loss = self.loss(self(*batch[:-1]), batch[-1])
-        self.plot("ppl", torch.exp(loss), train=False)
-        return loss
 
     def one_hot(self, X: torch.Tensor) -> torch.Tensor:
         return F.one_hot(X.T.long(), self.vocab_size).type(torch.float32)
