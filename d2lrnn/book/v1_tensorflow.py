@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import tensorflow as v0
+# isort: off
+from . import tensorflow as v0  # first: it selects Keras 2 before TensorFlow is imported
 
 import numpy as np
 import tensorflow as tf
+
+# isort: on
 
 from ..backends.tensorflow import BACKEND
 from ..vocab import SortedVocab as Vocab
