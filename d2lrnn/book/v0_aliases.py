@@ -49,7 +49,26 @@ def _tensorflow(tf: ModuleType) -> dict[str, Any]:
     }
 
 
-TABLES = {"torch": _torch, "tensorflow": _tensorflow}
+def _mxnet(mx: ModuleType) -> dict[str, Any]:
+    np, npx = mx.np, mx.npx
+    return {
+        "ones": np.ones, "zeros": np.zeros, "arange": np.arange, "meshgrid": np.meshgrid, "sin": np.sin,
+        "sinh": np.sinh, "cos": np.cos, "cosh": np.cosh, "tanh": np.tanh, "linspace": np.linspace, "exp": np.exp,
+        "log": np.log, "normal": np.random.normal, "rand": np.random.rand, "randn": np.random.randn,
+        "matmul": np.dot, "concat": np.concatenate, "stack": np.stack, "abs": np.abs, "eye": np.eye,
+        "sigmoid": npx.sigmoid, "batch_matmul": npx.batch_dot, "swapaxes": np.swapaxes,
+        "numpy": lambda x, *args, **kwargs: x.asnumpy(*args, **kwargs),
+        "size": lambda x, *args, **kwargs: x.size,
+        "reshape": lambda x, *args, **kwargs: x.reshape(*args, **kwargs),
+        "reduce_sum": lambda x, *args, **kwargs: x.sum(*args, **kwargs),
+        "reduce_mean": lambda x, *args, **kwargs: x.mean(*args, **kwargs),
+        "argmax": lambda x, *args, **kwargs: x.argmax(*args, **kwargs),
+        "astype": lambda x, *args, **kwargs: x.astype(*args, **kwargs),
+        "transpose": lambda x, *args, **kwargs: x.T,
+    }
+
+
+TABLES = {"torch": _torch, "tensorflow": _tensorflow, "mxnet": _mxnet}
 
 
 def tensor_aliases(framework: ModuleType) -> dict[str, Any]:
