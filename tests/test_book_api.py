@@ -193,7 +193,7 @@ import tensorflow as tf
 tf.keras.layers  # Keras 3 is now the active tf.keras
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    from d2lrnn import tensorflow as d2l
+    from d2lrnn.draft import tensorflow as d2l
 print("LEGACY", d2l.LEGACY_KERAS)
 print("WARNED", any("TF_USE_LEGACY_KERAS=1" in str(w.message) for w in caught))
 data = d2l.TimeMachine(batch_size=8, num_steps=10, num_train=1000, num_val=500)

@@ -451,8 +451,9 @@ def check_call(cls: type, args: tuple, kwargs: dict, draft_names: Sequence[str] 
     signature = inspect.signature(cls.__init__)
     hint = ""
     if set(kwargs) & set(draft_names):
+        tab = cls.__module__.rsplit("_", 1)[-1] if cls.__module__.startswith(__package__ + ".v1_") else "torch"
         hint = (" This is the 1.0 draft's call (a whole language model with num_outputs and lr): use "
-                "`from d2lrnn.draft import torch as d2l` (or mxnet, tensorflow) for the draft's code.")
+                f"`from d2lrnn.draft import {tab} as d2l` for the draft's code.")
     raise BookAPIError(
         f"{cls.__name__}{signature} is d2l 1.0.3's class (the published book); it cannot be called with "
         f"args={args!r}, kwargs={kwargs!r}.{hint}"
