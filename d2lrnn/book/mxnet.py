@@ -57,7 +57,15 @@ class RNNModel(nn.Block):
 
 
 _TAB = Tab(BACKEND, nn.Block, lambda net, X: net.begin_state(batch_size=X.shape[0], ctx=X.ctx), np.reshape)
-predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
+predict_ch8, try_gpu = _TAB.predict_ch8, BACKEND.try_gpu
+
+
+def train_ch8(net: Any, train_iter: Any, vocab: Any, lr: float, num_epochs: int, device: Any = None,
+              use_random_iter: bool = False) -> None:
+    """d2l 0.x's ``train_ch8`` for the MXNet tab: a Gluon model is (re)initialised first, as the book does."""
+    if isinstance(net, gluon.Block):
+        net.initialize(ctx=device or BACKEND.try_gpu(), force_reinit=True, init=mx.init.Normal(0.01))
+    _TAB.train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter)
 
 
 def grad_clipping(net: gluon.Block | Any, theta: float) -> None:

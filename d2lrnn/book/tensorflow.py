@@ -68,17 +68,23 @@ class RNNModel(keras.layers.Layer):
         self.rnn, self.vocab_size = rnn_layer, vocab_size
         self.dense = keras.layers.Dense(vocab_size)
 
-    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, list[tf.Tensor]]:
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, list[Any]]:
         time_major = getattr(self.rnn, "time_major", False)
         X = tf.one_hot(tf.transpose(inputs) if time_major else inputs, self.vocab_size)
         Y, *state = self.rnn(X, initial_state=state)
         if not time_major:
             Y = tf.transpose(Y, (1, 0, 2))
-        return self.dense(tf.reshape(Y, (-1, Y.shape[-1]))), state
+        return self.dense(tf.reshape(Y, (-1, Y.shape[-1]))), self._nest(tf.nest.flatten(state))
 
-    def begin_state(self, batch_size: int = 1, dtype: tf.DType = tf.float32, **kwargs: Any) -> list[tf.Tensor]:
-        """Zeros for every state tensor of the recurrent cell, each ``(batch_size, size)``."""
-        return [tf.zeros((batch_size, size), dtype) for size in tf.nest.flatten(self.rnn.cell.state_size)]
+    def begin_state(self, batch_size: int = 1, dtype: tf.DType = tf.float32, **kwargs: Any) -> list[Any]:
+        """Zeros for every state tensor of the recurrent cell, each ``(batch_size, size)``, nested as the cell's
+        states are (``StackedRNNCells``: one list per cell)."""
+        return self._nest([tf.zeros((batch_size, size), dtype) for size in tf.nest.flatten(self.rnn.cell.state_size)])
+
+    def _nest(self, flat: list[Any]) -> list[Any]:
+        """Flat state tensors in the structure of the cell's ``state_size``."""
+        sizes = self.rnn.cell.state_size
+        return tf.nest.pack_sequence_as(sizes, flat) if tf.nest.is_nested(sizes) else list(flat)
 
 
 def _resolve_device(device: Any) -> Any:
