@@ -179,3 +179,14 @@ def test_time_machine_cuts_overlapping_windows() -> None:
     assert data.vocab.idx_to_token[:3] == [" ", "<unk>", "a"]
     Xb, Yb = next(iter(data.val_dataloader()))
     assert type(Xb).__name__ == "Tensor" and (Xb.numpy() == X[10000 : 10000 + 1024]).all()  # validation is not shuffled
+
+
+@torch_only
+def test_fit_epoch_runs_one_more_epoch_of_the_core_loop() -> None:
+    from d2lrnn import torch as d2l
+
+    data = _toy_data(d2l)
+    trainer = d2l.Trainer(max_epochs=1)
+    trainer.fit(d2l.RNNLMScratch(d2l.RNNScratch(5, 8), vocab_size=5, lr=1), data)
+    trainer.fit_epoch()
+    assert trainer.epoch == 2 and [s.epoch for s in trainer.history] == [1, 2]
