@@ -43,8 +43,10 @@ def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, st
     return loss, state
 
 
-def make_train_step(backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
-    """A step function ``step(X, Y, state) -> (loss, state)``, compiled by the backend on first use.
+def make_train_step(backend: Backend, model: Any, lr: float, clip: float,
+                    compile: bool = True) -> Callable[[Any, Any, Any], Any]:
+    """A step function ``step(X, Y, state) -> (loss, state)``, compiled by the backend on first use
+    (unless ``compile`` is False: Python-level model code that graph compilers cannot trace).
 
     The parameters are collected on the first batch (frameworks such as Keras build lazily).
     """
@@ -54,8 +56,10 @@ def make_train_step(backend: Backend, model: Any, lr: float, clip: float) -> Cal
         nonlocal compiled
         if compiled is None:
             params = backend.parameters(model, X)
-            compiled = backend.compile_step(
-                lambda X, Y, state: sgd_step(backend, model, params, X, Y, state, lr, clip))
+            def update(X: Any, Y: Any, state: Any) -> Any:
+                return sgd_step(backend, model, params, X, Y, state, lr, clip)
+
+            compiled = backend.compile_step(update) if compile else update
         return compiled(X, Y, state)
 
     return step
@@ -119,6 +123,8 @@ class Trainer:
         self.stop_requested = False
         self.interrupted = False
         self.backend: Backend | None = None
+        #: whether the backend may compile the training step (e.g. ``tf.function``)
+        self.compile_steps = True
 
     # --- public ---------------------------------------------------------------------------
     def fit(self, model: Any, data: Any) -> list[EpochStats]:
@@ -201,7 +207,7 @@ class Trainer:
     # --- internals ------------------------------------------------------------------------
     def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
         """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies its own)."""
-        return make_train_step(backend, model, lr, clip)
+        return make_train_step(backend, model, lr, clip, self.compile_steps)
 
     def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
         backend = self.backend

@@ -220,7 +220,8 @@ class Tab:
     ``module_class`` is the framework's module base class; ``begin_state(net, X)`` calls the
     user model's ``begin_state`` with the tab's signature; ``reshape`` is the framework's reshape;
     ``resolve_device`` turns what the book passes as device (a device, a TensorFlow strategy or
-    device scope) into a backend device.
+    device scope) into a backend device. With ``compile_scratch=False`` a model that is not a
+    framework module (a d2l 0.x scratch model: Python loops) trains without graph compilation.
     """
 
     def __init__(
@@ -230,8 +231,9 @@ class Tab:
         begin_state: BeginState,
         reshape: Reshape,
         resolve_device: Callable[[Any], Any] | None = None,
+        compile_scratch: bool = True,
     ) -> None:
-        self.backend = backend
+        self.backend, self.module_class, self.compile_scratch = backend, module_class, compile_scratch
         self.BookNet = book_net_class(module_class, begin_state, reshape)
         self.resolve_device = resolve_device or (lambda device: device)
 
@@ -278,6 +280,7 @@ class Tab:
                 animator.add(stats.epoch, [stats.perplexity])
 
         trainer = CoreTrainer(num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False)
+        trainer.compile_steps = self.compile_scratch or isinstance(net, self.module_class)
         trainer.fit(model, FreshState(train_iter) if use_random_iter else train_iter)
         if trainer.history:
             last = trainer.history[-1]

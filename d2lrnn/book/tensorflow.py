@@ -95,8 +95,37 @@ def _resolve_device(device: Any) -> Any:
     return getattr(device, "_device_name", device)
 
 
+class RNNModelScratch:
+    """d2l 0.x's from-scratch model (TensorFlow signature): ``get_params(vocab_size, num_hiddens)`` gives
+    :attr:`trainable_variables`, ``init_state(batch_size, num_hiddens)`` the state, ``forward_fn`` the steps."""
+
+    def __init__(self, vocab_size: int, num_hiddens: int, init_state: Any, forward_fn: Any, get_params: Any) -> None:
+        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+        self.init_state, self.forward_fn = init_state, forward_fn
+        self.trainable_variables = get_params(vocab_size, num_hiddens)
+
+    def __call__(self, X: tf.Tensor, state: Any) -> Any:
+        X = tf.cast(tf.one_hot(tf.transpose(X), self.vocab_size), tf.float32)
+        return self.forward_fn(X, state, self.trainable_variables)
+
+    def begin_state(self, batch_size: int, *args: Any, **kwargs: Any) -> Any:
+        return self.init_state(batch_size, self.num_hiddens)
+
+
 _TAB = Tab(BACKEND, keras.layers.Layer, lambda net, X: net.begin_state(batch_size=X.shape[0], dtype=tf.float32),
-           tf.reshape, _resolve_device)
+           tf.reshape, _resolve_device, compile_scratch=False)
+
+
+class _ScratchVariables:
+    """Tracks a d2l 0.x scratch model's ``trainable_variables`` as the wrapper's own (Keras collects them)."""
+
+    def __init__(self, net: Any) -> None:
+        super().__init__(net)
+        if not isinstance(net, keras.layers.Layer) and hasattr(net, "trainable_variables"):
+            self.scratch_variables = list(net.trainable_variables)
+
+
+_TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchVariables, _TAB.BookNet), {})
 predict_ch8, train_ch8 = _TAB.predict_ch8, _TAB.train_ch8
 
 
@@ -111,7 +140,7 @@ def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
 
 
 __all__ = [
-    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer",
+    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer", "Trainer",
     "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "train_ch8",
     "try_gpu", *tensor_aliases(tf),
 ]

@@ -198,14 +198,15 @@ class RNNLM(RNNLMScratch):
 
 
 # d2l 0.x names that mean the same in 1.0.3
-RNNModel, Timer, Accumulator, Animator = v0.RNNModel, v0.Timer, v0.Accumulator, v0.Animator
+RNNModel, RNNModelScratch, Timer, Accumulator, Animator = (
+    v0.RNNModel, v0.RNNModelScratch, v0.Timer, v0.Accumulator, v0.Animator)
 load_data_time_machine, predict_ch8, train_ch8, grad_clipping = (
     v0.load_data_time_machine, v0.predict_ch8, v0.train_ch8, v0.grad_clipping)
 float32, int32, int64, LEGACY_KERAS = tf.float32, tf.int32, tf.int64, v0.LEGACY_KERAS
 
 __all__ = [
     "DATA_URL", "LEGACY_KERAS", "RNN", "RNNLM", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
-    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNScratch", "TimeMachine", "Timer",
+    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer",
     "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping", "int32", "int64",
     "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "tensor", "train_ch8", "try_gpu",
     *tensor_aliases(tf),
