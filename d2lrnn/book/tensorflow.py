@@ -140,7 +140,8 @@ def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
 
 
 __all__ = [
-    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer", "Trainer",
+    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch",
+    "TimeMachine", "Timer", "Trainer",
     "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "train_ch8",
     "try_gpu", *tensor_aliases(tf),
 ]

@@ -206,7 +206,8 @@ float32, int32, int64, LEGACY_KERAS = tf.float32, tf.int32, tf.int64, v0.LEGACY_
 
 __all__ = [
     "DATA_URL", "LEGACY_KERAS", "RNN", "RNNLM", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
-    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer",
+    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
+    "TimeMachine", "Timer",
     "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping", "int32", "int64",
     "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "tensor", "train_ch8", "try_gpu",
     *tensor_aliases(tf),
