@@ -94,6 +94,8 @@ class CellFile:
     tab: str
     cells: list[str] = field(default_factory=list)
     expect: list[str] = field(default_factory=list)
+    #: ``# known-issue: WHEN: WHY`` lines (``WHEN`` is ``numpy>=2``): the book's code itself fails there
+    known_issues: dict[str, str] = field(default_factory=dict)
 
     def prepared(self, epochs: int) -> list[str]:
         return [shrink_epochs(swap_import(c, self.generation), epochs) for c in self.cells]
@@ -103,9 +105,11 @@ def read_cell_file(path: Path) -> CellFile:
     """Parse ``<generation>/<section>/<tab>.py``: ``# %%`` cells and ``# expect:`` lines."""
     text = path.read_text(encoding="utf-8")
     expect = [m[1].strip() for m in re.finditer(r"^# expect: (.*)$", text, re.M)]
-    body = re.sub(r"^# expect: .*$\n?", "", text, flags=re.M)
+    issues = {m[1].strip(): m[2].strip() for m in re.finditer(r"^# known-issue: ([^:]+): (.*)$", text, re.M)}
+    body = re.sub(r"^# (expect|known-issue): .*$\n?", "", text, flags=re.M)
     cells = [c.strip("\n") for c in re.split(r"^# %%.*$", body, flags=re.M)[1:]]
-    return CellFile(path, path.parent.parent.name, path.parent.name, path.stem, [c for c in cells if c.strip()], expect)
+    return CellFile(path, path.parent.parent.name, path.parent.name, path.stem, [c for c in cells if c.strip()], expect,
+                    issues)
 
 
 def cell_files(root: Path) -> list[CellFile]:
@@ -144,7 +148,7 @@ def run_cells(cells: list[str], repo: Path, timeout: float = 600, env: dict[str,
 def run_cell_file(cell_file: CellFile, repo: Path, epochs: int, timeout: float = 600) -> Outcome:
     """Run a cell file and check its ``# expect:`` lines against the output."""
     code, out, err = run_cells(cell_file.prepared(epochs), repo, timeout)
-    lines = out.splitlines()
+    lines = [line.replace("<unk>", "?") for line in out.splitlines()]  # an untrained model may emit <unk>
     missing = [e for e in cell_file.expect if not any(re.search(e, line) for line in lines)]
     return Outcome(code, out, err, missing)
 

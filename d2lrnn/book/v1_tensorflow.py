@@ -166,7 +166,7 @@ class RNNLMScratch(LanguageModelSteps, Classifier):
                 outputs.append(vocab[prefix[i + 1]])
             else:
                 Y = self.output_layer(rnn_outputs)
-                outputs.append(int(tf.reshape(tf.argmax(Y, axis=2), 1)))
+                outputs.append(int(tf.reshape(tf.argmax(Y, axis=2), ())))
         return "".join(vocab.idx_to_token[i] for i in outputs)
 
 

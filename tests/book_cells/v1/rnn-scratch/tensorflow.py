@@ -1,4 +1,5 @@
 # ruff: noqa  (the book's code as readers type it)
+# known-issue: numpy>=2: the book's predict calls int() on a one-element 1-D tensor, which NumPy 2 refuses
 # %%
 import math
 import tensorflow as tf
