@@ -190,3 +190,11 @@ def test_fit_epoch_runs_one_more_epoch_of_the_core_loop() -> None:
     trainer.fit(d2l.RNNLMScratch(d2l.RNNScratch(5, 8), vocab_size=5, lr=1), data)
     trainer.fit_epoch()
     assert trainer.epoch == 2 and [s.epoch for s in trainer.history] == [1, 2]
+
+
+def test_plot_draws_one_line_per_series() -> None:
+    from d2lrnn.book.v1 import plot
+
+    assert len(plot(np.arange(5.0)).axes[0].lines) == 1
+    figure = plot([1, 2, 3], [[1, 2, 3], [3, 2, 1]], legend=["up", "down"], yscale="log")
+    assert len(figure.axes[0].lines) == 2 and figure.axes[0].get_yscale() == "log"

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.base import Backend
 from ..corpus import TIME_MACHINE_NAME, TIME_MACHINE_SHA1, read_text, time_machine_path
 from ..errors import D2LRNNError
 from ..metrics import ArrayMath, clip_gradients, perplexity
-from ..trainer import Backend
 from ..vocab import SortedVocab
 from .common import Trainer as DraftTrainer
 
@@ -151,9 +151,10 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
     from ..plot import new_figure
 
     def as_lines(values: Any) -> list[Any]:
+        """``values`` as a list of lines: one line (a flat sequence) or several."""
         if values is None:
             return []
-        if hasattr(values, "ndim") and values.ndim == 1 or isinstance(values, list) and not hasattr(values[0], "__len__"):
+        if np.ndim(values[0] if len(values) else values) == 0:
             return [values]
         return list(values)
 
