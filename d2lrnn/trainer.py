@@ -45,8 +45,10 @@ def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, st
     return loss, state
 
 
-def make_train_step(backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
-    """A step function ``step(X, Y, state) -> (loss, state)``, compiled by the backend on first use.
+def make_train_step(backend: Backend, model: Any, lr: float, clip: float,
+                    compile: bool = True) -> Callable[[Any, Any, Any], Any]:
+    """A step function ``step(X, Y, state) -> (loss, state)``, compiled by the backend on first use
+    (unless ``compile`` is False: Python-level model code that graph compilers cannot trace).
 
     The parameters are collected on the first batch (frameworks such as Keras build lazily).
     """
@@ -56,8 +58,10 @@ def make_train_step(backend: Backend, model: Any, lr: float, clip: float) -> Cal
         nonlocal compiled
         if compiled is None:
             params = backend.parameters(model, X)
-            compiled = backend.compile_step(
-                lambda X, Y, state: sgd_step(backend, model, params, X, Y, state, lr, clip))
+            def update(X: Any, Y: Any, state: Any) -> Any:
+                return sgd_step(backend, model, params, X, Y, state, lr, clip)
+
+            compiled = backend.compile_step(update) if compile else update
         return compiled(X, Y, state)
 
     return step
@@ -72,6 +76,12 @@ def _batches(data: Any, split: str) -> Iterable[Any]:
 
 def _carries_state(loader: Any) -> bool:
     return bool(getattr(loader, "carries_state", True))
+
+
+def _host_batches(loader: Any) -> Iterable[Any]:
+    """NumPy ``(X, Y)`` batches: a loader that yields framework tensors offers them as ``host_batches()``."""
+    host = getattr(loader, "host_batches", None)
+    return host() if host is not None else loader
 
 
 class Trainer:
@@ -115,6 +125,8 @@ class Trainer:
         self.stop_requested = False
         self.interrupted = False
         self.backend: Backend | None = None
+        #: whether the backend may compile the training step (e.g. ``tf.function``)
+        self.compile_steps = True
 
     # --- public ---------------------------------------------------------------------------
     def fit(self, model: Any, data: Any) -> list[EpochStats]:
@@ -126,7 +138,7 @@ class Trainer:
         lr = float(self.lr if self.lr is not None else getattr(model, "lr", 1.0))
         clip = self.gradient_clip_val
         train = _batches(data, "train")
-        step = make_train_step(backend, model, lr, clip)
+        step = self._make_step(backend, model, lr, clip)
         self.stop_requested = False
 
         epochs = range(self.epoch, self.max_epochs)
@@ -163,9 +175,11 @@ class Trainer:
         """Perplexity on ``data``'s validation batches (state carried across them), or None."""
         backend = self.backend or backend_for(model)
         total, count, state = None, 0, None
-        for X, Y in _batches(data, "val"):
+        val = _batches(data, "val")
+        carry = _carries_state(val)
+        for X, Y in _host_batches(val):
+            state = backend.detach(state) if carry else None
             loss, state = backend.loss(model, backend.tensor(X, self.device), backend.tensor(Y, self.device), state)
-            state = backend.detach(state)
             total = loss if total is None else total + loss
             count += 1
         return perplexity(backend.to_float(total) / count) if count else None
@@ -193,12 +207,16 @@ class Trainer:
         }
 
     # --- internals ------------------------------------------------------------------------
+    def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
+        """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies its own)."""
+        return make_train_step(backend, model, lr, clip, self.compile_steps)
+
     def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
         backend = self.backend
         carry = _carries_state(train)
         total, batches, tokens, state, bar = None, 0, 0, None, None
         start = time.perf_counter()
-        for X_np, Y_np in train:
+        for X_np, Y_np in _host_batches(train):
             X, Y = backend.tensor(X_np, self.device), backend.tensor(Y_np, self.device)
             state = backend.detach(state) if carry and state is not None else None
             loss, state = step(X, Y, state)

@@ -100,3 +100,25 @@ class Vocab:
 
     def __repr__(self) -> str:
         return f"Vocab(size={len(self)})"
+
+
+class SortedVocab(Vocab):
+    """d2l 1.0's vocabulary: the kept tokens and ``<unk>`` in sorted order (``' '`` before ``'<unk>'``).
+
+    Frequencies are still counted (:attr:`token_freqs`, most frequent first); only the index
+    order differs from :class:`Vocab`, so ``unk`` is wherever ``'<unk>'`` sorts.
+    """
+
+    def __init__(
+        self,
+        tokens: Iterable[Any] = (),
+        min_freq: int = 0,
+        reserved_tokens: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(tokens, min_freq, reserved_tokens)
+        self.idx_to_token = sorted(set(self.idx_to_token))
+        self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
+
+    @property
+    def unk(self) -> int:
+        return self.token_to_idx[UNK]

@@ -128,7 +128,7 @@ def test_torch_grad_clipping_is_the_core_clipping_in_place() -> None:
 @torch_only
 @needs_corpus
 def test_book_trainer_takes_d2l_argument_order_and_plots() -> None:
-    from d2lrnn import torch as d2l
+    from d2lrnn.draft import torch as d2l
 
     trainer = d2l.Trainer(1, 0, 1)  # max_epochs, num_gpus, gradient_clip_val
     assert (trainer.max_epochs, trainer.num_gpus, trainer.gradient_clip_val) == (1, 0, 1.0)
@@ -193,7 +193,7 @@ import tensorflow as tf
 tf.keras.layers  # Keras 3 is now the active tf.keras
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    from d2lrnn import tensorflow as d2l
+    from d2lrnn.draft import tensorflow as d2l
 print("LEGACY", d2l.LEGACY_KERAS)
 print("WARNED", any("TF_USE_LEGACY_KERAS=1" in str(w.message) for w in caught))
 data = d2l.TimeMachine(batch_size=8, num_steps=10, num_train=1000, num_val=500)

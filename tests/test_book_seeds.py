@@ -1,6 +1,7 @@
 """Run the book's code cells from ../shared/seeds as written, per framework tab, and check their output.
 
-Only the import line changes (``d2l``/``gluonbook`` -> ``d2lrnn``); ``sys.path`` hacks, ``%``
+Only the import line changes (``d2l``/``gluonbook`` -> the generation's namespace, ``d2lrnn.v0``
+or ``d2lrnn.draft``, see :func:`generation`); ``sys.path`` hacks, ``%``
 magics and the d2lbook tab-selection cell are dropped; ``num_epochs``/``max_epochs`` (and
 ``pred_period``, so the periodic report still prints) shrink to :data:`EPOCHS`. Each seed x tab
 runs in its own subprocess, which also keeps TensorFlow's Keras choice out of this process. Like
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from d2lrnn.book.cells import shrink_epochs
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("D2LRNN_SHARED") or REPO.parent / "shared")
 SEEDS = SHARED / "seeds"
@@ -34,11 +37,11 @@ SLOW_EPOCHS = 50
 TIMEOUT = 300
 #: framework tab -> the packages it needs
 FRAMEWORKS = {"pytorch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensorflow", "tf_keras")}
-EPOCH_SETTINGS = ("num_epochs", "max_epochs", "pred_period")
 
+#: the generation's d2lrnn namespace replaces the book's import line (see :func:`generation`)
 IMPORTS = [
-    (re.compile(r"^from d2l import (torch|mxnet|tensorflow) as d2l\s*$", re.M), r"from d2lrnn import \1 as d2l"),
-    (re.compile(r"^import d2l\s*$", re.M), "from d2lrnn import mxnet as d2l"),  # d2l 0.x was MXNet-only
+    (re.compile(r"^from d2l import (torch|mxnet|tensorflow) as d2l\s*$", re.M), r"from d2lrnn.{ns} import \1 as d2l"),
+    (re.compile(r"^import d2l\s*$", re.M), "from d2lrnn.{ns} import mxnet as d2l"),  # d2l 0.x was MXNet-only
     (re.compile(r"^import gluonbook as gb\s*$", re.M), "from d2lrnn import gluonbook as gb"),
     (re.compile(r"^\s*sys\.path\.\w+\(.*\)\s*$\n?", re.M), ""),
     (re.compile(r"^\s*%.*$\n?", re.M), ""),
@@ -73,42 +76,16 @@ def infer_tab(cells: list[str]) -> str:
     raise ValueError("cannot tell the seed's framework from its imports")
 
 
-class Shrink(ast.NodeTransformer):
-    """Set ``num_epochs``/``max_epochs``/``pred_period`` to ``epochs``, in assignments and keywords."""
-
-    def __init__(self, epochs: int) -> None:
-        self.epochs = epochs
-
-    def visit_Assign(self, node: ast.Assign) -> ast.Assign:
-        self.generic_visit(node)
-        for target in node.targets:
-            if isinstance(target, ast.Name) and target.id in EPOCH_SETTINGS:
-                node.value = ast.Constant(self.epochs)
-            elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-                for i, elt in enumerate(target.elts):
-                    if isinstance(elt, ast.Name) and elt.id in EPOCH_SETTINGS:
-                        node.value.elts[i] = ast.Constant(self.epochs)
-        return node
-
-    def visit_keyword(self, node: ast.keyword) -> ast.keyword:
-        if node.arg in EPOCH_SETTINGS:
-            node.value = ast.Constant(self.epochs)
-        return node
+def generation(cells: list[str]) -> str:
+    """``draft`` for the d2l 1.0 draft (a ``d2l.RNNScratch`` model built with ``num_outputs``), else ``v0``."""
+    code = "\n".join(cells)
+    return "draft" if re.search(r"d2l\.RNNScratch\b", code) and "num_outputs" in code else "v0"
 
 
-def prepare(cell: str, epochs: int = EPOCHS) -> str:
+def prepare(cell: str, epochs: int = EPOCHS, namespace: str = "v0") -> str:
     for pattern, replacement in IMPORTS:
-        cell = pattern.sub(replacement, cell)
-    tree = ast.parse(cell)
-    if not any(isinstance(n, (ast.Assign, ast.keyword)) and _mentions_setting(n) for n in ast.walk(tree)):
-        return cell  # untouched cells run exactly as written
-    return ast.unparse(ast.fix_missing_locations(Shrink(epochs).visit(tree)))
-
-
-def _mentions_setting(node: ast.AST) -> bool:
-    if isinstance(node, ast.keyword):
-        return node.arg in EPOCH_SETTINGS
-    return any(isinstance(n, ast.Name) and n.id in EPOCH_SETTINGS for t in node.targets for n in ast.walk(t))
+        cell = pattern.sub(replacement.replace("{ns}", namespace), cell)
+    return shrink_epochs(cell, epochs)
 
 
 @dataclass
@@ -123,7 +100,9 @@ class Seed:
 
     def cells(self, tab: str, epochs: int) -> list[str]:
         """The tab's cells ready to run for ``epochs`` epochs, with the seed's test-only probe."""
-        return [prepare(c, epochs) for c in self.tabs[tab]] + ([PROBES[self.number]] if self.number in PROBES else [])
+        namespace = generation(self.tabs[tab])
+        cells = [prepare(c, epochs, namespace) for c in self.tabs[tab]]
+        return cells + ([PROBES[self.number]] if self.number in PROBES else [])
 
 
 def load_seed(path: Path) -> Seed:
@@ -289,8 +268,10 @@ def test_seed_learns(seed: Seed, tab: str, tmp_path: Path) -> None:
 def test_cell_preparation() -> None:
     cell = "import d2l\nimport sys\nsys.path.insert(0, '..')\n%matplotlib inline\nnum_epochs, lr = 500, 1\n"
     prepared = prepare(cell)
-    assert "from d2lrnn import mxnet as d2l" in prepared and "sys.path" not in prepared and "%" not in prepared
+    assert "from d2lrnn.v0 import mxnet as d2l" in prepared and "sys.path" not in prepared and "%" not in prepared
     assert f"num_epochs, lr = ({EPOCHS}, 1)" in prepared
     assert f"max_epochs={EPOCHS}" in prepare("t = d2l.Trainer(max_epochs=500, gradient_clip_val=1)")
-    assert prepare("from d2l import torch as d2l\nx = 1\n") == "from d2lrnn import torch as d2l\nx = 1\n"
+    assert prepare("from d2l import torch as d2l\nx = 1\n", namespace="draft") == "from d2lrnn.draft import torch as d2l\nx = 1\n"
+    assert generation(["class RNN(d2l.RNNScratch):\n    pass", "RNN(num_inputs=2, num_outputs=2)"]) == "draft"
+    assert generation(["d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, device)"]) == "v0"
     assert cell_tabs("%%tab pytorch, mxnet\nx = 1") == {"pytorch", "mxnet"} and cell_tabs("x = 1") == {"all"}

@@ -117,6 +117,48 @@ def _plot_epoch(trainer: Trainer, stats: EpochStats) -> None:
     trainer.board.add(stats.epoch, [stats.perplexity, stats.val_perplexity])
 
 
+class TensorBatches:
+    """A d2l 0.x batch iterator that yields framework tensors, as the book's own training loops expect.
+
+    ``host_batches()`` gives the NumPy batches to the core loop; ``carries_state`` and ``len``
+    are those of the wrapped loader.
+    """
+
+    def __init__(self, loader: Any, to_tensor: Callable[[Any], Any]) -> None:
+        self.loader, self.to_tensor = loader, to_tensor
+
+    @property
+    def carries_state(self) -> bool:
+        return bool(getattr(self.loader, "carries_state", True))
+
+    @property
+    def vocab_size(self) -> int | None:
+        return getattr(self.loader, "vocab_size", None)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def host_batches(self) -> Iterator[Any]:
+        return iter(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        for X, Y in self.loader:
+            yield self.to_tensor(X), self.to_tensor(Y)
+
+
+def tensor_loader(
+    load: Callable[..., tuple[Any, Vocab]], to_tensor: Callable[[Any], Any]
+) -> Callable[..., tuple[TensorBatches, Vocab]]:
+    """``load_data_time_machine`` whose batches are framework tensors (made by ``to_tensor``)."""
+
+    def load_data_time_machine(*args: Any, **kwargs: Any) -> tuple[TensorBatches, Vocab]:
+        loader, vocab = load(*args, **kwargs)
+        return TensorBatches(loader, to_tensor), vocab
+
+    load_data_time_machine.__doc__ = load.__doc__
+    return load_data_time_machine
+
+
 class FreshState:
     """A batch iterable whose hidden state is reset before every batch (``use_random_iter=True``)."""
 
@@ -127,6 +169,10 @@ class FreshState:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.batches)
+
+    def host_batches(self) -> Iterator[Any]:
+        host = getattr(self.batches, "host_batches", None)
+        return host() if host is not None else iter(self.batches)
 
 
 def assign_slice(target: Any, value: Any) -> None:
@@ -174,7 +220,8 @@ class Tab:
     ``module_class`` is the framework's module base class; ``begin_state(net, X)`` calls the
     user model's ``begin_state`` with the tab's signature; ``reshape`` is the framework's reshape;
     ``resolve_device`` turns what the book passes as device (a device, a TensorFlow strategy or
-    device scope) into a backend device.
+    device scope) into a backend device. With ``compile_scratch=False`` a model that is not a
+    framework module (a d2l 0.x scratch model: Python loops) trains without graph compilation.
     """
 
     def __init__(
@@ -184,8 +231,9 @@ class Tab:
         begin_state: BeginState,
         reshape: Reshape,
         resolve_device: Callable[[Any], Any] | None = None,
+        compile_scratch: bool = True,
     ) -> None:
-        self.backend = backend
+        self.backend, self.module_class, self.compile_scratch = backend, module_class, compile_scratch
         self.BookNet = book_net_class(module_class, begin_state, reshape)
         self.resolve_device = resolve_device or (lambda device: device)
 
@@ -232,6 +280,7 @@ class Tab:
                 animator.add(stats.epoch, [stats.perplexity])
 
         trainer = CoreTrainer(num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False)
+        trainer.compile_steps = self.compile_scratch or isinstance(net, self.module_class)
         trainer.fit(model, FreshState(train_iter) if use_random_iter else train_iter)
         if trainer.history:
             last = trainer.history[-1]

@@ -20,9 +20,16 @@ from mxnet import gluon, np, npx
 from mxnet.gluon import nn
 
 from ..backends.mxnet import BACKEND, RNN, RNNScratch
-from ..data import TimeMachine, load_data_time_machine
+from ..data import TimeMachine
+from ..data import load_data_time_machine as _load_numpy
 from ..timing import Accumulator, Timer
-from .common import Animator, Tab, Trainer, assign_slice, clip_in_place
+from ..vocab import Vocab
+from .common import Animator, Tab, Trainer, assign_slice, clip_in_place, tensor_loader
+from .v0_aliases import tensor_aliases
+
+globals().update(tensor_aliases(mx))  # d2l.reshape, d2l.zeros, ...
+tensor = np.array
+load_data_time_machine = tensor_loader(_load_numpy, np.array)
 
 float32, int32, int64 = np.float32, np.int32, np.int64
 
@@ -50,7 +57,15 @@ class RNNModel(nn.Block):
 
 
 _TAB = Tab(BACKEND, nn.Block, lambda net, X: net.begin_state(batch_size=X.shape[0], ctx=X.ctx), np.reshape)
-predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
+predict_ch8, try_gpu = _TAB.predict_ch8, BACKEND.try_gpu
+
+
+def train_ch8(net: Any, train_iter: Any, vocab: Any, lr: float, num_epochs: int, device: Any = None,
+              use_random_iter: bool = False) -> None:
+    """d2l 0.x's ``train_ch8`` for the MXNet tab: a Gluon model is (re)initialised first, as the book does."""
+    if isinstance(net, gluon.Block):
+        net.initialize(ctx=device or BACKEND.try_gpu(), force_reinit=True, init=mx.init.Normal(0.01))
+    _TAB.train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter)
 
 
 def grad_clipping(net: gluon.Block | Any, theta: float) -> None:
@@ -69,5 +84,6 @@ def to(x: np.ndarray, ctx: mx.Context) -> np.ndarray:
 
 __all__ = [
     "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer", "float32",
-    "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "to", "train_ch8", "try_gpu",
+    "Vocab", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "to", "train_ch8",
+    "try_gpu", *tensor_aliases(mx),
 ]

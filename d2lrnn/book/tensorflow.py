@@ -38,10 +38,17 @@ if not LEGACY_KERAS:
     )
 
 from ..backends.tensorflow import BACKEND, RNN, RNNScratch  # noqa: E402
-from ..data import TimeMachine, load_data_time_machine  # noqa: E402
+from ..data import TimeMachine  # noqa: E402
+from ..data import load_data_time_machine as _load_numpy  # noqa: E402
 from ..metrics import clip_gradients  # noqa: E402
 from ..timing import Accumulator, Timer  # noqa: E402
-from .common import Animator, Tab, Trainer  # noqa: E402
+from ..vocab import Vocab  # noqa: E402
+from .common import Animator, Tab, Trainer, tensor_loader  # noqa: E402
+from .v0_aliases import tensor_aliases  # noqa: E402
+
+globals().update(tensor_aliases(tf))  # d2l.reshape, d2l.zeros, ...
+tensor = tf.constant
+load_data_time_machine = tensor_loader(_load_numpy, tf.constant)
 
 keras = tf.keras
 float32, int32, int64 = tf.float32, tf.int32, tf.int64
@@ -61,17 +68,23 @@ class RNNModel(keras.layers.Layer):
         self.rnn, self.vocab_size = rnn_layer, vocab_size
         self.dense = keras.layers.Dense(vocab_size)
 
-    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, list[tf.Tensor]]:
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, list[Any]]:
         time_major = getattr(self.rnn, "time_major", False)
         X = tf.one_hot(tf.transpose(inputs) if time_major else inputs, self.vocab_size)
         Y, *state = self.rnn(X, initial_state=state)
         if not time_major:
             Y = tf.transpose(Y, (1, 0, 2))
-        return self.dense(tf.reshape(Y, (-1, Y.shape[-1]))), state
+        return self.dense(tf.reshape(Y, (-1, Y.shape[-1]))), self._nest(tf.nest.flatten(state))
 
-    def begin_state(self, batch_size: int = 1, dtype: tf.DType = tf.float32, **kwargs: Any) -> list[tf.Tensor]:
-        """Zeros for every state tensor of the recurrent cell, each ``(batch_size, size)``."""
-        return [tf.zeros((batch_size, size), dtype) for size in tf.nest.flatten(self.rnn.cell.state_size)]
+    def begin_state(self, batch_size: int = 1, dtype: tf.DType = tf.float32, **kwargs: Any) -> list[Any]:
+        """Zeros for every state tensor of the recurrent cell, each ``(batch_size, size)``, nested as the cell's
+        states are (``StackedRNNCells``: one list per cell)."""
+        return self._nest([tf.zeros((batch_size, size), dtype) for size in tf.nest.flatten(self.rnn.cell.state_size)])
+
+    def _nest(self, flat: list[Any]) -> list[Any]:
+        """Flat state tensors in the structure of the cell's ``state_size``."""
+        sizes = self.rnn.cell.state_size
+        return tf.nest.pack_sequence_as(sizes, flat) if tf.nest.is_nested(sizes) else list(flat)
 
 
 def _resolve_device(device: Any) -> Any:
@@ -82,8 +95,37 @@ def _resolve_device(device: Any) -> Any:
     return getattr(device, "_device_name", device)
 
 
+class RNNModelScratch:
+    """d2l 0.x's from-scratch model (TensorFlow signature): ``get_params(vocab_size, num_hiddens)`` gives
+    :attr:`trainable_variables`, ``init_state(batch_size, num_hiddens)`` the state, ``forward_fn`` the steps."""
+
+    def __init__(self, vocab_size: int, num_hiddens: int, init_state: Any, forward_fn: Any, get_params: Any) -> None:
+        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+        self.init_state, self.forward_fn = init_state, forward_fn
+        self.trainable_variables = get_params(vocab_size, num_hiddens)
+
+    def __call__(self, X: tf.Tensor, state: Any) -> Any:
+        X = tf.cast(tf.one_hot(tf.transpose(X), self.vocab_size), tf.float32)
+        return self.forward_fn(X, state, self.trainable_variables)
+
+    def begin_state(self, batch_size: int, *args: Any, **kwargs: Any) -> Any:
+        return self.init_state(batch_size, self.num_hiddens)
+
+
 _TAB = Tab(BACKEND, keras.layers.Layer, lambda net, X: net.begin_state(batch_size=X.shape[0], dtype=tf.float32),
-           tf.reshape, _resolve_device)
+           tf.reshape, _resolve_device, compile_scratch=False)
+
+
+class _ScratchVariables:
+    """Tracks a d2l 0.x scratch model's ``trainable_variables`` as the wrapper's own (Keras collects them)."""
+
+    def __init__(self, net: Any) -> None:
+        super().__init__(net)
+        if not isinstance(net, keras.layers.Layer) and hasattr(net, "trainable_variables"):
+            self.scratch_variables = list(net.trainable_variables)
+
+
+_TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchVariables, _TAB.BookNet), {})
 predict_ch8, train_ch8 = _TAB.predict_ch8, _TAB.train_ch8
 
 
@@ -98,6 +140,8 @@ def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
 
 
 __all__ = [
-    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer",
-    "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "train_ch8", "try_gpu",
+    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch",
+    "TimeMachine", "Timer", "Trainer",
+    "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "train_ch8",
+    "try_gpu", *tensor_aliases(tf),
 ]

@@ -14,9 +14,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..backends.torch import BACKEND, RNN, RNNScratch
-from ..data import TimeMachine, load_data_time_machine
+from ..data import TimeMachine
+from ..data import load_data_time_machine as _load_numpy
 from ..timing import Accumulator, Timer
-from .common import Animator, Tab, Trainer, clip_in_place
+from ..vocab import Vocab
+from .common import Animator, Tab, Trainer, clip_in_place, tensor_loader
+from .v0_aliases import tensor_aliases
+
+globals().update(tensor_aliases(torch))  # d2l.reshape, d2l.zeros, ...
+load_data_time_machine = tensor_loader(_load_numpy, torch.from_numpy)
+tensor = torch.tensor
 
 float32, int32, int64 = torch.float32, torch.int32, torch.int64
 
@@ -49,7 +56,44 @@ class RNNModel(nn.Module):
         return torch.zeros(shape, device=device)
 
 
+class RNNModelScratch:
+    """d2l 0.x's from-scratch model: parameters from ``get_params``, state from ``init_state``, step ``forward_fn``.
+
+    ``net(X, state)`` one-hot encodes ``X`` (token indices ``(batch, num_steps)``) time-major and
+    returns ``forward_fn``'s flattened logits and state; ``params`` is the parameter list.
+    """
+
+    def __init__(self, vocab_size: int, num_hiddens: int, device: Any, get_params: Any, init_state: Any,
+                 forward_fn: Any) -> None:
+        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+        self.params = get_params(vocab_size, num_hiddens, device)
+        self.init_state, self.forward_fn = init_state, forward_fn
+
+    def __call__(self, X: torch.Tensor, state: Any) -> Any:
+        return self.forward_fn(F.one_hot(X.T.long(), self.vocab_size).type(torch.float32), state, self.params)
+
+    def begin_state(self, batch_size: int, device: Any) -> Any:
+        return self.init_state(batch_size, self.num_hiddens, device)
+
+
+def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
+    """Minibatch SGD in place: ``param -= lr * grad / batch_size``, then zero the gradients."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+class _ScratchParams:
+    """Shows a model's plain ``params`` list (d2l 0.x scratch models) to the core as its parameters."""
+
+    def parameters(self, recurse: bool = True) -> Any:
+        params = getattr(self.net, "params", None)
+        return iter(params) if params is not None and not isinstance(self.net, nn.Module) else super().parameters(recurse)
+
+
 _TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
+_TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
 predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
 
 
@@ -67,6 +111,7 @@ def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
 
 
 __all__ = [
-    "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer", "float32",
-    "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "to", "train_ch8", "try_gpu",
+    "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer", "Trainer",
+    "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "sgd", "tensor",
+    "to", "train_ch8", "try_gpu", *tensor_aliases(torch),
 ]

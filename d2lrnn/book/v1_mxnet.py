@@ -1,0 +1,265 @@
+"""d2l 1.0.3's MXNet tab (``from d2lrnn import mxnet as d2l``), plus the d2l 0.x names that do not clash.
+
+The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the MXNet pieces:
+``Module`` (a Gluon ``Block``; scratch parameters are plain arrays found by ``get_scratch_params``),
+``Classifier``, ``RNNScratch``, ``RNNLMScratch``, ``RNN(num_hiddens)``, ``RNNLM``, ``SGD``, the
+tensor aliases and the autograd/optimizer primitive.
+"""
+
+# ruff: noqa: E402  (MXNet imports only through the 0.x tab module, which installs the NumPy layer)
+from __future__ import annotations
+
+from typing import Any
+
+# isort: off
+from . import mxnet as v0  # first: MXNet imports only after the compatibility layer is in place
+
+from mxnet import autograd, gluon, np, npx
+from mxnet.gluon import nn, rnn
+
+# isort: on
+from ..backends.mxnet import BACKEND
+from ..vocab import SortedVocab as Vocab
+from .v0_aliases import tensor_aliases
+from .v1 import (
+    DATA_URL,
+    BookAPIError,
+    HyperParameters,
+    LanguageModelSteps,
+    ModuleSteps,
+    ProgressBoard,
+    add_to_class,
+    check_call,
+    data_classes,
+    download,
+    plot,
+)
+from .v1 import Trainer as _Trainer
+
+mx = v0.mx
+globals().update(tensor_aliases(mx))  # reshape, zeros, ..., the book's tensor aliases
+tensor = np.array
+DataModule, TimeMachine = data_classes(np.array, lambda t: t.asnumpy() if hasattr(t, "asnumpy") else t)
+cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEND.try_gpu
+
+
+class Trainer(_Trainer):
+    __doc__ = _Trainer.__doc__
+    math = BACKEND.math
+
+    def prepare_model(self, model: Any) -> None:
+        super().prepare_model(model)
+        model.set_scratch_params_device(BACKEND.try_gpu() if self.num_gpus else BACKEND.cpu())
+
+
+class SGD(HyperParameters):
+    """Minibatch SGD over plain arrays with gradients (the scratch models' optimizer)."""
+
+    def __init__(self, params: list[Any], lr: float) -> None:
+        self.save_hyperparameters()
+
+    def step(self, batch_size: int) -> None:
+        for param in self.params:
+            param -= self.lr * param.grad / batch_size
+
+
+class Module(ModuleSteps, nn.Block):
+    """The book's base model: a Gluon ``Block`` with ``training_step``, ``validation_step``,
+    ``configure_optimizers`` and ``plot`` (recorded on :attr:`board`, a :class:`ProgressBoard`)."""
+
+    def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self._setup_board()
+
+    def _scalar(self, value: Any) -> float:
+        return float(value.item()) if hasattr(value, "item") else float(value)
+
+    def get_scratch_params(self) -> list[Any]:
+        """The plain arrays held as attributes (and those of sub-modules): a scratch model's parameters."""
+        params = []
+        for name in dir(self):
+            if name.startswith("__") or name in ("params", "hparams"):
+                continue
+            value = getattr(self, name, None)
+            if isinstance(value, np.ndarray):
+                params.append(value)
+            elif isinstance(value, Module) and value is not self:
+                params.extend(value.get_scratch_params())
+        return params
+
+    def parameters(self) -> Any:
+        params = self.collect_params()
+        return params if len(params.keys()) else self.get_scratch_params()
+
+    def set_scratch_params_device(self, device: Any) -> None:
+        """Move the plain-array parameters to ``device`` and give them gradients."""
+        for name in dir(self):
+            if name.startswith("__") or name in ("params", "hparams"):
+                continue
+            value = getattr(self, name, None)
+            if isinstance(value, np.ndarray):
+                with autograd.record():
+                    setattr(self, name, value.as_in_ctx(device))
+                getattr(self, name).attach_grad()
+            elif isinstance(value, Module) and value is not self:
+                value.set_scratch_params_device(device)
+
+    def configure_optimizers(self) -> Any:
+        params = self.parameters()
+        if isinstance(params, list):
+            return SGD(params, self.lr)
+        return gluon.Trainer(params, "sgd", {"learning_rate": self.lr})
+
+    # --- the tab's primitives, called by the core loop through d2lrnn.book.v1.Trainer ----------
+    def _book_update(self, trainer: Trainer, batch: Any) -> Any:
+        """One training step as the book does it: record, backward, the clipping hook, the optimizer."""
+        with autograd.record():
+            loss = self.training_step(batch)
+        loss.backward()
+        if trainer.gradient_clip_val > 0:
+            trainer.clip_gradients(trainer.gradient_clip_val, self)
+        trainer.optim.step(1)
+        return loss.detach()
+
+    def _book_validate(self, trainer: Trainer, batch: Any) -> Any:
+        return self.validation_step(batch)
+
+    def _book_grads(self) -> list[Any]:
+        params = self.parameters()
+        if not isinstance(params, list):
+            return [p.grad() for p in params.values() if p.grad_req != "null"]
+        return [p.grad for p in params]
+
+    def _book_set_grads(self, grads: list[Any]) -> None:
+        for grad, new in zip(self._book_grads(), grads):
+            grad[:] = new
+
+
+class Classifier(Module):
+    """A model whose loss is the cross-entropy of its logits; validation also plots accuracy."""
+
+    def validation_step(self, batch: Any) -> Any:
+        Y_hat = self(*batch[:-1])
+        loss = self.loss(Y_hat, batch[-1])
+        self.plot("loss", loss, train=False)
+        self.plot("acc", self.accuracy(Y_hat, batch[-1]), train=False)
+        return loss
+
+    def accuracy(self, Y_hat: Any, Y: Any, averaged: bool = True) -> Any:
+        predicted = Y_hat.reshape(-1, Y_hat.shape[-1]).argmax(axis=1).astype(Y.dtype)
+        correct = (predicted == Y.reshape(-1)).astype(np.float32)
+        return correct.mean() if averaged else correct
+
+    def loss(self, Y_hat: Any, Y: Any, averaged: bool = True) -> Any:
+        logits = Y_hat.reshape(-1, Y_hat.shape[-1])
+        losses = -npx.pick(npx.log_softmax(logits), Y.reshape(-1), axis=-1)
+        return losses.mean() if averaged else losses
+
+
+class RNNScratch(Module):
+    """d2l 1.0.3's recurrent layer alone: ``forward(inputs, state=None)`` takes time-major
+    ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and the last one."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> RNNScratch:
+        check_call(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.W_xh = np.random.randn(num_inputs, num_hiddens) * sigma
+        self.W_hh = np.random.randn(num_hiddens, num_hiddens) * sigma
+        self.b_h = np.zeros(num_hiddens)
+
+    def forward(self, inputs: Any, state: Any = None) -> tuple[list[Any], Any]:
+        if state is None:
+            state = np.zeros((inputs.shape[1], self.num_hiddens), ctx=inputs.ctx)
+        elif isinstance(state, (tuple, list)):
+            (state,) = state
+        outputs = []
+        for X in inputs:
+            state = np.tanh(np.dot(X, self.W_xh) + np.dot(state, self.W_hh) + self.b_h)
+            outputs.append(state)
+        return outputs, state
+
+
+class RNNLMScratch(LanguageModelSteps, Classifier):
+    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
+
+    def __init__(self, rnn: Any, vocab_size: int, lr: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.init_params()
+
+    def init_params(self) -> None:
+        self.W_hq = np.random.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma
+        self.b_q = np.zeros(self.vocab_size)
+
+    def one_hot(self, X: Any) -> Any:
+        return npx.one_hot(X.T, self.vocab_size)
+
+    def output_layer(self, rnn_outputs: Any) -> Any:
+        return np.stack([np.dot(H, self.W_hq) + self.b_q for H in rnn_outputs], 1)
+
+    def forward(self, X: Any, state: Any = None) -> Any:
+        rnn_outputs, _ = self.rnn(self.one_hot(X), state)
+        return self.output_layer(rnn_outputs)
+
+    def predict(self, prefix: str, num_preds: int, vocab: Vocab, device: Any = None) -> str:
+        """Warm up on ``prefix``, then greedily append ``num_preds`` tokens."""
+        state, outputs = None, [vocab[prefix[0]]]
+        for i in range(len(prefix) + num_preds - 1):
+            X = np.array([[outputs[-1]]], ctx=device)
+            rnn_outputs, state = self.rnn(self.one_hot(X), state)
+            if i < len(prefix) - 1:
+                outputs.append(vocab[prefix[i + 1]])
+            else:
+                Y = self.output_layer(rnn_outputs)
+                outputs.append(int(Y.argmax(axis=2).reshape(1)))
+        return "".join(vocab.idx_to_token[i] for i in outputs)
+
+
+class RNN(Module):
+    """d2l 1.0.3's concise recurrent layer, ``RNN(num_hiddens)``: Gluon's ``rnn.RNN``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> RNN:
+        check_call(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, num_hiddens: int) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.rnn = rnn.RNN(num_hiddens)
+
+    def forward(self, inputs: Any, H: Any = None) -> Any:
+        if H is None:
+            (H,) = self.rnn.begin_state(inputs.shape[1], ctx=inputs.ctx)
+        outputs, (H,) = self.rnn(inputs, (H,))
+        return outputs, H
+
+
+class RNNLM(RNNLMScratch):
+    """A language model around a framework recurrent layer: a dense output layer."""
+
+    def init_params(self) -> None:
+        self.linear = nn.Dense(self.vocab_size, flatten=False)
+        self.initialize()
+
+    def output_layer(self, hiddens: Any) -> Any:
+        return np.swapaxes(self.linear(hiddens), 0, 1)
+
+
+# d2l 0.x names that mean the same in 1.0.3
+RNNModel, Timer, Accumulator, Animator = v0.RNNModel, v0.Timer, v0.Accumulator, v0.Animator
+load_data_time_machine, predict_ch8, train_ch8, grad_clipping, to = (
+    v0.load_data_time_machine, v0.predict_ch8, v0.train_ch8, v0.grad_clipping, v0.to)
+float32, int32, int64 = np.float32, np.int32, np.int64
+
+__all__ = [
+    "DATA_URL", "RNN", "RNNLM", "SGD", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
+    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNScratch", "TimeMachine", "Timer",
+    "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping", "int32", "int64",
+    "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "tensor", "to", "train_ch8", "try_gpu",
+    *tensor_aliases(mx),
+]

@@ -1,0 +1,212 @@
+"""d2l 1.0.3's PyTorch tab (``from d2lrnn import torch as d2l``), plus the d2l 0.x names that do not clash.
+
+The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the PyTorch pieces:
+``Module`` (a ``torch.nn.Module``), ``Classifier``, ``RNNScratch`` (the recurrent layer alone),
+``RNNLMScratch``, ``RNN``, ``RNNLM``, the tensor aliases and the autograd/optimizer primitive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..backends.torch import BACKEND
+from ..vocab import SortedVocab as Vocab
+from . import torch as v0
+from .v0_aliases import tensor_aliases
+from .v1 import (
+    DATA_URL,
+    BookAPIError,
+    HyperParameters,
+    LanguageModelSteps,
+    ModuleSteps,
+    ProgressBoard,
+    add_to_class,
+    check_call,
+    data_classes,
+    download,
+    plot,
+)
+from .v1 import Trainer as _Trainer
+
+globals().update(tensor_aliases(torch))  # reshape, zeros, ..., the book's tensor aliases
+tensor = torch.tensor
+DataModule, TimeMachine = data_classes(torch.as_tensor, lambda t: np.asarray(t.detach().cpu() if torch.is_tensor(t) else t))
+swapaxes = torch.swapaxes
+randn = torch.randn
+cpu, gpu, num_gpus = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus
+try_gpu = BACKEND.try_gpu
+
+
+class Trainer(_Trainer):
+    __doc__ = _Trainer.__doc__
+    math = BACKEND.math
+
+
+class Module(ModuleSteps, nn.Module):
+    """The book's base model: a ``torch.nn.Module`` with ``training_step``, ``validation_step``,
+    ``configure_optimizers`` and ``plot`` (recorded on :attr:`board`, a :class:`ProgressBoard`)."""
+
+    def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self._setup_board()
+
+    def _scalar(self, value: Any) -> float:
+        return float(torch.as_tensor(value).detach().cpu())
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+
+    # --- the tab's primitives, called by the core loop through d2lrnn.book.v1.Trainer ----------
+    def _book_update(self, trainer: Trainer, batch: Any) -> torch.Tensor:
+        """One training step as the book does it: loss, backward, the clipping hook, the optimizer."""
+        self.train()
+        loss = self.training_step(batch)
+        trainer.optim.zero_grad()
+        with torch.no_grad():
+            loss.backward()
+            if trainer.gradient_clip_val > 0:
+                trainer.clip_gradients(trainer.gradient_clip_val, self)
+            trainer.optim.step()
+        return loss.detach()
+
+    def _book_validate(self, trainer: Trainer, batch: Any) -> Any:
+        self.eval()
+        with torch.no_grad():
+            return self.validation_step(batch)
+
+    def _book_grads(self) -> list[torch.Tensor]:
+        return [p.grad for p in self.parameters() if p.requires_grad and p.grad is not None]
+
+    def _book_set_grads(self, grads: list[torch.Tensor]) -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(self._book_grads(), grads)
+
+
+class Classifier(Module):
+    """A model whose loss is the cross-entropy of its logits; validation also plots accuracy."""
+
+    def validation_step(self, batch: Any) -> torch.Tensor:
+        Y_hat = self(*batch[:-1])
+        loss = self.loss(Y_hat, batch[-1])
+        self.plot("loss", loss, train=False)
+        self.plot("acc", self.accuracy(Y_hat, batch[-1]), train=False)
+        return loss
+
+    def accuracy(self, Y_hat: torch.Tensor, Y: torch.Tensor, averaged: bool = True) -> torch.Tensor:
+        predicted = Y_hat.reshape(-1, Y_hat.shape[-1]).argmax(dim=1).type(Y.dtype)
+        correct = (predicted == Y.reshape(-1)).type(torch.float32)
+        return correct.mean() if averaged else correct
+
+    def loss(self, Y_hat: torch.Tensor, Y: torch.Tensor, averaged: bool = True) -> torch.Tensor:
+        logits = Y_hat.reshape(-1, Y_hat.shape[-1])
+        return F.cross_entropy(logits, Y.reshape(-1).long(), reduction="mean" if averaged else "none")
+
+
+class RNNScratch(Module):
+    """d2l 1.0.3's recurrent layer alone: ``forward(inputs, state=None)`` takes time-major
+    ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and the last one."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> RNNScratch:
+        check_call(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.W_xh = nn.Parameter(torch.randn(num_inputs, num_hiddens) * sigma)
+        self.W_hh = nn.Parameter(torch.randn(num_hiddens, num_hiddens) * sigma)
+        self.b_h = nn.Parameter(torch.zeros(num_hiddens))
+
+    def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+        if state is None:
+            state = torch.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+        elif isinstance(state, (tuple, list)):
+            (state,) = state
+        outputs = []
+        for X in inputs:
+            state = torch.tanh(X @ self.W_xh + state @ self.W_hh + self.b_h)
+            outputs.append(state)
+        return outputs, state
+
+
+class RNNLMScratch(LanguageModelSteps, Classifier):
+    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
+
+    def __init__(self, rnn: nn.Module, vocab_size: int, lr: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.init_params()
+
+    def init_params(self) -> None:
+        self.W_hq = nn.Parameter(torch.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma)
+        self.b_q = nn.Parameter(torch.zeros(self.vocab_size))
+
+    def one_hot(self, X: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(X.T.long(), self.vocab_size).type(torch.float32)
+
+    def output_layer(self, rnn_outputs: Any) -> torch.Tensor:
+        return torch.stack([H @ self.W_hq + self.b_q for H in rnn_outputs], 1)
+
+    def forward(self, X: torch.Tensor, state: Any = None) -> torch.Tensor:
+        rnn_outputs, _ = self.rnn(self.one_hot(X), state)
+        return self.output_layer(rnn_outputs)
+
+    def predict(self, prefix: str, num_preds: int, vocab: Vocab, device: Any = None) -> str:
+        """Warm up on ``prefix``, then greedily append ``num_preds`` tokens."""
+        state, outputs = None, [vocab[prefix[0]]]
+        with torch.no_grad():
+            for i in range(len(prefix) + num_preds - 1):
+                X = torch.tensor([[outputs[-1]]], device=device)
+                rnn_outputs, state = self.rnn(self.one_hot(X), state)
+                if i < len(prefix) - 1:
+                    outputs.append(vocab[prefix[i + 1]])
+                else:
+                    outputs.append(int(self.output_layer(rnn_outputs).argmax(axis=2).reshape(1)))
+        return "".join(vocab.idx_to_token[i] for i in outputs)
+
+
+class RNN(Module):
+    """d2l 1.0.3's concise recurrent layer: ``torch.nn.RNN(num_inputs, num_hiddens)``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> RNN:
+        check_call(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, num_inputs: int, num_hiddens: int) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.rnn = nn.RNN(num_inputs, num_hiddens)
+
+    def forward(self, inputs: torch.Tensor, H: Any = None) -> Any:
+        return self.rnn(inputs, H)
+
+
+class RNNLM(RNNLMScratch):
+    """A language model around a framework recurrent layer: a lazily sized linear output."""
+
+    def init_params(self) -> None:
+        self.linear = nn.LazyLinear(self.vocab_size)
+
+    def output_layer(self, hiddens: torch.Tensor) -> torch.Tensor:
+        return self.linear(hiddens).swapaxes(0, 1)
+
+
+# d2l 0.x names that mean the same in 1.0.3
+RNNModel, RNNModelScratch, Timer, Accumulator, Animator = v0.RNNModel, v0.RNNModelScratch, v0.Timer, v0.Accumulator, v0.Animator
+load_data_time_machine, predict_ch8, train_ch8, grad_clipping, sgd, to = (
+    v0.load_data_time_machine, v0.predict_ch8, v0.train_ch8, v0.grad_clipping, v0.sgd, v0.to)
+float32, int32, int64 = torch.float32, torch.int32, torch.int64
+
+__all__ = [
+    "DATA_URL", "RNN", "RNNLM", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
+    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
+    "TimeMachine", "Timer", "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping",
+    "int32", "int64", "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "randn", "sgd", "swapaxes",
+    "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(torch),
+]

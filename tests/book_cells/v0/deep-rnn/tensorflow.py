@@ -1,0 +1,23 @@
+# ruff: noqa  (the book's code as readers type it)
+# %%
+import tensorflow as tf
+from d2l import tensorflow as d2l
+
+batch_size, num_steps = 32, 35
+train_iter, vocab = d2l.load_data_time_machine(batch_size, num_steps)
+
+# %%
+vocab_size, num_hiddens, num_layers = len(vocab), 256, 2
+device_name = d2l.try_gpu()._device_name
+strategy = tf.distribute.OneDeviceStrategy(device_name)
+rnn_cells = [tf.keras.layers.LSTMCell(num_hiddens) for _ in range(num_layers)]
+stacked_lstm = tf.keras.layers.StackedRNNCells(rnn_cells)
+lstm_layer = tf.keras.layers.RNN(stacked_lstm, time_major=True, return_sequences=True, return_state=True)
+with strategy.scope():
+    model = d2l.RNNModel(lstm_layer, vocab_size=len(vocab))
+
+# %%
+num_epochs, lr = 500, 2
+d2l.train_ch8(model, train_iter, vocab, lr, num_epochs, strategy)
+# expect: ^perplexity \d+\.\d, \d+\.\d tokens/sec on .*CPU
+# expect: ^time traveller.{50}$

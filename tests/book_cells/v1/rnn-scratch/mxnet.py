@@ -1,0 +1,120 @@
+# ruff: noqa  (the book's code as readers type it)
+# %%
+from d2l import mxnet as d2l
+import math
+from mxnet import autograd, gluon, np, npx
+npx.set_np()
+
+# %%
+class RNNScratch(d2l.Module):
+    def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+        super().__init__()
+        self.save_hyperparameters()
+        self.W_xh = d2l.randn(num_inputs, num_hiddens) * sigma
+        self.W_hh = d2l.randn(num_hiddens, num_hiddens) * sigma
+        self.b_h = d2l.zeros(num_hiddens)
+
+# %%
+@d2l.add_to_class(RNNScratch)
+def forward(self, inputs, state=None):
+    if state is None:
+        state = d2l.zeros((inputs.shape[1], self.num_hiddens), ctx=inputs.ctx)
+    else:
+        state, = state
+    outputs = []
+    for X in inputs:
+        state = d2l.tanh(d2l.matmul(X, self.W_xh) + d2l.matmul(state, self.W_hh) + self.b_h)
+        outputs.append(state)
+    return outputs, state
+
+# %%
+batch_size, num_inputs, num_hiddens, num_steps = 2, 16, 32, 100
+rnn = RNNScratch(num_inputs, num_hiddens)
+X = d2l.ones((num_steps, batch_size, num_inputs))
+outputs, state = rnn(X)
+len(outputs), outputs[0].shape, state.shape
+# expect: ^\(100, \(2, 32\), \(2, 32\)\)$
+
+# %%
+class RNNLMScratch(d2l.Classifier):
+    def __init__(self, rnn, vocab_size, lr=0.01):
+        super().__init__()
+        self.save_hyperparameters()
+        self.init_params()
+
+    def init_params(self):
+        self.W_hq = d2l.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma
+        self.b_q = d2l.zeros(self.vocab_size)
+        for param in self.get_scratch_params():
+            param.attach_grad()
+
+    def training_step(self, batch):
+        l = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot('ppl', d2l.exp(l), train=True)
+        return l
+
+    def validation_step(self, batch):
+        l = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot('ppl', d2l.exp(l), train=False)
+
+# %%
+@d2l.add_to_class(RNNLMScratch)
+def one_hot(self, X):
+    return npx.one_hot(X.T, self.vocab_size)
+
+@d2l.add_to_class(RNNLMScratch)
+def output_layer(self, rnn_outputs):
+    outputs = [d2l.matmul(H, self.W_hq) + self.b_q for H in rnn_outputs]
+    return d2l.stack(outputs, 1)
+
+@d2l.add_to_class(RNNLMScratch)
+def forward(self, X, state=None):
+    embs = self.one_hot(X)
+    rnn_outputs, _ = self.rnn(embs, state)
+    return self.output_layer(rnn_outputs)
+
+# %%
+model = RNNLMScratch(rnn, num_inputs)
+outputs = model(d2l.ones((batch_size, num_steps), dtype=d2l.int64))
+outputs.shape
+# expect: ^\(2, 100, 16\)$
+
+# %%
+@d2l.add_to_class(d2l.Trainer)
+def clip_gradients(self, grad_clip_val, model):
+    params = model.parameters()
+    if not isinstance(params, list):
+        params = [p.data() for p in params.values()]
+    norm = math.sqrt(sum((p.grad ** 2).sum() for p in params))
+    if norm > grad_clip_val:
+        for param in params:
+            param.grad[:] *= grad_clip_val / norm
+
+# %%
+data = d2l.TimeMachine(batch_size=1024, num_steps=32)
+rnn = RNNScratch(num_inputs=len(data.vocab), num_hiddens=32)
+model = RNNLMScratch(rnn, vocab_size=len(data.vocab), lr=1)
+trainer = d2l.Trainer(max_epochs=100, gradient_clip_val=1, num_gpus=1)
+trainer.fit(model, data)
+
+# %%
+@d2l.add_to_class(RNNLMScratch)
+def predict(self, prefix, num_preds, vocab, device=None):
+    state, outputs = None, [vocab[prefix[0]]]
+    for i in range(len(prefix) + num_preds - 1):
+        X = d2l.tensor([[outputs[-1]]], ctx=device)
+        embs = self.one_hot(X)
+        rnn_outputs, state = self.rnn(embs, state)
+        if i < len(prefix) - 1:
+            outputs.append(vocab[prefix[i + 1]])
+        else:
+            Y = self.output_layer(rnn_outputs)
+            outputs.append(int(Y.argmax(axis=2).reshape(1)))
+    return ''.join([vocab.idx_to_token[i] for i in outputs])
+
+# %%
+model.predict('it has', 20, data.vocab, d2l.try_gpu())
+# expect: ^'it has.{20}'$
+
+# %% probe
+print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
