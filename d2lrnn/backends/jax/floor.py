@@ -23,13 +23,15 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     import optax
     from flax import nnx
 
+    from .models import GLOROT
+
     dev = jax.devices("gpu" if device == "gpu" else "cpu")[0]
 
     class Net(nnx.Module):
         def __init__(self, rngs: nnx.Rngs) -> None:
-            cell = nnx.SimpleCell(vocab_size, num_hiddens, rngs=rngs)
+            cell = nnx.SimpleCell(vocab_size, num_hiddens, kernel_init=GLOROT, rngs=rngs)  # the adapter's initialisers
             self.rnn = nnx.RNN(cell, time_major=True, return_carry=True)
-            self.linear = nnx.Linear(num_hiddens, vocab_size, rngs=rngs)
+            self.linear = nnx.Linear(num_hiddens, vocab_size, kernel_init=GLOROT, rngs=rngs)
 
         def __call__(self, X: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
             state, outputs = self.rnn(jax.nn.one_hot(X.T, vocab_size), initial_carry=state)
