@@ -50,6 +50,19 @@ def new_figure(figsize: tuple[float, float] = (6, 4), dpi: int = 120) -> tuple[A
     return fig, fig.subplots()
 
 
+def style_axes(ax: Any, xlabel: str | None, ylabel: str | None, xscale: str = "linear", yscale: str = "linear",
+               xlim: Sequence[float] | None = None, ylim: Sequence[float] | None = None) -> None:
+    """Labels, scales and limits of one axes, as the book's plotting helpers set them."""
+    ax.set_xlabel(xlabel or "")
+    ax.set_ylabel(ylabel or "")
+    ax.set_xscale(xscale)
+    ax.set_yscale(yscale)
+    if xlim:
+        ax.set_xlim(*xlim)
+    if ylim:
+        ax.set_ylim(*ylim)
+
+
 def plot_perplexity(history: Sequence[Any], path: str | os.PathLike, title: str | None = None) -> str:
     """Save training (and validation, where measured) perplexity per epoch as a PNG; return the path."""
     epochs = [s.epoch for s in history]

@@ -56,7 +56,12 @@ class Vocab:
             if freq >= min_freq and token not in known:
                 self.idx_to_token.append(token)
                 known.add(token)
+        self.idx_to_token = self._ordered(self.idx_to_token)
         self.token_to_idx: dict[str, int] = {t: i for i, t in enumerate(self.idx_to_token)}
+
+    def _ordered(self, kept: list[str]) -> list[str]:
+        """The index order of the kept tokens (``<unk>``, the reserved ones, then by frequency)."""
+        return kept
 
     def __len__(self) -> int:
         return len(self.idx_to_token)
@@ -109,15 +114,8 @@ class SortedVocab(Vocab):
     order differs from :class:`Vocab`, so ``unk`` is wherever ``'<unk>'`` sorts.
     """
 
-    def __init__(
-        self,
-        tokens: Iterable[Any] = (),
-        min_freq: int = 0,
-        reserved_tokens: Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(tokens, min_freq, reserved_tokens)
-        self.idx_to_token = sorted(set(self.idx_to_token))
-        self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
+    def _ordered(self, kept: list[str]) -> list[str]:
+        return sorted(set(kept))
 
     @property
     def unk(self) -> int:

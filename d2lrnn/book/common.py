@@ -69,19 +69,12 @@ class Animator:
 
     def draw(self) -> Any:
         """A :class:`matplotlib.figure.Figure` of the recorded lines (no pyplot, no display)."""
-        from ..plot import new_figure
+        from ..plot import new_figure, style_axes
 
         fig, ax = new_figure(self.figsize, dpi=100)
         for xs, ys, fmt in zip(self.X, self.Y, cycle(self.fmts)):
             ax.plot(xs, ys, fmt)
-        ax.set_xlabel(self.xlabel or "")
-        ax.set_ylabel(self.ylabel or "")
-        ax.set_xscale(self.xscale)
-        ax.set_yscale(self.yscale)
-        if self.xlim:
-            ax.set_xlim(*self.xlim)
-        if self.ylim:
-            ax.set_ylim(*self.ylim)
+        style_axes(ax, self.xlabel, self.ylabel, self.xscale, self.yscale, self.xlim, self.ylim)
         if self.legend:
             ax.legend(self.legend[: len(self.X)] or self.legend)
         ax.grid(True, alpha=0.3)

@@ -113,21 +113,14 @@ class ProgressBoard(HyperParameters):
 
     def figure(self) -> Any:
         """A matplotlib figure of the recorded lines."""
-        from ..plot import new_figure
+        from ..plot import new_figure, style_axes
 
         fig, ax = new_figure(tuple(self.figsize), dpi=100)
         for (label, points), ls, color in zip(self.data.items(), _cycle(self.ls), _cycle(self.colors)):
             if points:
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, linestyle=ls, color=color, label=label)
-        ax.set_xlabel(self.xlabel or "")
-        ax.set_ylabel(self.ylabel or "")
-        ax.set_xscale(self.xscale)
-        ax.set_yscale(self.yscale)
-        if self.xlim:
-            ax.set_xlim(*self.xlim)
-        if self.ylim:
-            ax.set_ylim(*self.ylim)
+        style_axes(ax, self.xlabel, self.ylabel, self.xscale, self.yscale, self.xlim, self.ylim)
         if self.data:
             ax.legend()
         fig.tight_layout()
@@ -148,7 +141,7 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
          fmts: Sequence[str] = ("-", "m--", "g-.", "r:"), figsize: tuple[float, float] = (3.5, 2.5),
          axes: Any = None) -> Any:
     """The book's ``plot``: one or more lines on one axes; returns the matplotlib figure (no display)."""
-    from ..plot import new_figure
+    from ..plot import new_figure, style_axes
 
     def as_lines(values: Any) -> list[Any]:
         """``values`` as a list of lines: one line (a flat sequence) or several."""
@@ -167,14 +160,7 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
     for x, y, fmt in zip(X, Y, _cycle(fmts)):
         y = np.asarray(y, dtype=float)
         ax.plot(np.asarray(x, dtype=float), y, fmt) if len(x) else ax.plot(y, fmt)
-    ax.set_xlabel(xlabel or "")
-    ax.set_ylabel(ylabel or "")
-    ax.set_xscale(xscale)
-    ax.set_yscale(yscale)
-    if xlim:
-        ax.set_xlim(*xlim)
-    if ylim:
-        ax.set_ylim(*ylim)
+    style_axes(ax, xlabel, ylabel, xscale, yscale, xlim, ylim)
     if legend:
         ax.legend(legend)
     return fig
@@ -284,6 +270,11 @@ class ModuleSteps(HyperParameters):
     plot_train_per_epoch: int
     plot_valid_per_epoch: int
 
+    def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self._setup_board()
+
     def _setup_board(self) -> None:
         self.board = ProgressBoard()
 
@@ -320,8 +311,45 @@ class ModuleSteps(HyperParameters):
         return loss
 
 
+class CheckedCall:
+    """Checks every call against the constructor's signature (:func:`check_call`) before building anything."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        check_call(cls, args, kwargs)
+        base_new = super().__new__
+        return base_new(cls) if base_new is object.__new__ else base_new(cls, *args, **kwargs)
+
+
+class RecurrentLayerSteps(CheckedCall):
+    """d2l 1.0.3's ``RNNScratch``, the recurrent layer alone, on every tab: ``forward(inputs, state=None)``
+    takes time-major ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and
+    the last one. A tab supplies the weights (``_init_weights``), the zero state (``_zero_state(inputs)``)
+    and one step of the cell (``_cell(X, state)``)."""
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self._init_weights()
+
+    def forward(self, inputs: Any, state: Any = None) -> tuple[list[Any], Any]:
+        if state is None:
+            state = self._zero_state(inputs)
+        elif isinstance(state, (tuple, list)):
+            (state,) = state
+        outputs = []
+        for X in inputs:
+            state = self._cell(X, state)
+            outputs.append(state)
+        return outputs, state
+
+
 class LanguageModelSteps:
-    """``RNNLMScratch``'s steps on every tab: the loss, with its perplexity plotted."""
+    """``RNNLMScratch``'s constructor and steps on every tab: the loss, with its perplexity plotted."""
+
+    def __init__(self, rnn: Any, vocab_size: int, lr: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.init_params()
 
     def training_step(self, batch: Any) -> Any:
         loss = self.loss(self(*batch[:-1]), batch[-1])
@@ -459,3 +487,7 @@ def check_call(cls: type, args: tuple, kwargs: dict, draft_names: Sequence[str] 
         f"{cls.__name__}{signature} is d2l 1.0.3's class (the published book); it cannot be called with "
         f"args={args!r}, kwargs={kwargs!r}.{hint}"
     )
+
+
+#: the names every tab re-exports as they are (``from .v1 import *`` in a tab module)
+__all__ = ["DATA_URL", "BookAPIError", "HyperParameters", "ProgressBoard", "add_to_class", "download", "plot"]

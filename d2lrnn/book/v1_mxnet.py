@@ -21,20 +21,10 @@ from mxnet.gluon import nn, rnn
 from ..backends.mxnet import BACKEND
 from ..vocab import SortedVocab as Vocab
 from .v0_aliases import tensor_aliases
-from .v1 import (
-    DATA_URL,
-    BookAPIError,
-    HyperParameters,
-    LanguageModelSteps,
-    ModuleSteps,
-    ProgressBoard,
-    add_to_class,
-    check_call,
-    data_classes,
-    download,
-    plot,
-)
+from .v1 import *  # noqa: F403  (the names every tab shares)
+from .v1 import CheckedCall, HyperParameters, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
 from .v1 import Trainer as _Trainer
+from .v1 import __all__ as SHARED_NAMES
 
 mx = v0.mx
 globals().update(tensor_aliases(mx))  # reshape, zeros, ..., the book's tensor aliases
@@ -66,11 +56,6 @@ class SGD(HyperParameters):
 class Module(ModuleSteps, nn.Block):
     """The book's base model: a Gluon ``Block`` with ``training_step``, ``validation_step``,
     ``configure_optimizers`` and ``plot`` (recorded on :attr:`board`, a :class:`ProgressBoard`)."""
-
-    def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self._setup_board()
 
     def _scalar(self, value: Any) -> float:
         return float(value.item()) if hasattr(value, "item") else float(value)
@@ -157,40 +142,24 @@ class Classifier(Module):
         return losses.mean() if averaged else losses
 
 
-class RNNScratch(Module):
-    """d2l 1.0.3's recurrent layer alone: ``forward(inputs, state=None)`` takes time-major
-    ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and the last one."""
+class RNNScratch(RecurrentLayerSteps, Module):
+    __doc__ = RecurrentLayerSteps.__doc__
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> RNNScratch:
-        check_call(cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
-        super().__init__()
-        self.save_hyperparameters()
+    def _init_weights(self) -> None:
+        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
         self.W_xh = np.random.randn(num_inputs, num_hiddens) * sigma
         self.W_hh = np.random.randn(num_hiddens, num_hiddens) * sigma
         self.b_h = np.zeros(num_hiddens)
 
-    def forward(self, inputs: Any, state: Any = None) -> tuple[list[Any], Any]:
-        if state is None:
-            state = np.zeros((inputs.shape[1], self.num_hiddens), ctx=inputs.ctx)
-        elif isinstance(state, (tuple, list)):
-            (state,) = state
-        outputs = []
-        for X in inputs:
-            state = np.tanh(np.dot(X, self.W_xh) + np.dot(state, self.W_hh) + self.b_h)
-            outputs.append(state)
-        return outputs, state
+    def _zero_state(self, inputs: Any) -> Any:
+        return np.zeros((inputs.shape[1], self.num_hiddens), ctx=inputs.ctx)
+
+    def _cell(self, X: Any, state: Any) -> Any:
+        return np.tanh(np.dot(X, self.W_xh) + np.dot(state, self.W_hh) + self.b_h)
 
 
 class RNNLMScratch(LanguageModelSteps, Classifier):
     """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
-
-    def __init__(self, rnn: Any, vocab_size: int, lr: float = 0.01) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self.init_params()
 
     def init_params(self) -> None:
         self.W_hq = np.random.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma
@@ -220,12 +189,8 @@ class RNNLMScratch(LanguageModelSteps, Classifier):
         return "".join(vocab.idx_to_token[i] for i in outputs)
 
 
-class RNN(Module):
+class RNN(CheckedCall, Module):
     """d2l 1.0.3's concise recurrent layer, ``RNN(num_hiddens)``: Gluon's ``rnn.RNN``."""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> RNN:
-        check_call(cls, args, kwargs)
-        return super().__new__(cls)
 
     def __init__(self, num_hiddens: int) -> None:
         super().__init__()
@@ -257,9 +222,9 @@ load_data_time_machine, predict_ch8, train_ch8, grad_clipping, to = (
 float32, int32, int64 = np.float32, np.int32, np.int64
 
 __all__ = [
-    "DATA_URL", "RNN", "RNNLM", "SGD", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
-    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNScratch", "TimeMachine", "Timer",
-    "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping", "int32", "int64",
-    "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "tensor", "to", "train_ch8", "try_gpu",
+    *SHARED_NAMES, "RNN", "RNNLM", "SGD", "Accumulator", "Animator", "Classifier", "DataModule",
+    "Module", "RNNLMScratch", "RNNModel", "RNNScratch", "TimeMachine", "Timer",
+    "Trainer", "Vocab", "cpu", "float32", "gpu", "grad_clipping", "int32", "int64",
+    "load_data_time_machine", "num_gpus", "predict_ch8", "tensor", "to", "train_ch8", "try_gpu",
     *tensor_aliases(mx),
 ]

@@ -22,20 +22,10 @@ import tensorflow as tf
 from ..backends.tensorflow import BACKEND
 from ..vocab import SortedVocab as Vocab
 from .v0_aliases import tensor_aliases
-from .v1 import (
-    DATA_URL,
-    BookAPIError,
-    HyperParameters,
-    LanguageModelSteps,
-    ModuleSteps,
-    ProgressBoard,
-    add_to_class,
-    check_call,
-    data_classes,
-    download,
-    plot,
-)
+from .v1 import *  # noqa: F403  (the names every tab shares)
+from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
 from .v1 import Trainer as _Trainer
+from .v1 import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(tf))  # reshape, zeros, ..., the book's tensor aliases
 tensor = tf.constant
@@ -55,9 +45,7 @@ class Module(ModuleSteps, keras.Model):
     ``configure_optimizers`` and ``plot`` (recorded on :attr:`board`, a :class:`ProgressBoard`)."""
 
     def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self._setup_board()
+        super().__init__(plot_train_per_epoch, plot_valid_per_epoch)
         self.training = None
 
     def call(self, X: Any, *args: Any, **kwargs: Any) -> Any:
@@ -107,40 +95,24 @@ class Classifier(Module):
         return tf.reduce_mean(losses) if averaged else losses
 
 
-class RNNScratch(Module):
-    """d2l 1.0.3's recurrent layer alone: ``forward(inputs, state=None)`` takes time-major
-    ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and the last one."""
+class RNNScratch(RecurrentLayerSteps, Module):
+    __doc__ = RecurrentLayerSteps.__doc__
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> RNNScratch:
-        check_call(cls, args, kwargs)
-        return super().__new__(cls, *args, **kwargs)
-
-    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
-        super().__init__()
-        self.save_hyperparameters()
+    def _init_weights(self) -> None:
+        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
         self.W_xh = tf.Variable(tf.random.normal((num_inputs, num_hiddens)) * sigma)
         self.W_hh = tf.Variable(tf.random.normal((num_hiddens, num_hiddens)) * sigma)
         self.b_h = tf.Variable(tf.zeros(num_hiddens))
 
-    def forward(self, inputs: tf.Tensor, state: Any = None) -> tuple[list[tf.Tensor], tf.Tensor]:
-        if state is None:
-            state = tf.zeros((inputs.shape[1], self.num_hiddens))
-        elif isinstance(state, (tuple, list)):
-            (state,) = state
-        outputs = []
-        for X in inputs:
-            state = tf.tanh(tf.matmul(X, self.W_xh) + tf.matmul(state, self.W_hh) + self.b_h)
-            outputs.append(state)
-        return outputs, state
+    def _zero_state(self, inputs: Any) -> Any:
+        return tf.zeros((inputs.shape[1], self.num_hiddens))
+
+    def _cell(self, X: Any, state: Any) -> Any:
+        return tf.tanh(tf.matmul(X, self.W_xh) + tf.matmul(state, self.W_hh) + self.b_h)
 
 
 class RNNLMScratch(LanguageModelSteps, Classifier):
     """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
-
-    def __init__(self, rnn: Any, vocab_size: int, lr: float = 0.01) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self.init_params()
 
     def init_params(self) -> None:
         self.W_hq = tf.Variable(tf.random.normal((self.rnn.num_hiddens, self.vocab_size)) * self.rnn.sigma)
@@ -170,12 +142,8 @@ class RNNLMScratch(LanguageModelSteps, Classifier):
         return "".join(vocab.idx_to_token[i] for i in outputs)
 
 
-class RNN(Module):
+class RNN(CheckedCall, Module):
     """d2l 1.0.3's concise recurrent layer, ``RNN(num_hiddens)``: a time-major Keras ``SimpleRNN``."""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> RNN:
-        check_call(cls, args, kwargs)
-        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, num_hiddens: int) -> None:
         super().__init__()
@@ -205,10 +173,10 @@ load_data_time_machine, predict_ch8, train_ch8, grad_clipping = (
 float32, int32, int64, LEGACY_KERAS = tf.float32, tf.int32, tf.int64, v0.LEGACY_KERAS
 
 __all__ = [
-    "DATA_URL", "LEGACY_KERAS", "RNN", "RNNLM", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
-    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
+    *SHARED_NAMES,     "LEGACY_KERAS", "RNN", "RNNLM", "Accumulator", "Animator", "Classifier", "DataModule",
+    "Module", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
     "TimeMachine", "Timer",
-    "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping", "int32", "int64",
-    "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "tensor", "train_ch8", "try_gpu",
+    "Trainer", "Vocab", "cpu", "float32", "gpu", "grad_clipping", "int32", "int64",
+    "load_data_time_machine", "num_gpus", "predict_ch8", "tensor", "train_ch8", "try_gpu",
     *tensor_aliases(tf),
 ]

@@ -18,20 +18,10 @@ from ..backends.torch import BACKEND
 from ..vocab import SortedVocab as Vocab
 from . import torch as v0
 from .v0_aliases import tensor_aliases
-from .v1 import (
-    DATA_URL,
-    BookAPIError,
-    HyperParameters,
-    LanguageModelSteps,
-    ModuleSteps,
-    ProgressBoard,
-    add_to_class,
-    check_call,
-    data_classes,
-    download,
-    plot,
-)
+from .v1 import *  # noqa: F403  (the names every tab shares)
+from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
 from .v1 import Trainer as _Trainer
+from .v1 import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(torch))  # reshape, zeros, ..., the book's tensor aliases
 tensor = torch.tensor
@@ -50,11 +40,6 @@ class Trainer(_Trainer):
 class Module(ModuleSteps, nn.Module):
     """The book's base model: a ``torch.nn.Module`` with ``training_step``, ``validation_step``,
     ``configure_optimizers`` and ``plot`` (recorded on :attr:`board`, a :class:`ProgressBoard`)."""
-
-    def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self._setup_board()
 
     def _scalar(self, value: Any) -> float:
         return float(torch.as_tensor(value).detach().cpu())
@@ -108,40 +93,24 @@ class Classifier(Module):
         return F.cross_entropy(logits, Y.reshape(-1).long(), reduction="mean" if averaged else "none")
 
 
-class RNNScratch(Module):
-    """d2l 1.0.3's recurrent layer alone: ``forward(inputs, state=None)`` takes time-major
-    ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and the last one."""
+class RNNScratch(RecurrentLayerSteps, Module):
+    __doc__ = RecurrentLayerSteps.__doc__
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> RNNScratch:
-        check_call(cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
-        super().__init__()
-        self.save_hyperparameters()
+    def _init_weights(self) -> None:
+        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
         self.W_xh = nn.Parameter(torch.randn(num_inputs, num_hiddens) * sigma)
         self.W_hh = nn.Parameter(torch.randn(num_hiddens, num_hiddens) * sigma)
         self.b_h = nn.Parameter(torch.zeros(num_hiddens))
 
-    def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[list[torch.Tensor], torch.Tensor]:
-        if state is None:
-            state = torch.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
-        elif isinstance(state, (tuple, list)):
-            (state,) = state
-        outputs = []
-        for X in inputs:
-            state = torch.tanh(X @ self.W_xh + state @ self.W_hh + self.b_h)
-            outputs.append(state)
-        return outputs, state
+    def _zero_state(self, inputs: Any) -> Any:
+        return torch.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+
+    def _cell(self, X: Any, state: Any) -> Any:
+        return torch.tanh(X @ self.W_xh + state @ self.W_hh + self.b_h)
 
 
 class RNNLMScratch(LanguageModelSteps, Classifier):
     """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
-
-    def __init__(self, rnn: nn.Module, vocab_size: int, lr: float = 0.01) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self.init_params()
 
     def init_params(self) -> None:
         self.W_hq = nn.Parameter(torch.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma)
@@ -171,12 +140,8 @@ class RNNLMScratch(LanguageModelSteps, Classifier):
         return "".join(vocab.idx_to_token[i] for i in outputs)
 
 
-class RNN(Module):
+class RNN(CheckedCall, Module):
     """d2l 1.0.3's concise recurrent layer: ``torch.nn.RNN(num_inputs, num_hiddens)``."""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> RNN:
-        check_call(cls, args, kwargs)
-        return super().__new__(cls)
 
     def __init__(self, num_inputs: int, num_hiddens: int) -> None:
         super().__init__()
@@ -204,9 +169,9 @@ load_data_time_machine, predict_ch8, train_ch8, grad_clipping, sgd, to = (
 float32, int32, int64 = torch.float32, torch.int32, torch.int64
 
 __all__ = [
-    "DATA_URL", "RNN", "RNNLM", "Accumulator", "Animator", "BookAPIError", "Classifier", "DataModule",
-    "HyperParameters", "Module", "ProgressBoard", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
-    "TimeMachine", "Timer", "Trainer", "Vocab", "add_to_class", "cpu", "download", "float32", "gpu", "grad_clipping",
-    "int32", "int64", "load_data_time_machine", "num_gpus", "plot", "predict_ch8", "randn", "sgd", "swapaxes",
+    *SHARED_NAMES, "RNN", "RNNLM", "Accumulator", "Animator", "Classifier", "DataModule",
+    "Module", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
+    "TimeMachine", "Timer", "Trainer", "Vocab", "cpu", "float32", "gpu", "grad_clipping",
+    "int32", "int64", "load_data_time_machine", "num_gpus", "predict_ch8", "randn", "sgd", "swapaxes",
     "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(torch),
 ]

@@ -51,9 +51,6 @@ class JaxBackend(Backend):
     def to_numpy(self, tensor: jax.Array) -> np.ndarray:
         return np.asarray(tensor)
 
-    def to_float(self, tensor: jax.Array) -> float:
-        return float(tensor)
-
     def cpu(self) -> Any:
         return jax.devices("cpu")[0]
 

@@ -33,9 +33,6 @@ class MXNetBackend(Backend):
     def to_numpy(self, tensor: np.ndarray) -> onp.ndarray:
         return tensor.asnumpy()
 
-    def to_float(self, tensor: np.ndarray) -> float:
-        return float(tensor.item())
-
     def cpu(self) -> mx.Context:
         return mx.cpu()
 

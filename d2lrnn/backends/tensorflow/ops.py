@@ -43,9 +43,6 @@ class TensorFlowBackend(Backend):
     def to_numpy(self, tensor: tf.Tensor) -> np.ndarray:
         return np.asarray(tensor)
 
-    def to_float(self, tensor: tf.Tensor) -> float:
-        return float(tensor)
-
     def cpu(self) -> str:
         return "/CPU:0"
 

@@ -27,9 +27,6 @@ class TorchBackend(Backend):
     def to_numpy(self, tensor: torch.Tensor) -> np.ndarray:
         return tensor.detach().cpu().numpy()
 
-    def to_float(self, tensor: torch.Tensor) -> float:
-        return float(tensor.item())
-
     def cpu(self) -> torch.device:
         return torch.device("cpu")
 
