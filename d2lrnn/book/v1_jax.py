@@ -157,8 +157,8 @@ class Module(nn.Module, ModuleSteps):
     def _book_update(self, trainer: Trainer, batch: Any) -> jax.Array:
         """One training step as the book does it: ``training_step`` (loss and gradients), then the
         trainer's compiled update (the ``clip_gradients`` hook, the optimizer, the next dropout key)."""
-        self.training = True
-        value, grads = self.training_step(trainer.state.params, batch, trainer.state)
+        model, state = self._book_mode(trainer, training=True)
+        value, grads = model.training_step(state.params, batch, state)
         loss, aux = value if isinstance(value, tuple) else (value, None)
         batch_stats = aux.get("batch_stats") if isinstance(aux, dict) else None
         trainer.state = trainer._update(trainer.state, grads, batch_stats)
@@ -166,9 +166,31 @@ class Module(nn.Module, ModuleSteps):
 
     @nn.nowrap
     def _book_validate(self, trainer: Trainer, batch: Any) -> Any:
-        self.training = False
-        value = self.validation_step(trainer.state.params, batch, trainer.state)
+        model, state = self._book_mode(trainer, training=False)
+        value = model.validation_step(state.params, batch, state)
         return value[0] if isinstance(value, tuple) else value
+
+    @nn.nowrap
+    def _book_mode(self, trainer: Trainer, training: bool) -> tuple[Module, TrainState]:
+        """The model (and train state) to run a step with, its ``training`` flag set as the book's trainer sets it.
+
+        A model whose ``training`` is a field (``RNNLM``'s) is not changed in place: JAX (0.10) keeps
+        compiled functions by the identity of their static arguments, so the compiled ``loss`` would
+        not see the change. The other mode is a clone, made once, that shares the board and the trainer.
+        """
+        field_ = self.__dataclass_fields__.get("training")
+        if field_ is None or not field_.init:
+            object.__setattr__(self, "training", training)
+            return self, trainer.state
+        if self.training == training:
+            return self, trainer.state
+        twins = self.__dict__.setdefault("_book_twins", {})
+        if training not in twins:
+            twins[training] = self.clone(training=training)
+            object.__setattr__(twins[training], "board", self.board)
+        twin = twins[training]
+        object.__setattr__(twin, "trainer", trainer)
+        return twin, trainer.state.replace(apply_fn=twin.apply)
 
 
 class Classifier(Module):
