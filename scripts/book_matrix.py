@@ -7,6 +7,7 @@ perplexity the section recorded, first -> last, or the error. Tabs come from the
 
     python scripts/book_matrix.py              # 1 epoch per section
     python scripts/book_matrix.py --epochs 3 --only v1
+    python scripts/book_matrix.py --epochs 2 --tabs jax   # rerun one tab, keep the others' cells
 """
 
 from __future__ import annotations
@@ -65,10 +66,10 @@ def summarize(code: int, output: str, errors: str, missing: list[str], seconds: 
     return Result(True, f"✓ {shown} ({seconds:.0f} s)")
 
 
-def run_sections(epochs: int, only: set[str]) -> dict[tuple[str, str, str], Result]:
+def run_sections(epochs: int, only: set[str], tabs: set[str]) -> dict[tuple[str, str, str], Result]:
     results = {}
     for cell_file in cell_files(CELLS):
-        if only and cell_file.generation not in only:
+        if (only and cell_file.generation not in only) or (tabs and cell_file.tab not in tabs):
             continue
         start = time.perf_counter()
         outcome = run_cell_file(cell_file, ROOT, epochs)
@@ -79,7 +80,7 @@ def run_sections(epochs: int, only: set[str]) -> dict[tuple[str, str, str], Resu
     return results
 
 
-def run_seeds(epochs: int, only: set[str]) -> dict[tuple[str, str, str], Result]:
+def run_seeds(epochs: int, only: set[str], tabs: set[str]) -> dict[tuple[str, str, str], Result]:
     """The seeds, through the seed test's own reading of them."""
     spec = importlib.util.spec_from_file_location("seed_tests", ROOT / "tests" / "test_book_seeds.py")
     if spec is None or spec.loader is None or not (seeds := _load(spec)).SEEDS.is_dir():
@@ -89,7 +90,7 @@ def run_seeds(epochs: int, only: set[str]) -> dict[tuple[str, str, str], Result]
         seed = seeds.load_seed(path)
         for tab in seed.tabs if not seed.skip else ():
             gen = "gluonbook" if any("gluonbook" in c for c in seed.tabs[tab]) else seeds.generation(seed.tabs[tab])
-            if gen not in ("draft", "gluonbook") or (only and gen not in only):
+            if gen not in ("draft", "gluonbook") or (only and gen not in only) or (tabs and tab not in tabs):
                 continue  # 0.x seeds are covered by the 0.x cell files
             start = time.perf_counter()
             code, out, err = run_cells(seed.cells(tab, epochs), ROOT)
@@ -104,6 +105,27 @@ def _load(spec):  # noqa: ANN001, ANN202
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def read_table(path: Path) -> dict[tuple[str, str, str], Result]:
+    """The cells of a table this script wrote before, keyed like the runs' results (for ``--tabs``)."""
+    if not path.is_file():
+        return {}
+    generation_of = {f"### {title}": gen for gen, title in GENERATIONS.items()}
+    tab_of_label = {LABELS[name]: TAB_OF.get(name, name) for name in NAMES}
+    results: dict[tuple[str, str, str], Result] = {}
+    gen, tabs = None, []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("### "):
+            gen, tabs = generation_of.get(line), []
+        elif gen and line.startswith("| section |"):
+            tabs = [tab_of_label.get(label) for label in cells[1:]]
+        elif gen and tabs and line.startswith("| ") and not line.startswith("|---"):
+            for tab, text in zip(tabs, cells[1:]):
+                if tab and text != "—":
+                    results[(gen, cells[0], tab)] = Result(text.startswith("✓"), text)
+    return results
 
 
 def write(results: dict[tuple[str, str, str], Result], epochs: int) -> None:
@@ -137,11 +159,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1, help="epochs per section (default 1)")
     parser.add_argument("--only", nargs="*", default=[], choices=sorted(GENERATIONS), help="generations to run")
+    parser.add_argument("--tabs", nargs="*", default=[], choices=[TAB_OF.get(n, n) for n in NAMES],
+                        help="tabs to run; the other tabs' cells are kept from the existing table")
     args = parser.parse_args()
     os.environ.setdefault("D2LRNN_DATA_DIR", str(ROOT.parent / "shared" / "data"))
     os.environ.setdefault("D2LRNN_SHARED", str(ROOT.parent / "shared"))
-    only = set(args.only)
-    results = {**run_sections(args.epochs, only), **run_seeds(args.epochs, only)}
+    only, tabs = set(args.only), set(args.tabs)
+    kept = read_table(OUT) if tabs else {}
+    results = {**kept, **run_sections(args.epochs, only, tabs), **run_seeds(args.epochs, only, tabs)}
     write(results, args.epochs)
 
 

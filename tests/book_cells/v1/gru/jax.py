@@ -1,0 +1,71 @@
+# ruff: noqa  (the book's code as readers type it)
+# The book's concise JAX GRU (nn.scan over nn.GRUCell.initialize_carry as a class method) runs on
+# neither supported Flax; the concise part uses d2l.GRU (Flax's GRUCell, one layer) instead.
+# %%
+from d2l import jax as d2l
+from flax import linen as nn
+import jax
+from jax import numpy as jnp
+
+# %%
+class GRUScratch(d2l.Module):
+    num_inputs: int
+    num_hiddens: int
+    sigma: float = 0.01
+
+    def setup(self):
+        init_weight = lambda name, shape: self.param(name,
+                                                     nn.initializers.normal(self.sigma),
+                                                     shape)
+        triple = lambda name : (
+            init_weight(f'W_x{name}', (self.num_inputs, self.num_hiddens)),
+            init_weight(f'W_h{name}', (self.num_hiddens, self.num_hiddens)),
+            self.param(f'b_{name}', nn.initializers.zeros, (self.num_hiddens)))
+
+        self.W_xz, self.W_hz, self.b_z = triple('z')  # Update gate
+        self.W_xr, self.W_hr, self.b_r = triple('r')  # Reset gate
+        self.W_xh, self.W_hh, self.b_h = triple('h')  # Candidate hidden state
+
+# %%
+@d2l.add_to_class(GRUScratch)
+def forward(self, inputs, H=None):
+    def scan_fn(H, X):
+        Z = d2l.sigmoid(d2l.matmul(X, self.W_xz) + d2l.matmul(H, self.W_hz) +
+                        self.b_z)
+        R = d2l.sigmoid(d2l.matmul(X, self.W_xr) +
+                        d2l.matmul(H, self.W_hr) + self.b_r)
+        H_tilde = d2l.tanh(d2l.matmul(X, self.W_xh) +
+                           d2l.matmul(R * H, self.W_hh) + self.b_h)
+        H = Z * H + (1 - Z) * H_tilde
+        return H, H
+
+    if H is None:
+        batch_size = inputs.shape[1]
+        carry = jnp.zeros((batch_size, self.num_hiddens))
+    else:
+        carry = H
+
+    carry, outputs = jax.lax.scan(scan_fn, carry, inputs)
+    return outputs, carry
+
+# %%
+data = d2l.TimeMachine(batch_size=1024, num_steps=32)
+gru = GRUScratch(num_inputs=len(data.vocab), num_hiddens=32)
+model = d2l.RNNLMScratch(gru, vocab_size=len(data.vocab), lr=4)
+trainer = d2l.Trainer(max_epochs=50, gradient_clip_val=1, num_gpus=1)
+trainer.fit(model, data)
+
+# %% probe
+print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
+
+# %%
+gru = d2l.GRU(num_hiddens=32)
+model = d2l.RNNLM(gru, vocab_size=len(data.vocab), lr=4)
+trainer.fit(model, data)
+
+# %%
+model.predict('it has', 20, data.vocab, trainer.state.params)
+# expect: ^'it has.{20}'$
+
+# %% probe
+print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
