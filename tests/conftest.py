@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from d2lrnn.backends import NAMES, REGISTRY, SPECS
@@ -73,3 +74,20 @@ def backend_param(name: str):
 BACKENDS = [backend_param(name) for name in NAMES]
 #: the top-level modules of every framework (to see which ones a process imported)
 FRAMEWORK_MODULES = frozenset(root for spec in SPECS for root in (spec.framework, *spec.module_roots))
+
+
+def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, to_numpy) -> None:
+    """``text`` is ``prefix`` plus ``num_preds`` tokens, each the argmax of the model's own logits after the text so far.
+
+    Feeding the whole text at once (batch 1) gives the logits of every position; greedy decoding
+    must have chosen the argmax at each generated position.
+    """
+    import re
+
+    tokens = re.findall(r"<unk>|.", text, flags=re.S)
+    assert tokens[: len(prefix)] == list(prefix) and len(tokens) == len(prefix) + num_preds, text
+    ids = np.asarray([vocab[tokens[:-1]]])
+    logits, _ = model(tensor(ids))
+    flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])  # (steps, vocab) in either layout at batch 1
+    chosen = flat.argmax(axis=1)[len(prefix) - 1 :]
+    assert list(vocab.to_tokens(chosen)) == tokens[len(prefix) :], text

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lrnn.book.cells import shrink_epochs
+from d2lrnn.book.cells import RUNNER, shrink_epochs
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("D2LRNN_SHARED") or REPO.parent / "shared")
@@ -136,21 +136,6 @@ def seed_params() -> list:
 
 
 # --- running them -----------------------------------------------------------------------------
-RUNNER = """
-import ast, json, linecache, sys
-ns = {"__name__": "__main__"}
-for i, source in enumerate(json.load(open(sys.argv[1], encoding="utf-8"))):
-    name = f"<cell {i}>"
-    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # source for tf.function, as IPython
-    tree = ast.parse(source)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, name, "exec"), ns)
-    if last is not None:  # Jupyter shows the value of a cell's last expression
-        value = eval(compile(ast.Expression(last.value), name, "eval"), ns)
-        if value is not None:
-            print(repr(value), flush=True)
-"""
-
 #: test-only cell appended to the d2l 1.0 seed (it prints nothing itself): what did fit() do?
 PROBE_1_0 = """
 last = trainer.history[-1]

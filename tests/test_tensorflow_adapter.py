@@ -13,6 +13,8 @@ import d2lrnn  # noqa: E402
 from d2lrnn.model import canonical_shapes  # noqa: E402
 from d2lrnn.trainer import sgd_step  # noqa: E402
 
+from .conftest import assert_greedy  # noqa: E402
+
 V, H = 12, 8
 keras = tf.keras
 
@@ -28,23 +30,6 @@ def batches(n: int = 3, batch: int = 4, steps: int = 5, seed: int = 0) -> list[t
     X = corpus[:-1].reshape(batch, -1)
     Y = corpus[1:].reshape(batch, -1)
     return [(X[:, i * steps:(i + 1) * steps], Y[:, i * steps:(i + 1) * steps]) for i in range(n)]
-
-
-def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, to_numpy) -> None:
-    """``text`` is ``prefix`` plus ``num_preds`` tokens, each the argmax of the model's own logits after the text so far.
-
-    Feeding the whole text at once (batch 1) gives the logits of every position; greedy decoding
-    must have chosen the argmax at each generated position.
-    """
-    import re
-
-    tokens = re.findall(r"<unk>|.", text, flags=re.S)
-    assert tokens[: len(prefix)] == list(prefix) and len(tokens) == len(prefix) + num_preds, text
-    ids = np.asarray([vocab[tokens[:-1]]])
-    logits, _ = model(tensor(ids))
-    flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])  # (steps, vocab) in either layout at batch 1
-    chosen = flat.argmax(axis=1)[len(prefix) - 1 :]
-    assert list(vocab.to_tokens(chosen)) == tokens[len(prefix) :], text
 
 
 class SeedRNN(d2lrnn.get_backend("tensorflow").RNNScratch):
