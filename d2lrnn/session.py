@@ -48,8 +48,8 @@ class TrainJob:
     plot: str | None = None
     num_preds: int = 50
     progress: bool | None = None
-    #: the framework's CPU threads: a whole number, "auto" or None (the framework's default)
-    threads: int | str | None = None
+    #: the framework's CPU threads: "auto" (follow the free cores), a whole number or None (the framework's own)
+    threads: int | str | None = "auto"
 
 
 @dataclass
@@ -189,13 +189,15 @@ def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any,
 def _build(job: TrainJob, name: str, s: dict[str, Any], data: Any, log: Log) -> tuple[Any, Any, Any, Any]:
     """Import the backend; make the model and the trainer on the chosen device."""
     from .backends import get_backend
-    from .threads import apply_threads, parse_threads
+    from .threads import ThreadGovernor, apply_threads, start_threads
     from .trainer import Trainer
 
-    threads = parse_threads(job.threads)
-    apply_threads(threads)  # before the framework is imported: it reads the variables then
+    threads = start_threads(job.threads, name)  # before the framework is imported: it reads the variables then
+    if threads and job.threads == "auto":
+        log(f"note: other processes keep CPU cores busy; {name} starts with {threads} thread(s) (--threads auto)")
     backend = get_backend(name)
     apply_threads(threads, backend)
+    governor = ThreadGovernor.for_setting(job.threads, backend, threads)
     if s["seed"] is not None:
         backend.seed(s["seed"])
     device = backend.device(job.device)
@@ -205,7 +207,8 @@ def _build(job: TrainJob, name: str, s: dict[str, Any], data: Any, log: Log) -> 
     vocab_size = len(data.vocab)
     model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=s["num_hiddens"], lr=s["lr"],
                 num_layers=s["num_layers"])
-    trainer = Trainer(s["epochs"], s["clip"], device=device, progress=job.progress)
+    trainer = Trainer(s["epochs"], s["clip"], device=device, progress=job.progress,
+                      batch_callbacks=[governor] if governor else ())
     return model, trainer, backend, device
 
 

@@ -92,7 +92,8 @@ class Trainer:
     or any iterable of NumPy ``(X, Y)`` batches). The learning rate is ``lr`` or ``model.lr``.
     Every epoch records the training perplexity, the validation perplexity (every ``val_every``
     epochs, when ``data`` has a validation split) and tokens/second; ``callbacks`` are called with
-    ``(trainer, stats)`` after each epoch.
+    ``(trainer, stats)`` after each epoch, ``batch_callbacks`` with ``(trainer,)`` after each batch
+    (keep them cheap: e.g. :class:`~d2lrnn.threads.ThreadGovernor` reads a clock).
 
     Setting :attr:`stop_requested` ends training after the current epoch; :meth:`interrupt` ends it
     after the current batch and leaves the unfinished epoch out of :attr:`epoch` and
@@ -111,6 +112,7 @@ class Trainer:
         device: Any = None,
         num_gpus: int = 0,
         callbacks: Sequence[Callback] = (),
+        batch_callbacks: Sequence[Callable[[Trainer], None]] = (),
         progress: bool | None = None,
         val_every: int = 1,
     ) -> None:
@@ -119,6 +121,7 @@ class Trainer:
         self.lr = None if lr is None else checks.positive_float("lr", lr)
         self.device, self.num_gpus = device, num_gpus
         self.callbacks = list(callbacks)
+        self.batch_callbacks = list(batch_callbacks)
         self.progress, self.val_every = progress, checks.positive_int("val_every", val_every)
         self.history: list[EpochStats] = []
         self.epoch = 0
@@ -223,6 +226,8 @@ class Trainer:
             total = loss if total is None else total + loss
             batches += 1
             tokens += Y_np.size
+            for callback in self.batch_callbacks:
+                callback(self)
             if bar is not None:
                 bar.update()
             elif self.progress is not False and time.perf_counter() - start > BATCH_BAR_AFTER:

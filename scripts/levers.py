@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import d2lrnn  # noqa: E402
 from d2lrnn.backends import spec  # noqa: E402
 from d2lrnn.backends.floor import Lever, Variant  # noqa: E402
-from d2lrnn.threads import apply_threads, parse_threads  # noqa: E402
+from d2lrnn.threads import apply_threads, start_threads  # noqa: E402
 
 
 def backend_levers(name: str, backend: Any) -> list[Lever]:
@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     parser.add_argument("--threads", default="auto", help="the frameworks' CPU threads, N or auto (default: auto)")
     args = parser.parse_args(argv)
-    threads = parse_threads(args.threads)
-    apply_threads(threads)  # before any framework is imported
+    threads = start_threads(args.threads)  # before any framework is imported (auto: sampled once, here)
     data = d2lrnn.TimeMachine(batch_size=32, num_steps=35, num_val=0, seed=0)
     load_before = os.getloadavg()[0]
     rows = ["| backend | lever | model | library | tokens/s | other | tokens/s | library / other (per round) "

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -35,6 +36,8 @@ class BackendSpec:
     module_roots: tuple[str, ...] = ()
     #: pip distributions whose version describes the framework (first found wins)
     distributions: tuple[str, ...] = ()
+    #: the framework's own thread variables for ``n`` threads, read when it is imported (``d2lrnn.threads``)
+    thread_env: Callable[[int], dict[str, str]] | None = None
 
     @property
     def module(self) -> str:
@@ -50,13 +53,25 @@ class BackendSpec:
         return None
 
 
+def _variables(*names: str) -> Callable[[int], dict[str, str]]:
+    return lambda n: {name: str(n) for name in names}
+
+
+def _xla_flags(n: int) -> dict[str, str]:
+    """XLA's CPU thread flags, after any the user set."""
+    flags = f"--xla_cpu_multi_thread_eigen={str(n > 1).lower()} intra_op_parallelism_threads={n}"
+    return {"XLA_FLAGS": " ".join(filter(None, (os.environ.get("XLA_FLAGS", ""), flags)))}
+
+
 #: MXNet first: a test session or notebook that wants every framework imports it before TensorFlow
 SPECS: tuple[BackendSpec, ...] = (
-    BackendSpec("mxnet", "MXNet", "mxnet", "mxnet", ("gluon", "mx"), ("mxnet",), ("mxnet",)),
+    BackendSpec("mxnet", "MXNet", "mxnet", "mxnet", ("gluon", "mx"), ("mxnet",), ("mxnet",),
+                _variables("MXNET_CPU_WORKER_NTHREADS")),
     BackendSpec("torch", "PyTorch", "torch", "torch", ("pytorch",), ("torch",), ("torch",)),
     BackendSpec("tensorflow", "TensorFlow", "tensorflow", "tensorflow", ("tf", "keras"),
-                ("tensorflow", "keras", "tf_keras"), ("tensorflow", "tensorflow-cpu")),
-    BackendSpec("jax", "JAX", "jax", "jax", ("flax",), ("jax", "jaxlib", "flax"), ("jax",)),
+                ("tensorflow", "keras", "tf_keras"), ("tensorflow", "tensorflow-cpu"),
+                _variables("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")),
+    BackendSpec("jax", "JAX", "jax", "jax", ("flax",), ("jax", "jaxlib", "flax"), ("jax",), _xla_flags),
 )
 REGISTRY: dict[str, BackendSpec] = {spec.name: spec for spec in SPECS}
 ALIASES: dict[str, str] = {alias: spec.name for spec in SPECS for alias in spec.aliases}

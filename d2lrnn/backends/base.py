@@ -26,6 +26,8 @@ class Backend:
     #: the concise model class (framework RNN layer) and the from-scratch one
     RNN: type
     RNNScratch: type
+    #: whether :meth:`set_threads` works while training (``--threads auto`` then follows the free cores)
+    runtime_threads: bool = False
 
     # --- tensors and devices -------------------------------------------------------------
     def tensor(self, array: np.ndarray, device: Any = None) -> Tensor:
@@ -44,6 +46,9 @@ class Backend:
 
     def num_gpus(self) -> int:
         return 0
+
+    def set_threads(self, threads: int) -> None:
+        """Use ``threads`` CPU threads from now on, where the framework allows (its variables cover the rest)."""
 
     def gpu(self, i: int = 0) -> Any:
         raise NotImplementedError

@@ -81,21 +81,29 @@ def machine_text(results: dict[str, Any]) -> str:
 # --- tables -----------------------------------------------------------------------------------
 def rows_table(results: dict[str, Any], conditions: tuple[str, ...] = (SEED, BUSY, DEFAULT_THREADS)) -> str:
     """Every row at the seed settings (quiet and with one core busy); skipped and failed rows say why."""
-    head = "| backend | model | condition | tokens/s | per repeat | perplexity | wall s | first batch s | peak RSS MiB |"
-    lines = [head, "|---|---|---|---:|---|---:|---:|---:|---:|"]
+    head = ("| backend | model | condition | tokens/s | per repeat | threads per repeat | perplexity | wall s "
+            "| first batch s | peak RSS MiB |")
+    lines = [head, "|---|---|---|---:|---|---|---:|---:|---:|---:|"]
     for row in results["rows"]:
         if row["condition"] not in conditions:
             continue
         cells = [_label(row["backend"]), MODEL_TEXT.get(row["model"], row["model"]), condition_text(row["condition"])]
         if row.get("status") != "ok":
             lines.append("| " + " | ".join(cells) + f" | {row.get('status')}: {_short(row.get('reason', ''))} "
-                         + "| " * 5 + "|")
+                         + "| " * 6 + "|")
             continue
         per_repeat = ", ".join(_k(r) for r in row["repeat_tokens_per_sec"])
-        cells += [_k(row["tokens_per_sec"]), per_repeat, _num(row["perplexity"], ".2f"), _num(row["wall_s"], ".1f"),
+        threads = ", ".join(_threads(r) for r in row.get("runs", []) if r.get("status") == "ok")
+        cells += [_k(row["tokens_per_sec"]), per_repeat, threads, _num(row["perplexity"], ".2f"), _num(row["wall_s"], ".1f"),
                   _num(row["first_batch_s"], ".2f"), _num(row["peak_rss_mib"], ".0f")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _threads(run: dict[str, Any]) -> str:
+    """The threads a worker started with ("own": the framework's count) and any changes while training."""
+    steps = [str(run.get("threads") or "own"), *(str(n) for _, n in run.get("thread_changes") or [])]
+    return "→".join(steps)
 
 
 def _value(comparison: dict[str, Any], value: float | None) -> str:
@@ -166,9 +174,14 @@ outside them. **book** is the `d2l` package 0.17.6: its `RNNModel` over the fram
 trained by its `train_epoch_ch8` (the loop of `train_ch8`) on batches from its own
 `seq_data_iter_sequential`; the worker stubs what the package imports but the RNN chapters never
 use (pandas, torchvision), and TensorFlow runs it on Keras 2 (`TF_USE_LEGACY_KERAS=1`), which its
-time-major layer needs. **one core busy** rows run while a busy-loop process the benchmark starts
-keeps one core occupied; every row runs at the thread count in the settings except the one at the
-frameworks' default threads, which shows what the chosen count costs when the machine is quiet.
+time-major layer needs. **floor / book** is the most that any library built on the same framework
+layer could gain over the book's code. **one core busy** rows run while a busy-loop process the
+benchmark starts keeps one core occupied. **threads**: d2lrnn's rows and the floor run at the
+setting in the settings line; under `auto` a worker samples the CPU before importing the framework
+(every core free: the framework's own count; otherwise one thread per free core) and, where the
+framework can change its count while training (PyTorch), checks again about once a second. The
+book's rows then run at the frameworks' own counts, as the book's code does; the row at the
+frameworks' default threads shows what the setting costs d2lrnn when the machine is quiet.
 **first batch s** runs from just before the process starts to the end of the
 first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over repeats.
 """

@@ -18,8 +18,8 @@ from dataclasses import asdict
 from typing import Any
 
 from ..backends import is_installed
-from ..threads import THREAD_VARIABLES, thread_env
-from .config import BUSY, DEFAULT_THREADS, REPO_ROOT, BenchConfig, Job, condition_settings
+from ..threads import AUTO, thread_env
+from .config import BOOK, BUSY, DEFAULT_THREADS, REPO_ROOT, BenchConfig, Job, condition_settings
 from .machine import loadavg, machine_info
 from .stats import combine, comparisons, perplexity_checks, repeat_rate
 
@@ -36,11 +36,22 @@ def worker_command(job: Job, seed: int, config: BenchConfig) -> list[str]:
            "--num-steps", str(config.num_steps), "--num-hiddens", str(settings["num_hiddens"]),
            "--token", str(settings["token"]), "--lr", repr(config.lr), "--clip", repr(config.clip),
            "--max-tokens", str(config.max_tokens), "--seed", str(seed), "--device", config.device]
+    threads = worker_threads(job, config)
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
     if config.data_dir:
         cmd += ["--data-dir", config.data_dir]
     if config.corpus:
         cmd += ["--corpus", config.corpus]
     return cmd
+
+
+def worker_threads(job: Job, config: BenchConfig) -> int | str | None:
+    """The ``--threads`` of a row: the run's setting, except the framework-default row and, under
+    ``auto``, the book's rows, which run at the frameworks' own counts as the book's code does."""
+    if job.condition == DEFAULT_THREADS or (job.model == BOOK and config.threads == AUTO):
+        return None
+    return config.threads
 
 
 def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
@@ -50,11 +61,8 @@ def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if job.condition == DEFAULT_THREADS:
-        for name in THREAD_VARIABLES:
-            env.pop(name, None)
-    else:
-        env.update(thread_env(config.threads))
+    for name in thread_env(1):  # the worker sets what its --threads asks for; nothing is inherited
+        env.pop(name, None)
     base = {"backend": job.backend, "model": job.model, "condition": job.condition}
     t0 = time.time()
     try:

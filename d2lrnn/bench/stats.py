@@ -118,6 +118,8 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
         key = f"{backend}/{{}}/{{}}".format
         add(backend, "d2lrnn / book", key("concise", SEED), key(BOOK, SEED),
             BOOK_RATIO_TARGETS.get(backend) if seed_targets else None)
+        # the most any library on this framework's layer could reach against the book's code
+        add(backend, "floor / book", key(FLOOR, SEED), key(BOOK, SEED), None)
         add(backend, "overhead over the floor", key("concise", SEED), key(FLOOR, SEED), None, "overhead")
         add(backend, "scratch / concise", key("scratch", SEED), key("concise", SEED), SCRATCH_RATIO)
         add(backend, "one core busy / quiet", key("concise", BUSY), key("concise", SEED), BUSY_KEEP)

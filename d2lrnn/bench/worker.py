@@ -131,12 +131,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from ..backends import get_backend, is_installed
     from ..data import TimeMachine, sequential_batches
     from ..errors import BackendError
+    from ..threads import ThreadGovernor, apply_threads, start_threads
     from ..trainer import Trainer
 
     name = spec(args.backend).name
     result: dict[str, Any] = {"backend": name, "model": args.model, "seed": args.seed}
     if not is_installed(name):
         return {**result, "status": "skipped", "reason": f"{name} is not installed"}
+    threads = start_threads(args.threads, name)  # before the framework is imported
+    governor = None
     first_batch: list[float] = []
     device = args.device
     if args.model in ("floor", "book"):
@@ -169,12 +172,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             backend = get_backend(name)
         except BackendError as exc:
             return {**result, "status": "skipped", "reason": str(exc)}
+        apply_threads(threads, backend)
+        governor = ThreadGovernor.for_setting(args.threads, backend, threads)
         backend.seed(args.seed)
         device = backend.device(args.device)
         cls = backend.RNN if args.model == "concise" else backend.RNNScratch
         model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=args.num_hiddens, lr=args.lr)
         clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
-        trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs)
+        trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs,
+                          batch_callbacks=[governor] if governor else ())
         trainer.fit(model, _Data(data, clock))
         if clock.done_at is not None:
             first_batch.append(clock.done_at)
@@ -185,7 +191,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "status": "ok",
         "framework_version": spec(name).version(),
         "device": str(device),
-        "threads": os.environ.get("OMP_NUM_THREADS"),
+        "threads_setting": args.threads,
+        "threads": threads,  # at the start; None: the framework's own count
+        "thread_changes": governor.changes[1:] if governor else [],
         "epochs": history,
         "perplexity": history[-1]["perplexity"],
         "first_batch_s": first_batch[0] - args.t0 if first_batch else None,
@@ -211,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--data-dir")
     p.add_argument("--corpus", help="a UTF-8 text to train on instead of The Time Machine")
+    p.add_argument("--threads", help="auto or a whole number (left out: the framework's own count)")
     p.add_argument("--t0", type=float, default=None, help="the parent's time.time() when it started this process")
     return p
 

@@ -72,7 +72,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--scaling-repeats", type=_at_least(1), default=d.scaling_repeats,
                         help=f"repeats per scaling row (default: {d.scaling_repeats})")
     parser.add_argument("--threads", type=threads_option, default="auto", metavar="N|auto",
-                        help="the frameworks' CPU threads in every worker (default: auto, half the usable cores)")
+                        help="the CPU threads of d2lrnn's rows (default: auto, one per free core, followed while "
+                        "training; the book's rows then run at the frameworks' own counts, as the book does)")
     parser.add_argument("--cooldown", type=float, default=d.cooldown, metavar="SECONDS",
                         help=f"idle time before the load after the run is read (default: {d.cooldown:g})")
     parser.add_argument("--out", default="bench-results", metavar="DIR",

@@ -49,8 +49,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                        "and epoch count; --epochs, --lr, --clip may be changed)")
     train.add_argument("--num-preds", type=pos_int("--num-preds"), default=50)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--threads", type=threads_option, default=None, metavar="N|auto",
-                       help="the framework's CPU threads (auto: half the usable cores; default: the framework's)")
+    train.add_argument("--threads", type=threads_option, default="auto", metavar="N|auto",
+                       help="the framework's CPU threads (default: auto, one per core that other processes leave "
+                       "free, followed while training)")
     train.set_defaults(run=cmd_train)
 
     return train

@@ -63,7 +63,6 @@ class TensorFlowBackend(Backend):
         except RuntimeError:  # the runtime is running: the variables set before the import apply
             pass
 
-
     def parameters(self, model: Any, sample: Any = None) -> list[Any]:
         if sample is not None:  # build layers a user subclass creates lazily
             model(sample)

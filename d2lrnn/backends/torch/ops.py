@@ -19,6 +19,7 @@ class TorchBackend(Backend):
     math = ArrayMath(torch.sum, torch.sqrt, torch.clamp_min)
     RNN = RNN
     RNNScratch = RNNScratch
+    runtime_threads = True
 
     def tensor(self, array: np.ndarray, device: Any = None) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(array))
@@ -46,7 +47,6 @@ class TorchBackend(Backend):
     def set_threads(self, threads: int) -> None:
         """Intra-op CPU threads (the inter-op pool is fixed once used; ``OMP_NUM_THREADS`` covers it)."""
         torch.set_num_threads(threads)
-
 
     def model_device(self, model: nn.Module) -> torch.device | None:
         return next((p.device for p in model.parameters()), None)
