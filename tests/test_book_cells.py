@@ -25,7 +25,7 @@ EPOCHS = 1
 SLOW_EPOCHS = 3
 #: (generation, section) pairs fast enough for the default suite (0.x's concise section is also seed 004)
 FAST = {("v1", "text-sequence"), ("v1", "language-model"), ("v1", "rnn-scratch"), ("v1", "rnn-concise"),
-        ("v0", "rnn-scratch")}
+        ("v0", "rnn-scratch"), ("v0", "text-sequence"), ("v0", "language-model")}
 #: framework tab -> the packages it needs
 TAB_PACKAGES = {"pytorch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensorflow", "tf_keras"), "jax": ("jax", "flax")}
 

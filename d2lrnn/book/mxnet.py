@@ -27,7 +27,7 @@ from ..timing import Accumulator, Timer
 from .common import Animator, Tab, Trainer, assign_slice, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
 from .v0_text import NAMES as TEXT_NAMES
-from .v0_text import BookAPIError, text_names
+from .v0_text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(mx))  # d2l.reshape, d2l.zeros, ...
 globals().update(text_names(np.array))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
@@ -64,27 +64,17 @@ class RNNModelScratch:
     :attr:`params` (arrays with ``attach_grad``), ``init_state(batch_size, num_hiddens, ctx)`` the state,
     ``forward_fn(X, state, params)`` the steps on one-hot, time-major inputs."""
 
-    def __init__(self, vocab_size: int, num_hiddens: int, device: Any, get_params: Any, init_state: Any,
-                 forward_fn: Any) -> None:
-        _check_scratch_call(device, get_params, init_state, forward_fn)
-        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
-        self.params = get_params(vocab_size, num_hiddens, device)
-        self.init_state, self.forward_fn = init_state, forward_fn
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        a = scratch_arguments("mxnet", args, kwargs)
+        self.vocab_size, self.num_hiddens = a["vocab_size"], a["num_hiddens"]
+        self.params = a["get_params"](self.vocab_size, self.num_hiddens, a["device"])
+        self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
 
     def __call__(self, X: np.ndarray, state: Any) -> Any:
         return self.forward_fn(npx.one_hot(X.T, self.vocab_size), state, self.params)
 
     def begin_state(self, batch_size: int, ctx: Any) -> Any:
         return self.init_state(batch_size, self.num_hiddens, ctx)
-
-
-def _check_scratch_call(device: Any, *functions: Any) -> None:
-    if callable(device) or not all(callable(f) for f in functions):
-        raise BookAPIError(
-            "The MXNet tab's RNNModelScratch is RNNModelScratch(vocab_size, num_hiddens, device, get_params, "
-            "init_state, forward_fn), with the three functions last (the TensorFlow tab's order is "
-            "vocab_size, num_hiddens, init_state, forward_fn, get_params)."
-        )
 
 
 def sgd(params: list[np.ndarray], lr: float, batch_size: int) -> None:

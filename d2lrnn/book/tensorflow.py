@@ -45,7 +45,7 @@ from ..timing import Accumulator, Timer  # noqa: E402
 from .common import Animator, Tab, Trainer, tensor_loader  # noqa: E402
 from .v0_aliases import tensor_aliases  # noqa: E402
 from .v0_text import NAMES as TEXT_NAMES  # noqa: E402
-from .v0_text import BookAPIError, text_names  # noqa: E402
+from .v0_text import scratch_arguments, text_names  # noqa: E402
 
 globals().update(tensor_aliases(tf))  # d2l.reshape, d2l.zeros, ...
 globals().update(text_names(tf.constant))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
@@ -101,16 +101,11 @@ class RNNModelScratch:
     """d2l 0.x's from-scratch model (TensorFlow signature): ``get_params(vocab_size, num_hiddens)`` gives
     :attr:`trainable_variables`, ``init_state(batch_size, num_hiddens)`` the state, ``forward_fn`` the steps."""
 
-    def __init__(self, vocab_size: int, num_hiddens: int, init_state: Any, forward_fn: Any, get_params: Any) -> None:
-        if not all(callable(f) for f in (init_state, forward_fn, get_params)):
-            raise BookAPIError(
-                "The TensorFlow tab's RNNModelScratch is RNNModelScratch(vocab_size, num_hiddens, init_state, "
-                "forward_fn, get_params), without a device (the PyTorch and MXNet tabs' order is vocab_size, "
-                "num_hiddens, device, get_params, init_state, forward_fn)."
-            )
-        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
-        self.init_state, self.forward_fn = init_state, forward_fn
-        self.trainable_variables = get_params(vocab_size, num_hiddens)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        a = scratch_arguments("tensorflow", args, kwargs)
+        self.vocab_size, self.num_hiddens = a["vocab_size"], a["num_hiddens"]
+        self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
+        self.trainable_variables = a["get_params"](self.vocab_size, self.num_hiddens)
 
     def __call__(self, X: tf.Tensor, state: Any) -> Any:
         X = tf.cast(tf.one_hot(tf.transpose(X), self.vocab_size), tf.float32)

@@ -20,7 +20,7 @@ from ..timing import Accumulator, Timer
 from .common import Animator, Tab, Trainer, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
 from .v0_text import NAMES as TEXT_NAMES
-from .v0_text import BookAPIError, text_names
+from .v0_text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(torch))  # d2l.reshape, d2l.zeros, ...
 globals().update(text_names(torch.from_numpy))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
@@ -65,17 +65,11 @@ class RNNModelScratch:
     returns ``forward_fn``'s flattened logits and state; ``params`` is the parameter list.
     """
 
-    def __init__(self, vocab_size: int, num_hiddens: int, device: Any, get_params: Any, init_state: Any,
-                 forward_fn: Any) -> None:
-        if callable(device) or not all(callable(f) for f in (get_params, init_state, forward_fn)):
-            raise BookAPIError(
-                "The PyTorch tab's RNNModelScratch is RNNModelScratch(vocab_size, num_hiddens, device, get_params, "
-                "init_state, forward_fn), with the three functions last (the TensorFlow tab's order is "
-                "vocab_size, num_hiddens, init_state, forward_fn, get_params)."
-            )
-        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
-        self.params = get_params(vocab_size, num_hiddens, device)
-        self.init_state, self.forward_fn = init_state, forward_fn
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        a = scratch_arguments("torch", args, kwargs)
+        self.vocab_size, self.num_hiddens = a["vocab_size"], a["num_hiddens"]
+        self.params = a["get_params"](self.vocab_size, self.num_hiddens, a["device"])
+        self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
 
     def __call__(self, X: torch.Tensor, state: Any) -> Any:
         return self.forward_fn(F.one_hot(X.T.long(), self.vocab_size).type(torch.float32), state, self.params)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import collections
+import inspect
 import os
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -83,6 +84,33 @@ def load_corpus_time_machine(max_tokens: int = -1) -> tuple[list[int], Vocab]:
     vocab = Vocab(tokens)
     corpus = [vocab[token] for line in tokens for token in line]
     return (corpus[:max_tokens] if max_tokens > 0 else corpus), vocab
+
+
+#: each tab's argument order of d2l 0.x's ``RNNModelScratch``
+SCRATCH_ORDERS = {
+    "torch": ("vocab_size", "num_hiddens", "device", "get_params", "init_state", "forward_fn"),
+    "mxnet": ("vocab_size", "num_hiddens", "device", "get_params", "init_state", "forward_fn"),
+    "tensorflow": ("vocab_size", "num_hiddens", "init_state", "forward_fn", "get_params"),
+}
+
+
+def scratch_arguments(tab: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A ``RNNModelScratch`` call bound to ``tab``'s argument order; :class:`BookAPIError` when it fits it nowhere
+    (e.g. another tab's order: the functions are then not where this tab expects them)."""
+    order = SCRATCH_ORDERS[tab]
+    signature = inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in order])
+    try:
+        bound = signature.bind(*args, **kwargs).arguments
+    except TypeError as exc:
+        bound = {"error": exc}
+    functions = [bound.get(n) for n in ("get_params", "init_state", "forward_fn")]
+    if "error" in bound or not all(callable(f) for f in functions) or callable(bound.get("device")):
+        others = "; ".join(f"{t}: {', '.join(o)}" for t, o in SCRATCH_ORDERS.items() if o != order)
+        raise BookAPIError(
+            f"This call fits d2l 0.x's RNNModelScratch({', '.join(order)}) on the {tab} tab nowhere: the three "
+            f"functions must be callables in those places (the other tabs' orders: {others})."
+        )
+    return bound
 
 
 def _rng() -> np.random.Generator:
