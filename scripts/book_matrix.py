@@ -8,6 +8,8 @@ perplexity the section recorded, first -> last, or the error. Tabs come from the
     python scripts/book_matrix.py              # 1 epoch per section
     python scripts/book_matrix.py --epochs 3 --only v1
     python scripts/book_matrix.py --epochs 2 --tabs jax   # rerun one tab, keep the others' cells
+
+With ``--only`` or ``--tabs`` the cells outside that choice are kept from the existing table.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ GENERATIONS = {
     "draft": "the d2l 1.0 draft (seed 002): `from d2lrnn.draft import torch as d2l`",
     "gluonbook": "gluonbook (seed 001): `from d2lrnn import gluonbook as gb`",
 }
+#: generation -> (the book's name for it, the tabs its book has); other tabs' cells say the book has none
+BOOK_TABS = {"v0": ("0.x", {"mxnet", "pytorch", "tensorflow"})}
 
 
 @dataclass
@@ -123,9 +127,23 @@ def read_table(path: Path) -> dict[tuple[str, str, str], Result]:
             tabs = [tab_of_label.get(label) for label in cells[1:]]
         elif gen and tabs and line.startswith("| ") and not line.startswith("|---"):
             for tab, text in zip(tabs, cells[1:]):
-                if tab and text != "—":
+                if tab and text != "—" and not _book_lacks(gen, tab):
                     results[(gen, cells[0], tab)] = Result(text.startswith("✓"), text)
     return results
+
+
+def _book_lacks(generation: str, tab: str) -> str | None:
+    """What a table cell says where the generation's book has no such tab (else None)."""
+    if generation not in BOOK_TABS or tab in BOOK_TABS[generation][1]:
+        return None
+    label = {TAB_OF.get(name, name): LABELS[name] for name in NAMES}[tab]
+    return f"no {label} tab in {BOOK_TABS[generation][0]}"
+
+
+def _cell(results: dict[tuple[str, str, str], Result], gen: str, section: str, tab: str) -> str:
+    if (gen, section, tab) in results:
+        return results[(gen, section, tab)].text
+    return _book_lacks(gen, tab) or "—"
 
 
 def write(results: dict[tuple[str, str, str], Result], epochs: int) -> None:
@@ -145,7 +163,7 @@ def write(results: dict[tuple[str, str, str], Result], epochs: int) -> None:
         lines += [f"### {title}", "", "| section | " + " | ".join(labels[t] for t in tabs) + " |",
                   "|---|" + "---|" * len(tabs)]
         for section in sections:
-            row = [results[(gen, section, t)].text if (gen, section, t) in results else "—" for t in tabs]
+            row = [_cell(results, gen, section, t) for t in tabs]
             lines.append(f"| {section} | " + " | ".join(row) + " |")
         lines.append("")
     installed = ", ".join(f"{LABELS[n]} {'yes' if is_installed(n) else 'no'}" for n in NAMES)
@@ -153,6 +171,11 @@ def write(results: dict[tuple[str, str, str], Result], epochs: int) -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("wrote", OUT.relative_to(ROOT))
+
+
+def _chosen(key: tuple[str, str, str], only: set[str], tabs: set[str]) -> bool:
+    """Whether this run reruns the table cell ``key`` (generation, section, tab)."""
+    return (not only or key[0] in only) and (not tabs or key[2] in tabs)
 
 
 def main() -> None:
@@ -165,7 +188,7 @@ def main() -> None:
     os.environ.setdefault("D2LRNN_DATA_DIR", str(ROOT.parent / "shared" / "data"))
     os.environ.setdefault("D2LRNN_SHARED", str(ROOT.parent / "shared"))
     only, tabs = set(args.only), set(args.tabs)
-    kept = read_table(OUT) if tabs else {}
+    kept = {key: result for key, result in read_table(OUT).items() if not _chosen(key, only, tabs)} if only or tabs else {}
     results = {**kept, **run_sections(args.epochs, only, tabs), **run_seeds(args.epochs, only, tabs)}
     write(results, args.epochs)
 

@@ -14,7 +14,7 @@ from itertools import cycle
 from typing import Any
 
 from ..backends.base import Backend
-from ..metrics import ArrayMath, clip_gradients
+from ..metrics import ArrayMath, clip_gradients, perplexity
 from ..predict import predict
 from ..trainer import EpochStats
 from ..trainer import Trainer as CoreTrainer
@@ -207,6 +207,38 @@ def book_net_class(module_class: type, begin_state: BeginState, reshape: Reshape
     return BookNet
 
 
+class HalfEpochTrainer(CoreTrainer):
+    """The core trainer, also recording the training perplexity of each half epoch.
+
+    The per-batch losses stay on the device during the epoch (no extra synchronisation); they are
+    read once the epoch ends, into :attr:`half_epoch_perplexities`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.half_epoch_perplexities: list[float] = []
+        self._losses: list[Any] = []
+        self.callbacks.insert(0, HalfEpochTrainer._record)
+
+    def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
+        step = super()._make_step(backend, model, lr, clip)
+
+        def recorded(X: Any, Y: Any, state: Any) -> Any:
+            loss, state = step(X, Y, state)
+            self._losses.append(loss)
+            return loss, state
+
+        return recorded
+
+    def _record(self, stats: EpochStats) -> None:
+        losses = [self.backend.to_float(loss) for loss in self._losses]
+        self._losses = []
+        half = max(1, len(losses) // 2)
+        for part in (losses[:half], losses[half:]):
+            if part:
+                self.half_epoch_perplexities.append(perplexity(sum(part) / len(part)))
+
+
 class Tab:
     """The d2l 0.x training helpers bound to one backend.
 
@@ -229,6 +261,12 @@ class Tab:
         self.backend, self.module_class, self.compile_scratch = backend, module_class, compile_scratch
         self.BookNet = book_net_class(module_class, begin_state, reshape)
         self.resolve_device = resolve_device or (lambda device: device)
+        #: one list per ``train_ch8`` call: the training perplexity of each half epoch, in order
+        self.runs: list[list[float]] = []
+
+    def recorded_perplexities(self) -> list[list[float]]:
+        """The perplexities every ``train_ch8`` call so far recorded, two per epoch (first and second half)."""
+        return [list(run) for run in self.runs]
 
     def wrap(self, net: Any) -> Any:
         """A d2l 0.x model (it has ``begin_state``) wrapped for the core; other models as they are."""
@@ -272,7 +310,8 @@ class Tab:
                 print(continuation("time traveller"))
                 animator.add(stats.epoch, [stats.perplexity])
 
-        trainer = CoreTrainer(num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False)
+        trainer = HalfEpochTrainer(num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False)
+        self.runs.append(trainer.half_epoch_perplexities)
         trainer.compile_steps = self.compile_scratch or isinstance(net, self.module_class)
         trainer.fit(model, FreshState(train_iter) if use_random_iter else train_iter)
         if trainer.history:

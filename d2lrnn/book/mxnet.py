@@ -20,14 +20,17 @@ from mxnet import gluon, np, npx
 from mxnet.gluon import nn
 
 from ..backends.mxnet import BACKEND, RNN, RNNScratch
+from ..backends.mxnet.arrays import ArrayParameters
 from ..data import TimeMachine
 from ..data import load_data_time_machine as _load_numpy
 from ..timing import Accumulator, Timer
-from ..vocab import Vocab
 from .common import Animator, Tab, Trainer, assign_slice, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
+from .v0_text import NAMES as TEXT_NAMES
+from .v0_text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(mx))  # d2l.reshape, d2l.zeros, ...
+globals().update(text_names(np.array))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
 tensor = np.array
 load_data_time_machine = tensor_loader(_load_numpy, np.array)
 
@@ -56,8 +59,44 @@ class RNNModel(nn.Block):
         return self.rnn.begin_state(*args, **kwargs)
 
 
+class RNNModelScratch:
+    """d2l 0.x's from-scratch model (MXNet signature): ``get_params(vocab_size, num_hiddens, device)`` gives
+    :attr:`params` (arrays with ``attach_grad``), ``init_state(batch_size, num_hiddens, ctx)`` the state,
+    ``forward_fn(X, state, params)`` the steps on one-hot, time-major inputs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        a = scratch_arguments("mxnet", args, kwargs)
+        self.vocab_size, self.num_hiddens = a["vocab_size"], a["num_hiddens"]
+        self.params = a["get_params"](self.vocab_size, self.num_hiddens, a["device"])
+        self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
+
+    def __call__(self, X: np.ndarray, state: Any) -> Any:
+        return self.forward_fn(npx.one_hot(X.T, self.vocab_size), state, self.params)
+
+    def begin_state(self, batch_size: int, ctx: Any) -> Any:
+        return self.init_state(batch_size, self.num_hiddens, ctx)
+
+
+def sgd(params: list[np.ndarray], lr: float, batch_size: int) -> None:
+    """Minibatch SGD in place on arrays with attached gradients: ``param -= lr * grad / batch_size``."""
+    for param in params:
+        param[:] = param - lr * param.grad / batch_size
+
+
+class _ScratchParams:
+    """Shows a scratch model's ``params`` (arrays with ``attach_grad``) to the adapter as Gluon-like parameters."""
+
+    def collect_params(self, *args: Any, **kwargs: Any) -> Any:
+        params = getattr(self.net, "params", None)
+        if params is not None and not isinstance(self.net, gluon.Block):
+            return ArrayParameters(params)
+        return super().collect_params(*args, **kwargs)
+
+
 _TAB = Tab(BACKEND, nn.Block, lambda net, X: net.begin_state(batch_size=X.shape[0], ctx=X.ctx), np.reshape)
+_TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
 predict_ch8, try_gpu = _TAB.predict_ch8, BACKEND.try_gpu
+recorded_perplexities = _TAB.recorded_perplexities
 
 
 def train_ch8(net: Any, train_iter: Any, vocab: Any, lr: float, num_epochs: int, device: Any = None,
@@ -83,7 +122,7 @@ def to(x: np.ndarray, ctx: mx.Context) -> np.ndarray:
 
 
 __all__ = [
-    "RNN", "Accumulator", "Animator", "RNNModel", "RNNScratch", "TimeMachine", "Timer", "Trainer", "float32",
-    "Vocab", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "to", "train_ch8",
-    "try_gpu", *tensor_aliases(mx),
+    "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer",
+    "Trainer", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8",
+    "recorded_perplexities", "sgd", "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(mx), *TEXT_NAMES,
 ]

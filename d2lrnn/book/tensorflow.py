@@ -42,11 +42,13 @@ from ..data import TimeMachine  # noqa: E402
 from ..data import load_data_time_machine as _load_numpy  # noqa: E402
 from ..metrics import clip_gradients  # noqa: E402
 from ..timing import Accumulator, Timer  # noqa: E402
-from ..vocab import Vocab  # noqa: E402
 from .common import Animator, Tab, Trainer, tensor_loader  # noqa: E402
 from .v0_aliases import tensor_aliases  # noqa: E402
+from .v0_text import NAMES as TEXT_NAMES  # noqa: E402
+from .v0_text import scratch_arguments, text_names  # noqa: E402
 
 globals().update(tensor_aliases(tf))  # d2l.reshape, d2l.zeros, ...
+globals().update(text_names(tf.constant))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
 tensor = tf.constant
 load_data_time_machine = tensor_loader(_load_numpy, tf.constant)
 
@@ -99,10 +101,11 @@ class RNNModelScratch:
     """d2l 0.x's from-scratch model (TensorFlow signature): ``get_params(vocab_size, num_hiddens)`` gives
     :attr:`trainable_variables`, ``init_state(batch_size, num_hiddens)`` the state, ``forward_fn`` the steps."""
 
-    def __init__(self, vocab_size: int, num_hiddens: int, init_state: Any, forward_fn: Any, get_params: Any) -> None:
-        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
-        self.init_state, self.forward_fn = init_state, forward_fn
-        self.trainable_variables = get_params(vocab_size, num_hiddens)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        a = scratch_arguments("tensorflow", args, kwargs)
+        self.vocab_size, self.num_hiddens = a["vocab_size"], a["num_hiddens"]
+        self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
+        self.trainable_variables = a["get_params"](self.vocab_size, self.num_hiddens)
 
     def __call__(self, X: tf.Tensor, state: Any) -> Any:
         X = tf.cast(tf.one_hot(tf.transpose(X), self.vocab_size), tf.float32)
@@ -127,6 +130,13 @@ class _ScratchVariables:
 
 _TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchVariables, _TAB.BookNet), {})
 predict_ch8, train_ch8 = _TAB.predict_ch8, _TAB.train_ch8
+recorded_perplexities = _TAB.recorded_perplexities
+
+
+def sgd(params: list[tf.Variable], grads: list[Any], lr: float, batch_size: int) -> None:
+    """Minibatch SGD in place: ``param -= lr * grad / batch_size`` for each variable and its gradient."""
+    for param, grad in zip(params, grads):
+        param.assign_sub(lr * grad / batch_size)
 
 
 def try_gpu(i: int = 0) -> Any:
@@ -141,7 +151,6 @@ def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
 
 __all__ = [
     "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch",
-    "TimeMachine", "Timer", "Trainer",
-    "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "tensor", "train_ch8",
-    "try_gpu", *tensor_aliases(tf),
+    "TimeMachine", "Timer", "Trainer", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine",
+    "predict_ch8", "recorded_perplexities", "sgd", "tensor", "train_ch8", "try_gpu", *tensor_aliases(tf), *TEXT_NAMES,
 ]

@@ -17,11 +17,13 @@ from ..backends.torch import BACKEND, RNN, RNNScratch
 from ..data import TimeMachine
 from ..data import load_data_time_machine as _load_numpy
 from ..timing import Accumulator, Timer
-from ..vocab import Vocab
 from .common import Animator, Tab, Trainer, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
+from .v0_text import NAMES as TEXT_NAMES
+from .v0_text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(torch))  # d2l.reshape, d2l.zeros, ...
+globals().update(text_names(torch.from_numpy))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
 load_data_time_machine = tensor_loader(_load_numpy, torch.from_numpy)
 tensor = torch.tensor
 
@@ -63,11 +65,11 @@ class RNNModelScratch:
     returns ``forward_fn``'s flattened logits and state; ``params`` is the parameter list.
     """
 
-    def __init__(self, vocab_size: int, num_hiddens: int, device: Any, get_params: Any, init_state: Any,
-                 forward_fn: Any) -> None:
-        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
-        self.params = get_params(vocab_size, num_hiddens, device)
-        self.init_state, self.forward_fn = init_state, forward_fn
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        a = scratch_arguments("torch", args, kwargs)
+        self.vocab_size, self.num_hiddens = a["vocab_size"], a["num_hiddens"]
+        self.params = a["get_params"](self.vocab_size, self.num_hiddens, a["device"])
+        self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
 
     def __call__(self, X: torch.Tensor, state: Any) -> Any:
         return self.forward_fn(F.one_hot(X.T.long(), self.vocab_size).type(torch.float32), state, self.params)
@@ -95,6 +97,7 @@ class _ScratchParams:
 _TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
 _TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
 predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
+recorded_perplexities = _TAB.recorded_perplexities
 
 
 def grad_clipping(net: nn.Module | Any, theta: float) -> None:
@@ -112,6 +115,6 @@ def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
 
 __all__ = [
     "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer", "Trainer",
-    "Vocab", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "sgd", "tensor",
-    "to", "train_ch8", "try_gpu", *tensor_aliases(torch),
+    "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "recorded_perplexities",
+    "sgd", "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(torch), *TEXT_NAMES,
 ]

@@ -19,3 +19,8 @@ num_epochs, lr = 500, 2
 d2l.train_ch8(model, train_iter, vocab, lr, num_epochs, device)
 # expect: ^perplexity \d+\.\d, \d+\.\d tokens/sec on cpu
 # expect: ^time traveller.{50}$
+
+# %% probe
+for run in d2l.recorded_perplexities():
+    print('PPL', *(f'{p:.3f}' for p in run))
+

@@ -65,3 +65,8 @@ model = d2l.RNNModel(lstm_layer, len(vocab))
 model = model.to(device)
 d2l.train_ch8(model, train_iter, vocab, lr, num_epochs, device)
 # expect: ^time traveller.{50}$
+
+# %% probe
+for run in d2l.recorded_perplexities():
+    print('PPL', *(f'{p:.3f}' for p in run))
+

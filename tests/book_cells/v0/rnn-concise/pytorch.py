@@ -31,3 +31,8 @@ d2l.predict_ch8('time traveller', 10, net, vocab, device)
 num_epochs, lr = 500, 1
 d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, device)
 # expect: ^perplexity \d+\.\d, \d+\.\d tokens/sec on cpu
+
+# %% probe
+for run in d2l.recorded_perplexities():
+    print('PPL', *(f'{p:.3f}' for p in run))
+

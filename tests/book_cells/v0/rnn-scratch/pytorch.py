@@ -83,4 +83,6 @@ d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, d2l.try_gpu())
 # %% probe
 X, Y = next(iter(train_iter))
 print('PROBE', type(X).__name__, tuple(X.shape), bool((X[:, 1:] == Y[:, :-1]).all()))
+for run in d2l.recorded_perplexities():
+    print('PPL', *(f'{p:.3f}' for p in run))
 # expect: ^PROBE Tensor \(32, 35\) True$

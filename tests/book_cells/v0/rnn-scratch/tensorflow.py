@@ -68,4 +68,6 @@ d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, strategy)
 # %% probe
 X, Y = next(iter(train_iter))
 print('PROBE', type(X).__name__, tuple(X.shape), bool(tf.reduce_all(X[:, 1:] == Y[:, :-1])))
+for run in d2l.recorded_perplexities():
+    print('PPL', *(f'{p:.3f}' for p in run))
 # expect: ^PROBE EagerTensor \(32, 35\) True$

@@ -1,0 +1,28 @@
+# ruff: noqa  (the book's code as readers type it)
+# %%
+from d2l import torch as d2l
+import torch
+from torch import nn
+
+batch_size, num_steps = 32, 35
+train_iter, vocab = d2l.load_data_time_machine(batch_size, num_steps)
+
+# %%
+vocab_size, num_hiddens, num_layers = len(vocab), 256, 2
+num_inputs = vocab_size
+device = d2l.try_gpu()
+lstm_layer = nn.LSTM(num_inputs, num_hiddens, num_layers)
+model = d2l.RNNModel(lstm_layer, len(vocab))
+model = model.to(device)
+
+# %%
+num_epochs, lr = 500, 2
+d2l.train_ch8(model, train_iter, vocab, lr, num_epochs, device)
+
+# expect: ^perplexity \d+\.\d, \d+\.\d tokens/sec on cpu
+# expect: ^time traveller.{50}$
+
+# %% probe
+for run in d2l.recorded_perplexities():
+    print('PPL', *(f'{p:.3f}' for p in run))
+
