@@ -198,3 +198,42 @@ def test_plot_draws_one_line_per_series() -> None:
     assert len(plot(np.arange(5.0)).axes[0].lines) == 1
     figure = plot([1, 2, 3], [[1, 2, 3], [3, 2, 1]], legend=["up", "down"], yscale="log")
     assert len(figure.axes[0].lines) == 2 and figure.axes[0].get_yscale() == "log"
+
+
+def _stacked_scratch(d2l, num_layers: int):
+    """The book's ``StackedRNNScratch`` as the MXNet and TensorFlow tabs write it: layers in a plain list."""
+
+    class StackedRNNScratch(d2l.Module):
+        def __init__(self, num_inputs, num_hiddens, num_layers, sigma=0.01):
+            super().__init__()
+            self.save_hyperparameters()
+            self.rnns = [d2l.RNNScratch(num_inputs if i == 0 else num_hiddens, num_hiddens, sigma)
+                         for i in range(num_layers)]
+
+    return StackedRNNScratch(num_inputs=5, num_hiddens=4, num_layers=num_layers)
+
+
+@pytest.mark.skipif(not installed("mxnet"), reason="mxnet not installed")
+def test_mxnet_scratch_parameters_include_layers_held_in_a_list() -> None:
+    from d2lrnn import mxnet as d2l
+
+    block = _stacked_scratch(d2l, num_layers=3)
+    model = d2l.RNNLMScratch(block, vocab_size=5, lr=1)
+    params = model.get_scratch_params()
+    inner = [layer.W_xh for layer in block.rnns]
+    assert len(params) == 3 * 3 + 2  # W_xh, W_hh, b_h per layer; W_hq, b_q
+    assert all(any(p is w for p in params) for w in inner)
+    model.set_scratch_params_device(d2l.cpu())
+    assert all(layer.W_hh.grad is not None for layer in block.rnns)
+    assert isinstance(model.configure_optimizers(), d2l.SGD)
+    assert len(model.configure_optimizers().params) == len(params)
+
+
+@pytest.mark.skipif(not (installed("tensorflow") and installed("tf_keras")), reason="tensorflow not installed")
+def test_tensorflow_trains_layers_held_in_a_list() -> None:
+    from d2lrnn import tensorflow as d2l
+
+    block = _stacked_scratch(d2l, num_layers=2)
+    model = d2l.RNNLMScratch(block, vocab_size=5, lr=1)
+    names = {id(v) for v in model.trainable_variables}
+    assert all(id(layer.W_xh) in names and id(layer.b_h) in names for layer in block.rnns)
