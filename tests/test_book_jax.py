@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +10,7 @@ import pytest
 from d2lrnn.metrics import NUMPY_MATH, clip_gradients
 from d2lrnn.trainer import Trainer as CoreTrainer
 
-from .conftest import installed, needs_corpus
-
-REPO = Path(__file__).resolve().parents[1]
-CELLS = REPO / "tests" / "book_cells"
+from .conftest import installed
 
 pytestmark = pytest.mark.skipif(not (installed("jax") and installed("flax")), reason="jax/flax not installed")
 
@@ -178,23 +174,3 @@ def test_the_books_concise_gru_and_lstm_calls_fail_on_this_flax_and_d2lrnn_leave
     carry = nn.GRUCell(features=8).initialize_carry(key, (4, 3))  # the current API is unchanged
     assert carry.shape == (4, 8)
 
-
-def _known_flax_issue_files() -> list:
-    from d2lrnn.book.cells import cell_files
-
-    files = [f for f in cell_files(CELLS) if f.tab == "jax" and "flax>=0.7" in f.known_issues]
-    return [pytest.param(f, id=f"{f.generation}-{f.section}", marks=pytest.mark.slow) for f in files]
-
-
-@needs_corpus
-@pytest.mark.parametrize("cell_file", _known_flax_issue_files())
-def test_the_scratch_part_of_a_section_with_the_flax_issue_learns(cell_file) -> None:
-    """Up to its first probe (the model from scratch), a section marked ``flax>=0.7`` runs and its perplexity falls."""
-    from d2lrnn.book.cells import falling, run_cells
-
-    cells = cell_file.prepared(1)
-    first_probe = next(i for i, cell in enumerate(cells) if cell.startswith("print('PPL'"))
-    code, out, err = run_cells(cells[: first_probe + 1], REPO)
-    assert code == 0, err[-3000:]
-    runs = [[float(v) for v in line.split()[1:]] for line in out.splitlines() if line.startswith("PPL ")]
-    assert runs and all(falling(run) for run in runs), runs
