@@ -231,12 +231,27 @@ def test_mxnet_scratch_parameters_include_layers_held_in_a_list() -> None:
 
 @pytest.mark.skipif(not (installed("tensorflow") and installed("tf_keras")), reason="tensorflow not installed")
 def test_tensorflow_trains_layers_held_in_a_list() -> None:
-    from d2lrnn import tensorflow as d2l
+    """In a process of its own: the tab selects Keras 2 only if TensorFlow is not imported yet."""
+    from d2lrnn.book.cells import run_cells
 
-    block = _stacked_scratch(d2l, num_layers=2)
-    model = d2l.RNNLMScratch(block, vocab_size=5, lr=1)
-    names = {id(v) for v in model.trainable_variables}
-    assert all(id(layer.W_xh) in names and id(layer.b_h) in names for layer in block.rnns)
+    from .test_book_cells import REPO
+
+    check = """
+from d2lrnn import tensorflow as d2l
+class StackedRNNScratch(d2l.Module):
+    def __init__(self, num_inputs, num_hiddens, num_layers, sigma=0.01):
+        super().__init__()
+        self.save_hyperparameters()
+        self.rnns = [d2l.RNNScratch(num_inputs if i == 0 else num_hiddens, num_hiddens, sigma)
+                     for i in range(num_layers)]
+block = StackedRNNScratch(num_inputs=5, num_hiddens=4, num_layers=2)
+model = d2l.RNNLMScratch(block, vocab_size=5, lr=1)
+ids = {id(v) for v in model.trainable_variables}
+print('TRACKED', all(id(layer.W_xh) in ids and id(layer.b_h) in ids for layer in block.rnns), len(ids))
+"""
+    code, out, err = run_cells([check], REPO)
+    assert code == 0, err[-3000:]
+    assert "TRACKED True 8" in out, out
 
 
 def _sections_with_known_issues() -> list:
