@@ -41,8 +41,25 @@ def params(slow: bool) -> list:
             marks.append(pytest.mark.xfail(reason=cell_file.known_issues["numpy>=2"], strict=False))
         if "epochs<2" in cell_file.known_issues and not slow and EPOCHS < 2:
             marks.append(pytest.mark.xfail(reason=cell_file.known_issues["epochs<2"], strict=False))
+        for when, why in cell_file.known_issues.items():
+            if when not in ("numpy>=2", "epochs<2") and known_issue_applies(when):
+                marks.append(pytest.mark.xfail(reason=why, strict=False))
         out.append(pytest.param(cell_file, id=f"{cell_file.generation}-{cell_file.section}-{cell_file.tab}", marks=marks))
     return out
+
+
+def known_issue_applies(when: str) -> bool:
+    """Whether a ``# known-issue: WHEN`` holds here; ``WHEN`` is ``package>=version`` (e.g. ``flax>=0.7``)."""
+    import importlib.metadata
+
+    from packaging.version import Version
+
+    name, _, version = when.partition(">=")
+    try:
+        installed = importlib.metadata.version(name.strip())
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return Version(installed) >= Version(version.strip())
 
 
 def perplexities(output: str) -> list[list[float]]:
@@ -77,3 +94,9 @@ def test_cell_files_parse() -> None:
         assert cell_file.cells, f"{cell_file.path} has no cells"
         code = "\n".join(cell_file.prepared(1))
         assert "from d2l import" not in code, f"{cell_file.path}: the import line was not swapped"
+
+
+def test_known_issue_applies_compares_installed_versions() -> None:
+    assert known_issue_applies("pytest>=1")
+    assert not known_issue_applies("pytest>=10000")
+    assert not known_issue_applies("no-such-package-here>=1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import numpy as np
 import pytest
 
@@ -149,3 +151,26 @@ def test_concise_language_model_switches_training_for_validation() -> None:
     d2l.Trainer(max_epochs=1, gradient_clip_val=1).fit(model, data)
     assert True in seen and False in seen  # validation ran with training=False
     assert model.training is True  # on a twin: the model itself (a static argument of jax.jit) is not changed
+
+
+def test_the_books_concise_gru_and_lstm_calls_fail_on_this_flax_and_d2lrnn_leaves_flax_alone() -> None:
+    """The book's JAX ``GRU``/``LSTM`` call ``initialize_carry`` on the cell class as ``(rng, batch_dims,
+    size)`` and build cells without ``features``: the API of Flax before 0.7. The cell files mark them as a
+    known issue for ``flax>=0.7``; importing d2lrnn's JAX tab must not change Flax's cells."""
+    import jax
+    from flax import linen as nn
+    from packaging.version import Version
+
+    from d2lrnn import jax as d2l  # noqa: F401  (importing the tab must not patch Flax)
+
+    if Version(importlib.metadata.version("flax")) < Version("0.7"):
+        pytest.skip("Flax before 0.7 still has the book's API")
+    key = jax.random.PRNGKey(0)
+    for cell in (nn.GRUCell, nn.OptimizedLSTMCell):
+        with pytest.raises(TypeError):
+            cell.initialize_carry(key, (4,), 8)  # the book's call
+        with pytest.raises(TypeError):
+            cell()  # the book's nn.scan(cell, ...)() builds it without features
+    carry = nn.GRUCell(features=8).initialize_carry(key, (4, 3))  # the current API is unchanged
+    assert carry.shape == (4, 8)
+

@@ -60,17 +60,29 @@ class Module(ModuleSteps, nn.Block):
     def _scalar(self, value: Any) -> float:
         return float(value.item()) if hasattr(value, "item") else float(value)
 
+    def _scratch_attributes(self) -> list[tuple[str, Any]]:
+        """The attributes that may hold scratch parameters: ``(name, value)`` pairs."""
+        skip = ("params", "hparams", "trainer", "board")
+        return [(name, getattr(self, name, None)) for name in dir(self) if not name.startswith("__") and name not in skip]
+
+    def _scratch_children(self) -> list[Module]:
+        """The sub-modules held as attributes, alone or in a list or tuple (the book's ``self.rnns = [...]``)."""
+        children = []
+        for _, value in self._scratch_attributes():
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Module) and item is not self:
+                    children.append(item)
+        return children
+
     def get_scratch_params(self) -> list[Any]:
-        """The plain arrays held as attributes (and those of sub-modules): a scratch model's parameters."""
-        params = []
-        for name in dir(self):
-            if name.startswith("__") or name in ("params", "hparams"):
-                continue
-            value = getattr(self, name, None)
-            if isinstance(value, np.ndarray):
-                params.append(value)
-            elif isinstance(value, Module) and value is not self:
-                params.extend(value.get_scratch_params())
+        """The plain arrays held as attributes, and those of sub-modules: a scratch model's parameters.
+
+        Sub-modules in a list or tuple count too (the book's MXNet ``get_scratch_params`` skipped them,
+        so its ``StackedRNNScratch`` trained only the output layer).
+        """
+        params = [value for _, value in self._scratch_attributes() if isinstance(value, np.ndarray)]
+        for child in self._scratch_children():
+            params.extend(child.get_scratch_params())
         return params
 
     def parameters(self) -> Any:
@@ -78,17 +90,14 @@ class Module(ModuleSteps, nn.Block):
         return params if len(params.keys()) else self.get_scratch_params()
 
     def set_scratch_params_device(self, device: Any) -> None:
-        """Move the plain-array parameters to ``device`` and give them gradients."""
-        for name in dir(self):
-            if name.startswith("__") or name in ("params", "hparams"):
-                continue
-            value = getattr(self, name, None)
+        """Move the plain-array parameters (sub-modules' too) to ``device`` and give them gradients."""
+        for name, value in self._scratch_attributes():
             if isinstance(value, np.ndarray):
                 with autograd.record():
                     setattr(self, name, value.as_in_ctx(device))
                 getattr(self, name).attach_grad()
-            elif isinstance(value, Module) and value is not self:
-                value.set_scratch_params_device(device)
+        for child in self._scratch_children():
+            child.set_scratch_params_device(device)
 
     def configure_optimizers(self) -> Any:
         params = self.parameters()

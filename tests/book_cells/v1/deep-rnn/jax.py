@@ -1,6 +1,5 @@
 # ruff: noqa  (the book's code as readers type it)
-# The book's JAX GRU class (saved as d2l.GRU) scans with nn.scan and nn.GRUCell.initialize_carry as a class
-# method, which runs on neither supported Flax; the concise part uses the library's d2l.GRU.
+# known-issue: flax>=0.7: the book calls nn.GRUCell.initialize_carry on the class as (rng, batch_dims, size) and builds nn.GRUCell() without features; Flax 0.7 made initialize_carry an instance method taking (rng, input_shape) and features a required field, so this call raises TypeError ('int' object is not subscriptable)
 # %%
 from d2l import jax as d2l
 from flax import linen as nn
@@ -41,7 +40,37 @@ trainer.fit(model, data)
 print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
 
 # %%
-gru = d2l.GRU(num_hiddens=32, num_layers=2)
+class GRU(d2l.RNN):  #@save
+    """The multilayer GRU model."""
+    num_hiddens: int
+    num_layers: int
+    dropout: float = 0
+
+    @nn.compact
+    def __call__(self, X, state=None, training=False):
+        outputs = X
+        new_state = []
+        if state is None:
+            batch_size = X.shape[1]
+            state = [nn.GRUCell.initialize_carry(jax.random.PRNGKey(0),
+                    (batch_size,), self.num_hiddens)] * self.num_layers
+
+        GRU = nn.scan(nn.GRUCell, variable_broadcast="params",
+                      in_axes=0, out_axes=0, split_rngs={"params": False})
+
+        # Introduce a dropout layer after every GRU layer except last
+        for i in range(self.num_layers - 1):
+            layer_i_state, X = GRU()(state[i], outputs)
+            new_state.append(layer_i_state)
+            X = nn.Dropout(self.dropout, deterministic=not training)(X)
+
+        # Final GRU layer without dropout
+        out_state, X = GRU()(state[-1], X)
+        new_state.append(out_state)
+        return X, jnp.array(new_state)
+
+# %%
+gru = GRU(num_hiddens=32, num_layers=2)
 model = d2l.RNNLM(gru, vocab_size=len(data.vocab), lr=2)
 trainer.fit(model, data)
 

@@ -1,8 +1,8 @@
 # ruff: noqa  (the book's code as readers type it)
 # %%
+from d2l import torch as d2l
 import torch
 from torch import nn
-from d2l import torch as d2l
 
 # %%
 class StackedRNNScratch(d2l.Module):
@@ -20,12 +20,13 @@ def forward(self, inputs, Hs=None):
     if Hs is None: Hs = [None] * self.num_layers
     for i in range(self.num_layers):
         outputs, Hs[i] = self.rnns[i](outputs, Hs[i])
-        outputs = torch.stack(outputs, 0)
+        outputs = d2l.stack(outputs, 0)
     return outputs, Hs
 
 # %%
 data = d2l.TimeMachine(batch_size=1024, num_steps=32)
-rnn_block = StackedRNNScratch(num_inputs=len(data.vocab), num_hiddens=32, num_layers=2)
+rnn_block = StackedRNNScratch(num_inputs=len(data.vocab),
+                              num_hiddens=32, num_layers=2)
 model = d2l.RNNLMScratch(rnn_block, vocab_size=len(data.vocab), lr=2)
 trainer = d2l.Trainer(max_epochs=100, gradient_clip_val=1, num_gpus=1)
 trainer.fit(model, data)
@@ -34,11 +35,13 @@ trainer.fit(model, data)
 print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
 
 # %%
-class GRU(d2l.RNN):
+class GRU(d2l.RNN):  #@save
+    """The multilayer GRU model."""
     def __init__(self, num_inputs, num_hiddens, num_layers, dropout=0):
         d2l.Module.__init__(self)
         self.save_hyperparameters()
-        self.rnn = nn.GRU(num_inputs, num_hiddens, num_layers, dropout=dropout)
+        self.rnn = nn.GRU(num_inputs, num_hiddens, num_layers,
+                          dropout=dropout)
 
 # %%
 gru = GRU(num_inputs=len(data.vocab), num_hiddens=32, num_layers=2)

@@ -1,6 +1,5 @@
 # ruff: noqa  (the book's code as readers type it)
-# The book's concise JAX GRU (nn.scan over nn.GRUCell.initialize_carry as a class method) runs on
-# neither supported Flax; the concise part uses d2l.GRU (Flax's GRUCell, one layer) instead.
+# known-issue: flax>=0.7: the book calls nn.GRUCell.initialize_carry on the class as (rng, batch_dims, size) and builds nn.GRUCell() without features; Flax 0.7 made initialize_carry an instance method taking (rng, input_shape) and features a required field, so this call raises TypeError ('int' object is not subscriptable)
 # %%
 from d2l import jax as d2l
 from flax import linen as nn
@@ -59,7 +58,24 @@ trainer.fit(model, data)
 print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
 
 # %%
-gru = d2l.GRU(num_hiddens=32)
+class GRU(d2l.RNN):
+    num_hiddens: int
+
+    @nn.compact
+    def __call__(self, inputs, H=None, training=False):
+        if H is None:
+            batch_size = inputs.shape[1]
+            H = nn.GRUCell.initialize_carry(jax.random.PRNGKey(0),
+                                            (batch_size,), self.num_hiddens)
+
+        GRU = nn.scan(nn.GRUCell, variable_broadcast="params",
+                      in_axes=0, out_axes=0, split_rngs={"params": False})
+
+        H, outputs = GRU()(H, inputs)
+        return outputs, H
+
+# %%
+gru = GRU(num_hiddens=32)
 model = d2l.RNNLM(gru, vocab_size=len(data.vocab), lr=4)
 trainer.fit(model, data)
 

@@ -1,8 +1,8 @@
 # ruff: noqa  (the book's code as readers type it)
 # %%
+from d2l import torch as d2l
 import torch
 from torch import nn
-from d2l import torch as d2l
 
 # %%
 class GRUScratch(d2l.Module):
@@ -10,10 +10,11 @@ class GRUScratch(d2l.Module):
         super().__init__()
         self.save_hyperparameters()
 
-        init_weight = lambda *shape: nn.Parameter(torch.randn(*shape) * sigma)
+        init_weight = lambda *shape: nn.Parameter(d2l.randn(*shape) * sigma)
         triple = lambda: (init_weight(num_inputs, num_hiddens),
                           init_weight(num_hiddens, num_hiddens),
-                          nn.Parameter(torch.zeros(num_hiddens)))
+                          nn.Parameter(d2l.zeros(num_hiddens)))
+
         self.W_xz, self.W_hz, self.b_z = triple()  # Update gate
         self.W_xr, self.W_hr, self.b_r = triple()  # Reset gate
         self.W_xh, self.W_hh, self.b_h = triple()  # Candidate hidden state
@@ -22,12 +23,17 @@ class GRUScratch(d2l.Module):
 @d2l.add_to_class(GRUScratch)
 def forward(self, inputs, H=None):
     if H is None:
-        H = torch.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+        # Initial state with shape: (batch_size, num_hiddens)
+        H = d2l.zeros((inputs.shape[1], self.num_hiddens),
+                      device=inputs.device)
     outputs = []
     for X in inputs:
-        Z = torch.sigmoid(torch.matmul(X, self.W_xz) + torch.matmul(H, self.W_hz) + self.b_z)
-        R = torch.sigmoid(torch.matmul(X, self.W_xr) + torch.matmul(H, self.W_hr) + self.b_r)
-        H_tilde = torch.tanh(torch.matmul(X, self.W_xh) + torch.matmul(R * H, self.W_hh) + self.b_h)
+        Z = d2l.sigmoid(d2l.matmul(X, self.W_xz) +
+                        d2l.matmul(H, self.W_hz) + self.b_z)
+        R = d2l.sigmoid(d2l.matmul(X, self.W_xr) +
+                        d2l.matmul(H, self.W_hr) + self.b_r)
+        H_tilde = d2l.tanh(d2l.matmul(X, self.W_xh) +
+                           d2l.matmul(R * H, self.W_hh) + self.b_h)
         H = Z * H + (1 - Z) * H_tilde
         outputs.append(H)
     return outputs, H

@@ -1,6 +1,5 @@
 # ruff: noqa  (the book's code as readers type it)
-# The book's concise JAX LSTM (nn.scan over nn.OptimizedLSTMCell.initialize_carry as a class method)
-# runs on neither supported Flax, and d2l has no JAX LSTM class; only the from-scratch model runs here.
+# known-issue: flax>=0.7: the book calls nn.OptimizedLSTMCell.initialize_carry on the class as (rng, batch_dims, size) and builds nn.OptimizedLSTMCell() without features; Flax 0.7 made initialize_carry an instance method taking (rng, input_shape) and features a required field, so this call raises TypeError ('int' object is not subscriptable)
 # %%
 from d2l import jax as d2l
 from flax import linen as nn
@@ -59,6 +58,32 @@ data = d2l.TimeMachine(batch_size=1024, num_steps=32)
 lstm = LSTMScratch(num_inputs=len(data.vocab), num_hiddens=32)
 model = d2l.RNNLMScratch(lstm, vocab_size=len(data.vocab), lr=4)
 trainer = d2l.Trainer(max_epochs=50, gradient_clip_val=1, num_gpus=1)
+trainer.fit(model, data)
+
+# %% probe
+print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
+
+# %%
+class LSTM(d2l.RNN):
+    num_hiddens: int
+
+    @nn.compact
+    def __call__(self, inputs, H_C=None, training=False):
+        if H_C is None:
+            batch_size = inputs.shape[1]
+            H_C = nn.OptimizedLSTMCell.initialize_carry(jax.random.PRNGKey(0),
+                                                        (batch_size,),
+                                                        self.num_hiddens)
+
+        LSTM = nn.scan(nn.OptimizedLSTMCell, variable_broadcast="params",
+                       in_axes=0, out_axes=0, split_rngs={"params": False})
+
+        H_C, outputs = LSTM()(H_C, inputs)
+        return outputs, H_C
+
+# %%
+lstm = LSTM(num_hiddens=32)
+model = d2l.RNNLM(lstm, vocab_size=len(data.vocab), lr=4)
 trainer.fit(model, data)
 
 # %%

@@ -98,6 +98,9 @@ with d2l.try_gpu():
 trainer = d2l.Trainer(max_epochs=100, gradient_clip_val=1)
 trainer.fit(model, data)
 
+# %% probe
+print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
+
 # %%
 @d2l.add_to_class(RNNLMScratch)
 def predict(self, prefix, num_preds, vocab, device=None):
@@ -116,6 +119,3 @@ def predict(self, prefix, num_preds, vocab, device=None):
 # %%
 model.predict('it has', 20, data.vocab)
 # expect: ^'it has.{20}'$
-
-# %% probe
-print('PPL', *(f'{y:.3f}' for _, y in model.board.data['train_ppl']))
