@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # d2lrnn is used from the source tree
 
 from d2lrnn.backends import LABELS, NAMES, is_installed  # noqa: E402
-from d2lrnn.book.cells import cell_files, falling, run_cell_file, run_cells  # noqa: E402
+from d2lrnn.book.cells import cell_files, falling, known_issue_applies, run_cell_file, run_cells  # noqa: E402
 
 CELLS = ROOT / "tests" / "book_cells"
 OUT = ROOT / "docs" / "generated" / "book_matrix.md"
@@ -49,18 +49,34 @@ class Result:
     text: str
 
 
-def summarize(code: int, output: str, errors: str, missing: list[str], seconds: float) -> Result:
-    """One table cell: the recorded perplexities (first -> last) or the reason it failed."""
+def error_line(errors: str, code: int) -> str:
+    """The exception's own line from a traceback (not a note printed after it), else the last line."""
+    lines = [line.strip() for line in errors.strip().splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b.*", line)]
+    return (raised or lines or [f"exit {code}"])[-1]
+
+
+def summarize(code: int, output: str, errors: str, missing: list[str], seconds: float,
+              known: dict[str, str] | None = None) -> Result:
+    """One table cell: the recorded perplexities (first -> last) or the reason it failed.
+
+    ``known``: the cell file's known issues that apply here (the book's own code fails on the
+    installed framework); a failure then says so, and what trained before it.
+    """
+    runs = [[float(v) for v in m[1].split()] for m in re.finditer(r"^PPL (.*)$", output, re.M)]
+    shown = "; ".join(f"ppl {r[0]:.1f} → {r[-1]:.1f}" for r in runs)
+    if code != 0 and known:
+        when = ", ".join(f"`{w}`" for w in known)
+        trained = f"; before it, {shown}" if shown and all(falling(r) for r in runs) else ""
+        return Result(False, f"the book's own code fails with {when} (see below): `{error_line(errors, code)[:70]}`"
+                             f"{trained} ({seconds:.0f} s)")
     if code != 0:
-        last = [line for line in errors.strip().splitlines() if line.strip()][-1:] or [f"exit {code}"]
-        return Result(False, f"fails: `{last[0][:90]}`")
+        return Result(False, f"fails: `{error_line(errors, code)[:90]}`")
     if missing:
         return Result(False, f"runs, but misses `{missing[0][:60]}`")
-    runs = [[float(v) for v in m[1].split()] for m in re.finditer(r"^PPL (.*)$", output, re.M)]
     book = [float(m[1]) for m in re.finditer(r"^perplexity (\d+\.\d+), ", output, re.M)]
     seed = [float(m[1]) for m in re.finditer(r"^PROBE epochs \d+ perplexity ([\d.]+)", output, re.M)]
     if runs:
-        shown = "; ".join(f"ppl {r[0]:.1f} → {r[-1]:.1f}" for r in runs)
         if not all(falling(r) for r in runs):
             return Result(False, f"runs, but the perplexity did not fall: {shown} ({seconds:.0f} s)")
     elif book or seed:
@@ -78,8 +94,9 @@ def run_sections(epochs: int, only: set[str], tabs: set[str]) -> dict[tuple[str,
         start = time.perf_counter()
         outcome = run_cell_file(cell_file, ROOT, epochs)
         key = (cell_file.generation, cell_file.section, cell_file.tab)
+        known = {when: why for when, why in cell_file.known_issues.items() if known_issue_applies(when)}
         results[key] = summarize(outcome.returncode, outcome.output, outcome.errors, outcome.missing,
-                                 time.perf_counter() - start)
+                                 time.perf_counter() - start, known)
         print(*key, results[key].text, flush=True)
     return results
 

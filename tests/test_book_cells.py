@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from d2lrnn.book.cells import cell_files, falling, run_cell_file
+from d2lrnn.book.cells import cell_files, falling, known_issue_applies, run_cell_file
 
 from .conftest import needs_corpus
 
@@ -46,20 +46,6 @@ def params(slow: bool) -> list:
                 marks.append(pytest.mark.xfail(reason=why, strict=False))
         out.append(pytest.param(cell_file, id=f"{cell_file.generation}-{cell_file.section}-{cell_file.tab}", marks=marks))
     return out
-
-
-def known_issue_applies(when: str) -> bool:
-    """Whether a ``# known-issue: WHEN`` holds here; ``WHEN`` is ``package>=version`` (e.g. ``flax>=0.7``)."""
-    import importlib.metadata
-
-    from packaging.version import Version
-
-    name, _, version = when.partition(">=")
-    try:
-        installed = importlib.metadata.version(name.strip())
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return Version(installed) >= Version(version.strip())
 
 
 def perplexities(output: str) -> list[list[float]]:

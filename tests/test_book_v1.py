@@ -256,9 +256,9 @@ print('TRACKED', all(id(layer.W_xh) in ids and id(layer.b_h) in ids for layer in
 
 def _sections_with_known_issues() -> list:
     """The v1 cell files whose book code fails somewhere (``# known-issue:``), each skipped without its framework."""
-    from d2lrnn.book.cells import cell_files
+    from d2lrnn.book.cells import cell_files, known_issue_applies
 
-    from .test_book_cells import CELLS, FAST, TAB_PACKAGES, known_issue_applies
+    from .test_book_cells import CELLS, FAST, TAB_PACKAGES
 
     out = []
     for cell_file in cell_files(CELLS):

@@ -156,3 +156,19 @@ def run_cell_file(cell_file: CellFile, repo: Path, epochs: int, timeout: float =
 def falling(values: list[float]) -> bool:
     """Whether the last value is below the first (a perplexity that falls)."""
     return len(values) >= 2 and values[-1] < values[0]
+
+
+def known_issue_applies(when: str) -> bool:
+    """Whether a ``# known-issue: WHEN`` holds here: ``WHEN`` is ``package>=version`` (e.g. ``flax>=0.7``)
+    and that version is installed. Other conditions (``epochs<2``) are the tests' to judge: False."""
+    import importlib.metadata
+
+    from packaging.version import InvalidVersion, Version
+
+    name, sep, version = when.partition(">=")
+    if not sep:
+        return False
+    try:
+        return Version(importlib.metadata.version(name.strip())) >= Version(version.strip())
+    except (importlib.metadata.PackageNotFoundError, InvalidVersion):
+        return False
