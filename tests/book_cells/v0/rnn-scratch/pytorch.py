@@ -1,10 +1,10 @@
 # ruff: noqa  (the book's code as readers type it: d2l 0.17.6, rnn-scratch, PyTorch tab)
 # %%
+from d2l import torch as d2l
 import math
 import torch
 from torch import nn
 from torch.nn import functional as F
-from d2l import torch as d2l
 
 # %%
 batch_size, num_steps = 32, 35
