@@ -118,3 +118,51 @@ def test_torch_train_ch8_records_two_perplexities_per_epoch() -> None:
     runs = d2l.recorded_perplexities()
     assert len(runs) == runs_before + 1 and len(runs[-1]) == 6
     assert all(np.isfinite(runs[-1]))
+
+
+def test_animator_keeps_points_given_as_numbers_lists_and_arrays() -> None:
+    from d2lrnn.book.common import Animator
+
+    animator = Animator(xlabel="epoch", legend=["train", "val"])
+    animator.add(1, [3.0, 4.0])
+    animator.add(2, np.array([2.5, 3.5]))
+    animator.add(np.float32(3), (np.array(2.0), None))  # a 0-d array counts as one number; None skips a line
+    assert animator.X == [[1.0, 2.0, 3.0], [1.0, 2.0]]
+    assert animator.Y == [[3.0, 2.5, 2.0], [4.0, 3.5]]
+    single = Animator()
+    single.add(10, np.float64(7.25))
+    assert single.Y == [[7.25]]
+
+
+def test_book_accumulator_sums_framework_scalars_without_warning() -> None:
+    import warnings
+
+    from d2lrnn.book.common import Accumulator
+
+    metric = Accumulator(2)
+    if installed("torch"):
+        import torch
+
+        loss = (torch.ones(3, requires_grad=True) * 2).mean()  # still on the autograd graph
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            metric.add(loss * 4, torch.tensor(4))
+        assert metric[0] == pytest.approx(8.0) and metric[1] == 4
+    metric.add(np.float32(1.5), 1)
+    assert metric[0] == pytest.approx(9.5 if installed("torch") else 1.5)
+
+
+@needs_corpus
+def test_torch_loader_yields_tensors_from_a_new_offset_each_epoch() -> None:
+    if not installed("torch"):
+        pytest.skip("torch not installed")
+    d2l = importlib.import_module("d2lrnn.v0.torch")
+    import torch
+
+    train_iter, _ = d2l.load_data_time_machine(4, 5, max_tokens=2000)
+    firsts = []
+    for _ in range(6):
+        X, Y = next(iter(train_iter))
+        assert isinstance(X, torch.Tensor) and X.shape == (4, 5) and bool((X[:, 1:] == Y[:, :-1]).all())
+        firsts.append(tuple(X[0].tolist()))
+    assert len(set(firsts)) > 1  # the book's loop re-iterates the loader every epoch: the offset is drawn anew

@@ -16,6 +16,7 @@ from typing import Any
 from ..backends.base import Backend
 from ..metrics import ArrayMath, clip_gradients, perplexity
 from ..predict import predict
+from ..timing import Accumulator as _CoreAccumulator
 from ..trainer import EpochStats
 from ..trainer import Trainer as CoreTrainer
 from ..vocab import Vocab
@@ -24,6 +25,31 @@ from ..vocab import Vocab
 BeginState = Callable[[Any, Any], Any]
 #: ``(tensor, shape) -> tensor``: the framework's reshape
 Reshape = Callable[[Any, tuple[int, ...]], Any]
+
+
+def as_float(value: Any) -> float:
+    """A Python float from a number or a one-element framework tensor; a tensor that records gradients
+    (PyTorch) is detached first, so the conversion neither warns nor keeps its graph."""
+    detach = getattr(value, "detach", None)
+    return float(detach() if callable(detach) else value)
+
+
+def _values(value: Any) -> list[Any]:
+    """The elements of a sequence or a tensor with at least one axis; anything else as a one-element list."""
+    if isinstance(value, (list, tuple)) or len(getattr(value, "shape", ())) > 0:
+        return list(value)
+    return [value]
+
+
+class Accumulator(_CoreAccumulator):
+    """d2l's ``Accumulator(n)``: ``n`` running sums whose ``add`` also takes framework scalars.
+
+    The book's training loops add loss tensors, e.g. ``metric.add(l * d2l.size(y), d2l.size(y))``
+    with ``l`` still attached to the autograd graph; each value goes through :func:`as_float`.
+    """
+
+    def add(self, *args: Any) -> None:
+        super().add(*(as_float(a) for a in args))
 
 
 class Animator:
@@ -56,16 +82,22 @@ class Animator:
         self.Y: list[list[float]] = []
 
     def add(self, x: Any, y: Any) -> None:
-        """Append the point ``(x, y[i])`` to line ``i`` for every ``i``."""
-        ys = list(y) if isinstance(y, (list, tuple)) else [y]
-        xs = list(x) if isinstance(x, (list, tuple)) else [x] * len(ys)
+        """Append the point ``(x, y[i])`` to line ``i`` for every ``i``.
+
+        ``y`` is a number or any sized sequence of them (a list, a NumPy array, a framework
+        tensor); ``x`` is one number for every line or one per line. The points stay in
+        :attr:`X` and :attr:`Y` (one list per line), so code after training can read the curve.
+        """
+        ys = _values(y)
+        xs = _values(x)
+        xs = xs * len(ys) if len(xs) == 1 else xs
         while len(self.X) < len(ys):
             self.X.append([])
             self.Y.append([])
         for i, (a, b) in enumerate(zip(xs, ys)):
             if a is not None and b is not None:
-                self.X[i].append(float(a))
-                self.Y[i].append(float(b))
+                self.X[i].append(as_float(a))
+                self.Y[i].append(as_float(b))
 
     def draw(self) -> Any:
         """A :class:`matplotlib.figure.Figure` of the recorded lines (no pyplot, no display)."""

@@ -23,8 +23,8 @@ from ..backends.mxnet import BACKEND, RNN, RNNScratch
 from ..backends.mxnet.arrays import ArrayParameters
 from ..data import TimeMachine
 from ..data import load_data_time_machine as _load_numpy
-from ..timing import Accumulator, Timer
-from .common import Animator, Tab, Trainer, assign_slice, clip_in_place, tensor_loader
+from ..timing import Timer
+from .common import Accumulator, Animator, Tab, Trainer, assign_slice, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
 from .v0_text import NAMES as TEXT_NAMES
 from .v0_text import scratch_arguments, text_names

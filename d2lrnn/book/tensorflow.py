@@ -41,8 +41,8 @@ from ..backends.tensorflow import BACKEND, RNN, RNNScratch  # noqa: E402
 from ..data import TimeMachine  # noqa: E402
 from ..data import load_data_time_machine as _load_numpy  # noqa: E402
 from ..metrics import clip_gradients  # noqa: E402
-from ..timing import Accumulator, Timer  # noqa: E402
-from .common import Animator, Tab, Trainer, tensor_loader  # noqa: E402
+from ..timing import Timer  # noqa: E402
+from .common import Accumulator, Animator, Tab, Trainer, tensor_loader  # noqa: E402
 from .v0_aliases import tensor_aliases  # noqa: E402
 from .v0_text import NAMES as TEXT_NAMES  # noqa: E402
 from .v0_text import scratch_arguments, text_names  # noqa: E402

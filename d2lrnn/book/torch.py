@@ -16,8 +16,8 @@ from torch.nn import functional as F
 from ..backends.torch import BACKEND, RNN, RNNScratch
 from ..data import TimeMachine
 from ..data import load_data_time_machine as _load_numpy
-from ..timing import Accumulator, Timer
-from .common import Animator, Tab, Trainer, clip_in_place, tensor_loader
+from ..timing import Timer
+from .common import Accumulator, Animator, Tab, Trainer, clip_in_place, tensor_loader
 from .v0_aliases import tensor_aliases
 from .v0_text import NAMES as TEXT_NAMES
 from .v0_text import scratch_arguments, text_names

@@ -1,11 +1,12 @@
-# ruff: noqa  (the book's code as readers type it)
+# ruff: noqa  (the book's code as readers type it: d2l 0.17.6, rnn-scratch, PyTorch tab)
 # %%
+from d2l import torch as d2l
 import math
 import torch
 from torch import nn
 from torch.nn import functional as F
-from d2l import torch as d2l
 
+# %%
 batch_size, num_steps = 32, 35
 train_iter, vocab = d2l.load_data_time_machine(batch_size, num_steps)
 
@@ -13,7 +14,7 @@ train_iter, vocab = d2l.load_data_time_machine(batch_size, num_steps)
 F.one_hot(torch.tensor([0, 2]), len(vocab))
 
 # %%
-X = d2l.reshape(torch.arange(10), (2, 5))
+X = d2l.reshape(d2l.arange(10), (2, 5))
 F.one_hot(X.T, 28).shape
 # expect: ^torch\.Size\(\[5, 2, 28\]\)$
 
@@ -24,11 +25,14 @@ def get_params(vocab_size, num_hiddens, device):
     def normal(shape):
         return torch.randn(size=shape, device=device) * 0.01
 
+    # Hidden layer parameters
     W_xh = normal((num_inputs, num_hiddens))
     W_hh = normal((num_hiddens, num_hiddens))
-    b_h = torch.zeros(num_hiddens, device=device)
+    b_h = d2l.zeros(num_hiddens, device=device)
+    # Output layer parameters
     W_hq = normal((num_hiddens, num_outputs))
-    b_q = torch.zeros(num_outputs, device=device)
+    b_q = d2l.zeros(num_outputs, device=device)
+    # Attach gradients
     params = [W_xh, W_hh, b_h, W_hq, b_q]
     for param in params:
         param.requires_grad_(True)
@@ -36,13 +40,15 @@ def get_params(vocab_size, num_hiddens, device):
 
 # %%
 def init_rnn_state(batch_size, num_hiddens, device):
-    return (torch.zeros((batch_size, num_hiddens), device=device), )
+    return (d2l.zeros((batch_size, num_hiddens), device=device), )
 
 # %%
 def rnn(inputs, state, params):
+    # Here `inputs` shape: (`num_steps`, `batch_size`, `vocab_size`)
     W_xh, W_hh, b_h, W_hq, b_q = params
     H, = state
     outputs = []
+    # Shape of `X`: (`batch_size`, `vocab_size`)
     for X in inputs:
         H = torch.tanh(torch.mm(X, W_xh) + torch.mm(H, W_hh) + b_h)
         Y = torch.mm(H, W_hq) + b_q
@@ -50,8 +56,10 @@ def rnn(inputs, state, params):
     return torch.cat(outputs, dim=0), (H,)
 
 # %%
-class RNNModelScratch:
-    def __init__(self, vocab_size, num_hiddens, device, get_params, init_state, forward_fn):
+class RNNModelScratch: #@save
+    """A RNN Model implemented from scratch."""
+    def __init__(self, vocab_size, num_hiddens, device,
+                 get_params, init_state, forward_fn):
         self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
         self.params = get_params(vocab_size, num_hiddens, device)
         self.init_state, self.forward_fn = init_state, forward_fn
@@ -65,24 +73,126 @@ class RNNModelScratch:
 
 # %%
 num_hiddens = 512
-net = RNNModelScratch(len(vocab), num_hiddens, d2l.try_gpu(), get_params, init_rnn_state, rnn)
+net = RNNModelScratch(len(vocab), num_hiddens, d2l.try_gpu(), get_params,
+                      init_rnn_state, rnn)
 state = net.begin_state(X.shape[0], d2l.try_gpu())
 Y, new_state = net(X.to(d2l.try_gpu()), state)
 Y.shape, len(new_state), new_state[0].shape
 # expect: ^\(torch\.Size\(\[10, 28\]\), 1, torch\.Size\(\[2, 512\]\)\)$
 
 # %%
-d2l.predict_ch8('time traveller ', 10, net, vocab, d2l.try_gpu())
+def predict_ch8(prefix, num_preds, net, vocab, device):  #@save
+    """Generate new characters following the `prefix`."""
+    state = net.begin_state(batch_size=1, device=device)
+    outputs = [vocab[prefix[0]]]
+    get_input = lambda: d2l.reshape(d2l.tensor(
+        [outputs[-1]], device=device), (1, 1))
+    for y in prefix[1:]:  # Warm-up period
+        _, state = net(get_input(), state)
+        outputs.append(vocab[y])
+    for _ in range(num_preds):  # Predict `num_preds` steps
+        y, state = net(get_input(), state)
+        outputs.append(int(y.argmax(dim=1).reshape(1)))
+    return ''.join([vocab.idx_to_token[i] for i in outputs])
+
+# %%
+predict_ch8('time traveller ', 10, net, vocab, d2l.try_gpu())
 # expect: ^'time traveller .{10}'$
 
 # %%
+def grad_clipping(net, theta):  #@save
+    """Clip the gradient."""
+    if isinstance(net, nn.Module):
+        params = [p for p in net.parameters() if p.requires_grad]
+    else:
+        params = net.params
+    norm = torch.sqrt(sum(torch.sum((p.grad ** 2)) for p in params))
+    if norm > theta:
+        for param in params:
+            param.grad[:] *= theta / norm
+
+# %%
+#@save
+def train_epoch_ch8(net, train_iter, loss, updater, device, use_random_iter):
+    """Train a net within one epoch (defined in Chapter 8)."""
+    state, timer = None, d2l.Timer()
+    metric = d2l.Accumulator(2)  # Sum of training loss, no. of tokens
+    for X, Y in train_iter:
+        if state is None or use_random_iter:
+            # Initialize `state` when either it is the first iteration or
+            # using random sampling
+            state = net.begin_state(batch_size=X.shape[0], device=device)
+        else:
+            if isinstance(net, nn.Module) and not isinstance(state, tuple):
+                # `state` is a tensor for `nn.GRU`
+                state.detach_()
+            else:
+                # `state` is a tuple of tensors for `nn.LSTM` and
+                # for our custom scratch implementation
+                for s in state:
+                    s.detach_()
+        y = Y.T.reshape(-1)
+        X, y = X.to(device), y.to(device)
+        y_hat, state = net(X, state)
+        l = loss(y_hat, y.long()).mean()
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad()
+            l.backward()
+            grad_clipping(net, 1)
+            updater.step()
+        else:
+            l.backward()
+            grad_clipping(net, 1)
+            # Since the `mean` function has been invoked
+            updater(batch_size=1)
+        metric.add(l * d2l.size(y), d2l.size(y))
+    return math.exp(metric[0] / metric[1]), metric[1] / timer.stop()
+
+# %%
+#@save
+def train_ch8(net, train_iter, vocab, lr, num_epochs, device,
+              use_random_iter=False):
+    """Train a model (defined in Chapter 8)."""
+    loss = nn.CrossEntropyLoss()
+    animator = d2l.Animator(xlabel='epoch', ylabel='perplexity',
+                            legend=['train'], xlim=[10, num_epochs])
+    # Initialize
+    if isinstance(net, nn.Module):
+        updater = torch.optim.SGD(net.parameters(), lr)
+    else:
+        updater = lambda batch_size: d2l.sgd(net.params, lr, batch_size)
+    predict = lambda prefix: predict_ch8(prefix, 50, net, vocab, device)
+    # Train and predict
+    for epoch in range(num_epochs):
+        ppl, speed = train_epoch_ch8(
+            net, train_iter, loss, updater, device, use_random_iter)
+        if (epoch + 1) % 10 == 0:
+            print(predict('time traveller'))
+            animator.add(epoch + 1, [ppl])
+    print(f'perplexity {ppl:.1f}, {speed:.1f} tokens/sec on {str(device)}')
+    print(predict('time traveller'))
+    print(predict('traveller'))
+
+# %%
 num_epochs, lr = 500, 1
-d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, d2l.try_gpu())
+train_ch8(net, train_iter, vocab, lr, num_epochs, d2l.try_gpu())
 # expect: ^perplexity \d+\.\d, \d+\.\d tokens/sec on cpu
+
+# %%
+net = RNNModelScratch(len(vocab), num_hiddens, d2l.try_gpu(), get_params,
+                      init_rnn_state, rnn)
+train_ch8(net, train_iter, vocab, lr, num_epochs, d2l.try_gpu(),
+          use_random_iter=True)
 
 # %% probe
 X, Y = next(iter(train_iter))
 print('PROBE', type(X).__name__, tuple(X.shape), bool((X[:, 1:] == Y[:, :-1]).all()))
-for run in d2l.recorded_perplexities():
-    print('PPL', *(f'{p:.3f}' for p in run))
+# the reader's own epoch loop once more, on a fresh model, its perplexity plotted through d2l.Animator
+net = RNNModelScratch(len(vocab), num_hiddens, d2l.try_gpu(), get_params, init_rnn_state, rnn)
+animator = d2l.Animator(xlabel='epoch', ylabel='perplexity', legend=['train'])
+for epoch in range(num_epochs + 1):
+    ppl, speed = train_epoch_ch8(net, train_iter, nn.CrossEntropyLoss(),
+                                 lambda batch_size: d2l.sgd(net.params, lr, batch_size), d2l.try_gpu(), False)
+    animator.add(epoch + 1, [ppl])
+print('PPL', *(f'{p:.3f}' for p in animator.Y[0]))
 # expect: ^PROBE Tensor \(32, 35\) True$
