@@ -185,6 +185,22 @@ def test_caution_is_at_least_max_of_load_before_and_after(results: dict[str, Any
     assert any("a quick run (2 epochs x 1 repeats)" in w for w in bench.warnings(results))
 
 
+def test_the_rows_chart_draws_no_bar_for_a_skipped_row(results: dict[str, Any], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.axes import Axes
+
+    from d2lrnn.bench.charts import write_rows_chart
+
+    drawn: list[int] = []
+    real_bar = Axes.bar
+    monkeypatch.setattr(Axes, "bar", lambda self, xs, heights, *a, **k: drawn.extend([len(heights)])
+                        or real_bar(self, xs, heights, *a, **k))
+    ok_row = next(r for r in results["rows"] if r.get("status") == "ok" and r["condition"] == SEED)
+    skipped = {**ok_row, "model": "book", "status": "skipped", "tokens_per_sec": None}
+    write_rows_chart({**results, "rows": [ok_row, skipped]}, tmp_path / "rows.png")
+    assert drawn == [1]  # the measured row only; the skipped one is no zero-height bar
+
+
 def test_writers_and_history(results: dict[str, Any], tmp_path: Path) -> None:
     files = bench.write_all(results, tmp_path / "out")
     assert {p.name for p in files.values()} == {"results.json", "results.md", "results.png", "scaling.png",

@@ -22,8 +22,13 @@ def write_rows_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
     fig, ax = new_figure((9, 4))
     for i, (model, condition) in enumerate(series):
         label = MODEL_TEXT.get(model, model) + ("" if condition == SEED else f", {condition_text(condition)}")
-        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(backends))]
-        heights = [(rows.get((b, model, condition)) or {}).get("tokens_per_sec") or 0 for b in backends]
+        offset = (i - (len(series) - 1) / 2) * width
+        # a skipped or failed row (e.g. the book on a framework it has no code for) gets no bar, not a zero
+        measured = [(j + offset, rate) for j, b in enumerate(backends)
+                    if (rate := (rows.get((b, model, condition)) or {}).get("tokens_per_sec"))]
+        if not measured:
+            continue
+        xs, heights = zip(*measured)
         bars = ax.bar(xs, [h / 1000 for h in heights], width, label=label, hatch="//" if condition == BUSY else None)
         ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
     ax.set_xticks(range(len(backends)), [LABELS.get(b, b) for b in backends])
