@@ -262,12 +262,13 @@ def _sections_with_known_issues() -> list:
 
     out = []
     for cell_file in cell_files(CELLS):
-        if cell_file.generation != "v1" or not cell_file.known_issues:
+        failures = [when for when in cell_file.known_issues if when != "epochs<2"]  # epochs<2: slow, not failing
+        if cell_file.generation != "v1" or not failures:
             continue
         missing = [p for p in TAB_PACKAGES[cell_file.tab] if not installed(p)]
         marks = [pytest.mark.skip(reason=f"{', '.join(missing)} not installed")] if missing else []
         # in the default suite only where the whole section is an expected failure here (else it runs in full)
-        applies = any(known_issue_applies(when) for when in cell_file.known_issues)
+        applies = any(known_issue_applies(when) for when in failures)
         if (cell_file.generation, cell_file.section) not in FAST or not applies:
             marks.append(pytest.mark.slow)
         out.append(pytest.param(cell_file, id=f"{cell_file.section}-{cell_file.tab}", marks=marks))
