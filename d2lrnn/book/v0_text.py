@@ -22,6 +22,7 @@ from ..data import load_data_time_machine as _load_numpy
 from ..data import random_batches, sequential_batches
 from ..vocab import Vocab as _Vocab
 from ..vocab import preprocess
+from ..vocab import tokenize as _tokenize_line
 from .common import TensorBatches
 from .v1 import DATA_URL, BookAPIError, plot
 from .v1 import download as _download_url
@@ -50,12 +51,10 @@ def read_time_machine() -> list[str]:
 
 
 def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
-    """Each line as a list of ``'word'`` or ``'char'`` tokens."""
-    if token == "word":
-        return [line.split() for line in lines]
-    if token == "char":
-        return [list(line) for line in lines]
-    raise BookAPIError(f"tokenize() splits into 'word' or 'char' tokens, not {token!r}.")
+    """Each line as a list of ``'word'`` or ``'char'`` tokens (the library's :func:`d2lrnn.vocab.tokenize`)."""
+    if token not in ("word", "char"):
+        raise BookAPIError(f"tokenize() splits into 'word' or 'char' tokens, not {token!r}.")
+    return [_tokenize_line(line, token) for line in lines]
 
 
 def _flat_tokens(tokens: Sequence[Any]) -> list[Any]:
