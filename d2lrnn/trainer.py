@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import checks
+from . import checks, live
 from .backends import backend_for
 from .backends.base import Backend
 from .errors import D2LRNNError, DivergenceError
@@ -93,7 +93,9 @@ class Trainer:
     Every epoch records the training perplexity, the validation perplexity (every ``val_every``
     epochs, when ``data`` has a validation split) and tokens/second; ``callbacks`` are called with
     ``(trainer, stats)`` after each epoch, ``batch_callbacks`` with ``(trainer,)`` after each batch
-    (keep them cheap: e.g. :class:`~d2lrnn.threads.ThreadGovernor` reads a clock).
+    (keep them cheap: e.g. :class:`~d2lrnn.threads.ThreadGovernor` reads a clock). ``plot`` draws
+    the perplexity curve live in a Jupyter notebook (:mod:`d2lrnn.live`): None, the default, draws
+    it only inside a notebook; True or False force it on or off.
 
     Setting :attr:`stop_requested` ends training after the current epoch; :meth:`interrupt` ends it
     after the current batch and leaves the unfinished epoch out of :attr:`epoch` and
@@ -115,6 +117,7 @@ class Trainer:
         batch_callbacks: Sequence[Callable[[Trainer], None]] = (),
         progress: bool | None = None,
         val_every: int = 1,
+        plot: bool | None = None,
     ) -> None:
         self.max_epochs = checks.positive_int("max_epochs", max_epochs)
         self.gradient_clip_val = checks.non_negative_float("gradient_clip_val", gradient_clip_val or 0.0, "no clipping")
@@ -123,6 +126,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.batch_callbacks = list(batch_callbacks)
         self.progress, self.val_every = progress, checks.positive_int("val_every", val_every)
+        self.plot = plot
         self.history: list[EpochStats] = []
         self.epoch = 0
         self.stop_requested = False
@@ -143,6 +147,7 @@ class Trainer:
         train = _batches(data, "train")
         step = self._make_step(backend, model, lr, clip)
         self.stop_requested = False
+        callbacks = [*self.callbacks, *live.live_callbacks(self.plot)]
 
         epochs = range(self.epoch, self.max_epochs)
         bar = _progress(epochs, self.progress, backend.name)
@@ -164,7 +169,7 @@ class Trainer:
             self.epoch = epoch + 1
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(ppl=f"{stats.perplexity:.2f}", tok_s=f"{stats.tokens_per_sec:,.0f}")
-            for callback in self.callbacks:
+            for callback in callbacks:
                 callback(self, stats)
             if self.stop_requested:
                 break
@@ -249,17 +254,12 @@ class Trainer:
 
 def _batch_bar(train: Any, done: int, enabled: bool | None) -> Any:
     """A per-batch progress bar for an epoch that has run longer than :data:`BATCH_BAR_AFTER` seconds."""
-    from tqdm.auto import tqdm
-
     total = len(train) if hasattr(train, "__len__") else None
-    return tqdm(total=total, initial=done, desc="batches", unit="batch", leave=False, dynamic_ncols=True,
-                disable=None if enabled is None else False)
+    return live.progress_bar(None, enabled, total=total, initial=done, desc="batches", unit="batch", leave=False,
+                             dynamic_ncols=True)
 
 
 def _progress(epochs: range, enabled: bool | None, label: str) -> Iterable[int]:
     if enabled is False:
         return epochs
-    from tqdm.auto import tqdm
-
-    return tqdm(epochs, desc=f"training ({label})", unit="epoch", disable=None if enabled is None else False,
-                leave=False, dynamic_ncols=True)
+    return live.progress_bar(epochs, enabled, desc=f"training ({label})", unit="epoch", leave=False, dynamic_ncols=True)

@@ -4,6 +4,11 @@
   tab per registered framework (``d2lrnn.backends.NAMES``, labelled with ``LABELS``) whose example
   file exists, each including that section of the file. A new framework's tab is therefore its
   example file, nothing else.
+* A line ``<!-- notebook tabs -->`` becomes one tab per framework with a link to that framework's
+  chapter notebook; the notebooks themselves (``notebooks/chapter_<framework>.ipynb``) are written
+  into the site from the lessons by ``scripts/make_notebooks.py`` while the site is built.
+* A line ``<!-- laptop times -->`` becomes a table of how long the chapter's training takes per
+  framework, computed from the published benchmark (``docs/bench/results.json``).
 * Formulas that ``pymdownx.arithmatex`` marks (``\\(...\\)`` and ``\\[...\\]``) are converted to
   MathML while the site is built (``latex2mathml``): browsers typeset MathML themselves, so
   viewing a page needs no script and no network.
@@ -12,6 +17,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import sys
 from pathlib import Path
@@ -23,6 +29,11 @@ if str(ROOT) not in sys.path:
 
 from d2lrnn.backends import LABELS, NAMES  # noqa: E402  (the registry imports no framework)
 
+NOTEBOOK_TABS = re.compile(r"^<!-- notebook tabs -->[ \t]*$", re.M)
+LAPTOP_TIMES = re.compile(r"^<!-- laptop times -->[ \t]*$", re.M)
+NOTEBOOKS = "notebooks"
+#: the chapter's training run: 500 epochs of the first 10,000 characters (the lessons' settings)
+CHAPTER_EPOCHS, CHAPTER_TOKENS = 500, 10_000
 TABS = re.compile(r"^<!-- framework tabs: (?P<path>[\w./{}-]+)(?::(?P<section>[\w-]+))? -->[ \t]*$", re.M)
 #: latex2mathml writes ``\sim`` as a tilde; ``\thicksim`` is the relation symbol the TeX means
 SYMBOLS = {re.compile(r"\\sim(?![A-Za-z])"): r"\\thicksim"}
@@ -46,6 +57,73 @@ def framework_tabs(markdown: str) -> str:
     return TABS.sub(tabs, markdown)
 
 
+def notebook_frameworks() -> list[str]:
+    """The registered frameworks that have a chapter lesson, hence a notebook."""
+    return [name for name in NAMES if (ROOT / "docs" / "examples" / f"chapter_{name}.py").is_file()]
+
+
+def notebook_tabs(markdown: str, page_url: str = "") -> str:
+    """Expand ``<!-- notebook tabs -->`` into one tab per framework linking to its notebook."""
+    prefix = "../" * page_url.count("/")  # the link is relative to the page's own URL
+
+    def tabs(_: re.Match[str]) -> str:
+        blocks = []
+        for name in notebook_frameworks():
+            href = f"{prefix}{NOTEBOOKS}/chapter_{name}.ipynb"
+            blocks.append(f'=== "{LABELS[name]}"\n\n    <a class="notebook-link" href="{href}" download>'
+                          f"Download the {LABELS[name]} notebook</a> (<code>chapter_{name}.ipynb</code>): open it in "
+                          "Jupyter and run the cells from the top.\n")
+        return "\n".join(blocks)
+
+    return NOTEBOOK_TABS.sub(tabs, markdown)
+
+
+def laptop_times(results: dict[str, Any]) -> str:
+    """A Markdown table: per framework, the minutes the chapter's 500 epochs take at the benchmark's speed.
+
+    The speed is the concise model's tokens/s at the seed settings with the machine quiet; the
+    machine, its load and the date come with it, so a reader can judge how far it carries.
+    """
+    speed = {r["backend"]: r["tokens_per_sec"] for r in results["rows"]
+             if r["model"] == "concise" and r["condition"] == "seed" and r.get("status") == "ok" and r.get("tokens_per_sec")}
+    if not speed:
+        return "The benchmark has no measured speed yet (`d2lrnn bench --publish docs/`)."
+    m, c = results["machine"], results["config"]
+    rows = ["| framework | tokens/s (benchmark) | one epoch | the chapter's 500 epochs |", "|---|---:|---:|---:|"]
+    for name in (n for n in NAMES if n in speed):
+        seconds = CHAPTER_TOKENS / speed[name]
+        rows.append(f"| {LABELS[name]} | {speed[name]:,.0f} | {seconds:.2f} s | about {seconds * CHAPTER_EPOCHS / 60:.0f} min |")
+    load = m.get("load_average_before") or ["?"]
+    rows += ["", f"From the benchmark run of {m['date'][:10]} ({m['cpu']}, {m['usable_cores']} cores, 1-minute load "
+             f"{load[0]} before it; {c['num_hiddens']} hidden units, batch {c['batch_size']}, {c['num_steps']} steps): "
+             "the book's model size. The chapter's own figures use 32 hidden units, which train several times "
+             "faster; a busy laptop or one on battery is slower. See the [benchmark results](results.md)."]
+    return "\n".join(rows)
+
+
+def laptop_times_markdown(markdown: str) -> str:
+    """Expand ``<!-- laptop times -->`` from ``docs/bench/results.json``."""
+    if not LAPTOP_TIMES.search(markdown):
+        return markdown
+    results = json.loads((ROOT / "docs" / "bench" / "results.json").read_text())
+    return LAPTOP_TIMES.sub(lambda _: laptop_times(results), markdown)
+
+
+def notebook_files(config: Any) -> list[Any]:
+    """The chapter notebooks as files of the site, one per framework, made from the lessons now."""
+    import nbformat
+    from mkdocs.structure.files import File
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_notebooks
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return [File.generated(config, f"{NOTEBOOKS}/chapter_{name}.ipynb",
+                           content=nbformat.writes(make_notebooks.build_notebook(name)))
+            for name in notebook_frameworks()]
+
+
 def mathml(page_html: str) -> str:
     """Replace arithmatex's TeX spans and divs in ``page_html`` by MathML."""
     from latex2mathml.converter import convert
@@ -60,8 +138,15 @@ def mathml(page_html: str) -> str:
     return MATH.sub(render, page_html)
 
 
-def on_page_markdown(markdown: str, **_: Any) -> str:
-    return framework_tabs(markdown)
+def on_files(files: Any, config: Any, **_: Any) -> Any:
+    for file in notebook_files(config):
+        files.append(file)
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any = None, **_: Any) -> str:
+    url = page.url if page is not None else ""
+    return laptop_times_markdown(notebook_tabs(framework_tabs(markdown), url))
 
 
 def on_page_content(content: str, **_: Any) -> str:
