@@ -3,9 +3,12 @@
 Every page of the navigation is loaded in a 1300-pixel window and checked: the formulas are typeset
 (no TeX left in the text), every image loaded, no code block scrolls sideways, every Python block
 shows exactly a section of a lesson in docs/examples/ (the code tests/test_docs.py executes),
-nothing is fetched from another host and the console stays free of errors. The content tabs must
-switch together on a page and the choice must carry to the next page. Screenshots of the chapter,
-one per tab, go to out/screenshots/ (git-ignored).
+nothing is fetched from another host and the console stays free of errors. Every page is loaded
+again at a phone's width (375 pixels): the page itself must not scroll sideways (wide tables and
+formulas scroll inside their own boxes). The content tabs must switch together on a page and the
+choice must carry to the next page. Every notebook link of the chapter and the home page is
+followed and must download a valid notebook of its framework. Screenshots (the chapter per tab,
+every page at phone width) go to out/screenshots/ (git-ignored).
 
 Chromium is the system's (Debian: ``apt-get install chromium``, see .ci/install-system-packages),
 driven by Playwright; the test is skipped when either is missing.
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
 SCREENSHOTS = ROOT / "out" / "screenshots"
 WIDTH, HEIGHT = 1300, 900
+PHONE = {"width": 375, "height": 740}
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 MARKER = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]\s*$")
@@ -122,9 +126,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 class Visit:
     """One page load with what went wrong on the way: console errors, failed or foreign requests."""
 
-    def __init__(self, context: Any, url: str) -> None:
+    def __init__(self, context: Any, url: str, viewport: dict[str, int] | None = None) -> None:
         self.problems: list[str] = []
         self.page = context.new_page()
+        if viewport:
+            self.page.set_viewport_size(viewport)
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"))
@@ -180,6 +186,73 @@ def test_page(site: str, browser: Any, path: str) -> None:
         sections = set(lesson_sections().values())
         foreign = [code for code in shown if code.strip("\n") not in sections]
         assert not foreign, f"{path}: Python blocks that are not a lesson section the tests run: {foreign[0][:300]!r}"
+        assert not visit.problems, f"{path}: " + "; ".join(visit.problems)
+    finally:
+        visit.close()
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"\W+", "-", path.strip("/")) or "home"
+
+
+@pytest.mark.parametrize("path", nav_pages(), ids=lambda p: p.rstrip("/") or "home")
+def test_page_at_phone_width(site: str, browser: Any, path: str) -> None:
+    """At 375 px nothing widens the page: only a table, formula or code box may scroll, inside itself."""
+    visit = Visit(browser, site + path, viewport=PHONE)
+    page = visit.page
+    try:
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"phone-{_slug(path)}.png"), full_page=True)
+        # what sticks out of the viewport without a scrolling box around it (for the message)
+        culprits = page.evaluate("""() => {
+            const width = document.documentElement.clientWidth, out = [];
+            const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+                const o = getComputedStyle(p).overflowX;
+                if ((o === "auto" || o === "scroll" || o === "hidden") && p !== document.body
+                    && p !== document.documentElement) return true; } return false; };
+            for (const e of document.querySelectorAll("body *")) {
+                const r = e.getBoundingClientRect();
+                if (r.width && r.right > width + 1 && !scrolls(e)) out.push(`${e.tagName.toLowerCase()}.${e.className}`);
+            }
+            return out.slice(0, 8);
+        }""")
+        assert widths[0] <= widths[1] + 1, f"{path}: the page scrolls sideways at 375 px ({widths}); {culprits}"
+        assert not culprits, f"{path}: elements wider than a phone, outside any scrolling box: {culprits}"
+        tables = page.evaluate("""() => Array.from(document.querySelectorAll("article table"))
+            .filter(t => t.getClientRects().length && t.scrollWidth > t.parentElement.clientWidth + 1)
+            .map(t => getComputedStyle(t.parentElement).overflowX)""")
+        assert all(o in ("auto", "scroll") for o in tables), f"{path}: a wide table without its own scroll box: {tables}"
+        assert not visit.problems, f"{path}: " + "; ".join(visit.problems)
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("path", ["", "chapter/"], ids=["home", "chapter"])
+def test_notebook_links_download_valid_notebooks(site: str, browser: Any, path: str) -> None:
+    """Click each framework's tab, follow its notebook link: the download is a valid notebook of that framework's lesson."""
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install 'd2lrnn[docs]')")
+    from d2lrnn.backends import LABELS, NAMES
+
+    expected = {LABELS[n]: n for n in NAMES if (EXAMPLES / f"chapter_{n}.py").is_file()}
+    visit = Visit(browser, site + path)
+    page = visit.page
+    try:
+        links = page.locator("article a.notebook-link")
+        assert links.count() == len(expected), f"{path}: {links.count()} notebook links for {sorted(expected)}"
+        tabs = page.locator("article .tabbed-set", has=page.locator("a.notebook-link")).first
+        for label, name in expected.items():
+            tabs.locator(".tabbed-labels > label", has_text=label).first.click()
+            visible = [i for i in range(links.count()) if links.nth(i).is_visible()]
+            assert len(visible) == 1, f"{path}: {label} tab shows {len(visible)} notebook links"
+            with page.expect_download() as info:
+                links.nth(visible[0]).click()
+            notebook = nbformat.read(info.value.path(), as_version=4)
+            nbformat.validate(notebook)
+            assert info.value.suggested_filename == f"chapter_{name}.ipynb"
+            code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+            lesson = lesson_sections()[f"chapter_{name}.py:model"]
+            assert lesson in code, f"{path}: the {label} notebook does not hold its lesson's model"
         assert not visit.problems, f"{path}: " + "; ".join(visit.problems)
     finally:
         visit.close()

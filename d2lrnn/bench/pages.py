@@ -12,6 +12,7 @@ from typing import Any
 from ..backends import LABELS
 from .charts import write_rows_chart, write_scaling_chart
 from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
+from .headline import HEADLINE_END, HEADLINE_START, headline_block, place_headline, write_headline_chart
 from .report import gpu_text, markdown_report, warnings
 
 HISTORY = "history.jsonl"
@@ -112,6 +113,9 @@ def page_template() -> str:
     gpu_start, gpu_end = (PAGE_START.replace("bench:", "bench-gpu:"), PAGE_END.replace("bench:", "bench-gpu:"))
     return f"""# Benchmark results
 
+{HEADLINE_START}
+{HEADLINE_END}
+
 One `d2lrnn bench` run measures, per backend, the library's concise and from-scratch models, the
 bare framework floor and the book's own code (the `d2l` package 0.17.6) at the book's seed settings
 (batch 32, 35 steps, 256 hidden units, learning rate 1, clipping 1, the first 10,000 characters of
@@ -171,5 +175,9 @@ def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, P
         start, end = start.replace("bench:", "bench-gpu:"), end.replace("bench:", "bench-gpu:")
     page = docs / "results.md"
     text = page.read_text() if page.exists() else page_template()
-    page.write_text(_replace_between(text, start, end, body))
+    text = _replace_between(text, start, end, body)
+    if not gpu:  # the headline chart and summary open the page, before any table
+        write_headline_chart(results, docs / "bench" / "headline.png")
+        text = place_headline(text, headline_block(results, "bench/headline.png"))
+    page.write_text(text)
     return page
