@@ -93,7 +93,7 @@ def laptop_times(results: dict[str, Any]) -> str:
     if not speed:
         return "The benchmark has no measured speed yet (`d2lrnn bench --publish docs/`)."
     m, c = results["machine"], results["config"]
-    rows = ["| framework | tokens/s | one epoch | 500 epochs |", "|---|---:|---:|---:|"]
+    rows = ["| framework | tokens/s | 1 epoch | 500 epochs |", "|---|---:|---:|---:|"]
     for name in (n for n in NAMES if n in speed):
         seconds = epoch_tokens[name] / speed[name]
         rows.append(f"| {LABELS[name]} | {speed[name] / 1000:,.0f}k | {seconds:.2f} s | {_duration(seconds * CHAPTER_EPOCHS)} |")
@@ -108,8 +108,8 @@ def laptop_times(results: dict[str, Any]) -> str:
 
 
 def _duration(seconds: float) -> str:
-    """``about 40 s`` under two minutes, ``about 7 min`` above."""
-    return f"about {seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"
+    """``40 s`` under two minutes, ``7 min`` above (rounded)."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def laptop_times_markdown(markdown: str) -> str:
