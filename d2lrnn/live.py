@@ -83,7 +83,7 @@ class LivePlot:
         name = getattr(getattr(trainer, "backend", None), "name", None)
         label = LABELS.get(name, name)
         title = self.title or (f"{label}: " if label else "") + f"epoch {stats.epoch} of {trainer.max_epochs}"
-        self.show(self.png(title))
+        self.show(self.png(title, trainer.max_epochs))
 
     def add(self, epoch: int, perplexity: float, val_perplexity: float | None = None) -> None:
         """Record one epoch's perplexities."""
@@ -92,10 +92,11 @@ class LivePlot:
         if val_perplexity is not None:
             self.val.append((epoch, val_perplexity))
 
-    def png(self, title: str = "") -> bytes:
-        """The current curves as PNG bytes (log-scale perplexity against epoch)."""
+    def png(self, title: str = "", max_epochs: int | None = None) -> bytes:
+        """The current curves as PNG bytes (log-scale perplexity against epoch; the x axis runs to ``max_epochs``)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         FigureCanvasAgg(fig)
@@ -104,7 +105,11 @@ class LivePlot:
         if self.val:
             ax.plot(*zip(*self.val), ls="--", marker="." if len(self.val) < 30 else None, label="validation")
         ax.set(xlabel="epoch", ylabel="perplexity (log scale)", yscale="log", title=title)
-        ax.set_xlim(0.5, max(self.epochs[-1] if self.epochs else 1, 2) + 0.5)
+        last = max(max_epochs or 0, self.epochs[-1] if self.epochs else 1, 2)
+        ax.set_xlim(0.5 if last < 20 else 0, last + (0.5 if last < 20 else 0))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))  # 12 and 20, not 1.2x10^1
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="upper right")
         fig.tight_layout()
