@@ -4,6 +4,10 @@ The scripts use jupytext's percent format (``# %%`` cells); the snippet markers 
 use to include parts of them are dropped, and a first code cell that installs d2lrnn is added,
 commented out so that the notebook also runs offline. ``--execute`` runs every notebook with
 nbclient; ``--quick`` shortens the run the way the test suite does (``scripts/run_example.py``).
+The site build (``docs/hooks/course.py``) calls :func:`build_notebook` to ship the notebooks with
+the pages, and ``tests/test_notebooks.py`` executes each one through a Jupyter kernel. In a
+notebook, ``d2lrnn.Trainer`` draws the perplexity curve live, so an executed notebook holds it as
+an image.
 
     python scripts/make_notebooks.py [--out notebooks] [--execute] [--quick]
 """
