@@ -204,13 +204,13 @@ def test_page_at_phone_width(site: str, browser: Any, path: str) -> None:
         widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"phone-{_slug(path)}.png"), full_page=True)
-        # what sticks out of the viewport without a scrolling box around it (for the message)
+        # what sticks out of the viewport without a scrolling box around it (hidden, clipped content counts too)
         culprits = page.evaluate("""() => {
             const width = document.documentElement.clientWidth, out = [];
             const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
                 const o = getComputedStyle(p).overflowX;
-                if ((o === "auto" || o === "scroll" || o === "hidden") && p !== document.body
-                    && p !== document.documentElement) return true; } return false; };
+                if ((o === "auto" || o === "scroll") && p !== document.body
+                    && p !== document.documentElement) return true; } return false; };  // clipped is not allowed
             for (const e of document.querySelectorAll("body *")) {
                 const r = e.getBoundingClientRect();
                 if (r.width && r.right > width + 1 && !scrolls(e)) out.push(`${e.tagName.toLowerCase()}.${e.className}`);
