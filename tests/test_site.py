@@ -4,9 +4,9 @@ Every page of the navigation is loaded in a 1300-pixel window and checked: the f
 (no TeX left in the text), every image loaded, no code block scrolls sideways, every Python block
 shows exactly a section of a lesson in docs/examples/ (the code tests/test_docs.py executes),
 nothing is fetched from another host and the console stays free of errors. Every page is loaded
-again at a phone's width (375 pixels): the page itself must not scroll sideways (wide tables and
-formulas scroll inside their own boxes). The content tabs must switch together on a page and the
-choice must carry to the next page. Every notebook link of the chapter and the home page is
+again at a phone's width (375 pixels): the page itself must not scroll sideways (wide tables,
+formulas and, on a phone, code scroll inside their own boxes). The content tabs must switch
+together on a page and the choice must carry to the next page. Every notebook link of the chapter and the home page is
 followed and must download a valid notebook of its framework. Screenshots (the chapter per tab,
 every page at phone width) go to out/screenshots/ (git-ignored).
 
