@@ -9,6 +9,7 @@ good one, and non-finite weights are never written. :func:`read` checks a file c
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from .backends import backend_for, get_backend
-from .errors import CheckpointError
+from .errors import CheckpointError, ResourceError
+from .memory import available_memory, check_fits, estimate_training_memory, human_bytes
 from .model import canonical_shapes
 from .vocab import Vocab
 
@@ -121,7 +123,7 @@ def save_weights(
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays[_META] = np.asarray(json.dumps(meta))
     try:
-        return atomic_write(path, lambda handle: np.savez(handle, **arrays))
+        return atomic_write(path, lambda handle: handle.write(_npz_bytes(arrays)))
     except OSError as exc:
         raise CheckpointError(
             f"Cannot write the checkpoint {path}: {exc.strerror or exc}. Any earlier file there is kept; "
@@ -129,62 +131,234 @@ def save_weights(
         ) from None
 
 
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> memoryview:
+    """The ``.npz`` archive of ``arrays`` (what ``np.savez`` writes), built in memory.
+
+    Only the finished bytes touch the file: a full disk fails one plain ``write``, and no
+    half-written ``ZipFile`` is left for the garbage collector to close on a closed file.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+    return buffer.getbuffer()
+
+
 def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`."""
+    """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`.
+
+    The file is untrusted input: the archive's directory and every member's ``.npy`` header are
+    checked against the metadata and the model it describes before any weight is inflated, so a
+    small crafted file cannot make this allocate much more than its own size.
+    """
     path = Path(path)
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise CheckpointError(f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'.")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
-        with loaded as archive:
-            if _META not in archive.files:
-                raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
-            meta = json.loads(str(archive[_META]))
-            weights = {name: archive[name] for name in archive.files if name != _META}
+        with open(path, "rb") as handle:
+            if handle.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+                raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                return _read_archive(path, archive)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, zlib.error, RecursionError,
+            NotImplementedError, RuntimeError, OverflowError, UnicodeError) as exc:
         raise CheckpointError(
             f"{path} cannot be read as a d2lrnn checkpoint: it is truncated, corrupted or another kind of "
             f"file ({exc.__class__.__name__}). {_USE}"
         ) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format). {_USE}")
-    _check_contents(path, weights, meta)
-    return weights, meta
 
 
 _USE = "Use a file written by 'd2lrnn train --save'."
+_NPY_MAGIC = b"\x93NUMPY"
+#: the largest metadata member read (characters of JSON: the vocabulary, the history, the settings)
+MAX_META_CHARS = 16 * 2**20
 
 
-def _check_contents(path: Path, weights: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    """Metadata, vocabulary and weight shapes must agree; a damaged file is a :class:`CheckpointError`."""
+def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Check the directory, then the metadata, then every weight's header; only then inflate the weights."""
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    duplicates = sorted({name for name in names if names.count(name) > 1}) if len(set(names)) < len(names) else []
+    if duplicates:
+        raise CheckpointError(f"The checkpoint {path} holds the member(s) {', '.join(duplicates[:5])} more than once, "
+                              f"so it is ambiguous which one is meant. {_USE}")
+    bad = [name for name in names if not name.endswith(".npy")]
+    if bad:
+        raise CheckpointError(f"The checkpoint {path} holds {_listed(bad)}, which is not a NumPy array; "
+                              f"a d2lrnn checkpoint holds only .npy members. {_USE}")
+    for info in infos:
+        _check_member_storage(path, info)
+    members = {info.filename[:-4]: info for info in infos}
+    if _META not in members:
+        raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
+    meta = _read_meta(path, archive, members.pop(_META))
+    _check_meta(path, meta)
+    hparams = meta["hparams"]
+    if hparams["num_layers"] > len(members):  # every layer has weights: bounds the list of names by the file
+        raise CheckpointError(
+            f"The weights in {path} do not fit its model: {hparams['num_layers']} layer(s) need more weights than "
+            f"the {len(members)} the file holds. {_USE}"
+        )
+    expected = canonical_shapes(*(hparams[k] for k in _HPARAMS[:4]))
+    headers, wrong = {}, []
+    for name in sorted(set(expected) - set(members)):
+        wrong.append(f"{name} is missing")
+    for name in sorted(set(members) - set(expected)):
+        wrong.append(f"{name} is unexpected")
+    for name, shape in expected.items():
+        if name in members:
+            header = _weight_header(archive, members[name])
+            problem = _header_problem(name, header, shape, members[name].file_size)
+            if problem:
+                wrong.append(problem)
+            headers[name] = header
+    if wrong:
+        raise CheckpointError(
+            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
+            f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong[:6])}"
+            f"{'; ...' if len(wrong) > 6 else ''}."
+        )
+    weights = {name: _inflate(archive, members[name], headers[name]) for name in expected}
+    nonfinite = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
+    if nonfinite:
+        raise CheckpointError(f"The weights {', '.join(nonfinite[:6])} in {path} hold NaN or infinite values, "
+                              f"which no trained model has (d2lrnn never saves them). {_USE}")
+    return weights, meta
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:3])
+    return f"{shown} and {len(names) - 3} more" if len(names) > 3 else shown
+
+
+def _check_member_storage(path: Path, info: zipfile.ZipInfo) -> None:
+    """Only stored or deflated, unencrypted members (what NumPy writes)."""
+    if info.flag_bits & 0x1:
+        raise CheckpointError(f"The member {info.filename!r} of {path} is encrypted; d2lrnn checkpoints are not. {_USE}")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise CheckpointError(f"The member {info.filename!r} of {path} uses compression method {info.compress_type}; "
+                              f"d2lrnn reads only stored or deflated members (what NumPy writes). {_USE}")
+
+
+class _Header:
+    """A member's ``.npy`` header: dtype, shape, order, and where the data starts."""
+
+    def __init__(self, dtype: np.dtype, shape: tuple[int, ...], fortran: bool, offset: int) -> None:
+        self.dtype, self.shape, self.fortran, self.offset = dtype, shape, fortran, offset
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def _npy_header(stream: Any) -> _Header:
+    """Parse the header at the start of ``stream`` (a member opened for reading); reads only the header."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    return _Header(dtype, tuple(shape), bool(fortran), stream.tell())
+
+
+def _weight_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Header:
+    with archive.open(info) as stream:
+        return _npy_header(stream)
+
+
+def _header_problem(name: str, header: _Header, shape: tuple[int, ...], declared: int) -> str:
+    """Why a weight's header does not fit (dtype, shape, size in the directory), or ``''``."""
+    if header.dtype.hasobject:
+        return f"{name} is an array of Python objects (unpickling it could run code); weights are float32"
+    if header.dtype.kind != "f" or header.dtype.itemsize != 4 or header.dtype.fields is not None:
+        return f"{name} is stored as {header.dtype.str}, not float32"
+    if header.shape != shape:
+        return f"{name} is {header.shape}, expected {shape}"
+    if declared != header.offset + header.nbytes:
+        return (f"{name} declares {declared} bytes in the archive but its header describes "
+                f"{header.offset + header.nbytes}")
+    return ""
+
+
+def _read_exactly(archive: zipfile.ZipFile, info: zipfile.ZipInfo, header: _Header) -> bytes:
+    """The data bytes of a member whose header was checked, read in a bounded way (CRC checked)."""
+    with archive.open(info) as stream:
+        stream.read(header.offset)
+        data = stream.read(header.nbytes)
+        if len(data) != header.nbytes or stream.read(1):
+            raise EOFError(f"{info.filename} is shorter or longer than its header says")
+    return data
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, header: _Header) -> np.ndarray:
+    data = _read_exactly(archive, info, header)
+    flat = np.frombuffer(data, dtype=header.dtype)
+    return flat.reshape(header.shape, order="F" if header.fortran else "C").astype(np.float32, order="C")
+
+
+def _read_meta(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    """The metadata JSON: a 0-d unicode array of bounded size, checked before it is read."""
+    if info.file_size > MAX_META_CHARS * 4 + 4096:
+        raise CheckpointError(f"The metadata of {path} is {info.file_size} bytes, more than any d2lrnn checkpoint "
+                              f"holds (at most {MAX_META_CHARS * 4} bytes). {_USE}")
+    with archive.open(info) as stream:
+        header = _npy_header(stream)
+    if header.dtype.kind != "U" or header.shape != () or info.file_size != header.offset + header.nbytes:
+        raise CheckpointError(f"The metadata of {path} is not a JSON text (it is stored as {header.dtype.str}, "
+                              f"shape {header.shape}). {_USE}")
+    text = str(np.frombuffer(_read_exactly(archive, info, header), dtype=header.dtype)[0])
+    meta = json.loads(text)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format). {_USE}")
+    return meta
+
+
+def _check_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Metadata and vocabulary must agree, and the model they describe must fit in memory."""
     hparams, vocab = meta.get("hparams"), meta.get("vocab")
-    ok = (isinstance(hparams, dict) and all(isinstance(hparams.get(k), (int, float)) for k in _HPARAMS)
+    ok = (isinstance(hparams, dict) and all(_number(hparams.get(k)) for k in _HPARAMS)
           and isinstance(vocab, dict) and isinstance(vocab.get("idx_to_token"), list)
+          and all(isinstance(t, str) for t in vocab["idx_to_token"])
+          and isinstance(vocab.get("token_freqs", []), list)
+          and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and _number(p[1])
+                  for p in vocab.get("token_freqs", []))
           and isinstance(meta.get("backend"), str) and meta.get("model") in ("concise", "scratch"))
     if not ok:
         raise CheckpointError(f"The checkpoint {path} has damaged metadata (hyperparameters, vocabulary or model kind). {_USE}")
     sizes = [hparams[k] for k in _HPARAMS[:4]]
-    if not all(isinstance(n, int) and n >= 1 for n in sizes) or not (math.isfinite(hparams["lr"]) and hparams["lr"] > 0):
-        raise CheckpointError(f"The checkpoint {path} has invalid hyperparameters {hparams}. {_USE}")
-    if hparams["num_inputs"] != len(vocab["idx_to_token"]):
+    if not all(isinstance(n, int) and 1 <= n <= 2**40 for n in sizes) or not (math.isfinite(hparams["lr"]) and hparams["lr"] > 0):
+        raise CheckpointError(f"The checkpoint {path} has invalid hyperparameters {_short(hparams)}. {_USE}")
+    tokens = len(vocab["idx_to_token"])
+    if hparams["num_inputs"] != tokens or hparams["num_outputs"] != tokens:
         raise CheckpointError(
-            f"The checkpoint {path} is inconsistent: its model expects {hparams['num_inputs']} tokens "
-            f"but its vocabulary has {len(vocab['idx_to_token'])}."
+            f"The checkpoint {path} is inconsistent: its model expects {_short(hparams['num_inputs'])} tokens in and "
+            f"{_short(hparams['num_outputs'])} out but its vocabulary has {tokens}."
         )
-    expected = canonical_shapes(*sizes)
-    wrong = [f"{k} is {'missing' if k not in weights else tuple(weights[k].shape)}, expected {shape}"
-             for k, shape in expected.items() if k not in weights or tuple(weights[k].shape) != shape]
-    wrong += [f"{k} is unexpected" for k in sorted(set(weights) - set(expected))]
-    if wrong:
+    estimate = estimate_training_memory(tokens, hparams["num_hiddens"], hparams["num_layers"], 1, 1)
+    try:
+        check_fits(estimate)
+    except ResourceError:
         raise CheckpointError(
-            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
-            f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong)}."
-        )
+            f"The checkpoint {path} describes a model too large for this machine ({_short(hparams['num_hiddens'])} "
+            f"hidden units, {_short(hparams['num_layers'])} layer(s): about {human_bytes(estimate.total)} to hold "
+            f"and run, {human_bytes(available_memory() or 0)} available); it was not loaded."
+        ) from None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def load(path: str | os.PathLike, backend: str | None = None, device: Any = None) -> tuple[Any, Vocab, dict[str, Any]]:
