@@ -68,7 +68,8 @@ class CheckpointSaver:
 
     A periodic save that fails (a full disk) does not stop training: the reason goes to ``log``,
     the file keeps the last good checkpoint, :attr:`failures` counts it, and the next save is tried
-    as scheduled.
+    as scheduled. With ``final_save`` the caller writes the last epoch itself, so the periodic
+    save skips it.
     """
 
     def __init__(
@@ -83,11 +84,13 @@ class CheckpointSaver:
         every: int = 0,
         settings: dict[str, Any] | None = None,
         log: Callable[[str], None] | None = None,
+        final_save: bool = False,
     ) -> None:
         self.model, self.vocab, self.rng = model, vocab, rng
         self.backend, self.path, self.every = backend, path, every
         self.settings = dict(settings or {})
         self.log = log or (lambda message: None)
+        self.final_save = final_save  # the caller saves after the last epoch: no periodic save then
         self.saved_epoch: int | None = None
         self.failures = 0
         self.snapshot: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
@@ -102,7 +105,8 @@ class CheckpointSaver:
         return True
 
     def __call__(self, trainer: Trainer, stats: EpochStats) -> None:
-        if self.take(trainer) and self.path and self.every and trainer.epoch % self.every == 0:
+        last = self.final_save and trainer.epoch >= trainer.max_epochs
+        if self.take(trainer) and self.path and self.every and trainer.epoch % self.every == 0 and not last:
             try:
                 self.save()
             except CheckpointError as exc:
@@ -113,7 +117,10 @@ class CheckpointSaver:
         held = (f"{self.path} still holds epoch {self.saved_epoch}" if self.saved_epoch is not None
                 else f"nothing has been saved to {self.path} yet")
         upcoming = trainer.epoch + self.every
-        nxt = f"the next save is at epoch {upcoming}" if upcoming < trainer.max_epochs else "the final save comes at the end"
+        if upcoming < trainer.max_epochs or (upcoming == trainer.max_epochs and not self.final_save):
+            nxt = f"the next save is at epoch {upcoming}"
+        else:
+            nxt = "the final save comes at the end" if self.final_save else "no later save is scheduled"
         return (f"d2lrnn train: the checkpoint of epoch {trainer.epoch} was not saved: {exc} Now {held}; "
                 f"training goes on, and {nxt}.")
 

@@ -129,7 +129,7 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
 
     stored = {**s, "corpus": str(s["corpus"]) if s["corpus"] else None}
     saver = CheckpointSaver(model, data.vocab, data.train_loader.rng, trainer, backend=backend, path=save_path,
-                            every=job.save_every, settings=stored, log=log)
+                            every=job.save_every, settings=stored, log=log, final_save=True)
     if resumed and save_path == job.resume:
         saver.saved_epoch = trainer.epoch  # the file already holds the resumed epoch
     trainer.callbacks.append(saver)
