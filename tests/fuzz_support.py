@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -24,18 +25,15 @@ _COMMON = {"deadline": None, "print_blob": True,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                      HealthCheck.data_too_large, HealthCheck.filter_too_much]}
 settings.register_profile("d2lrnn-quick", derandomize=True, database=None, **_COMMON)
-settings.register_profile("d2lrnn-long", derandomize=False, **_COMMON)
+settings.register_profile("d2lrnn-long", derandomize=False, database=None, **_COMMON)
 
 
-def quick_and_long(quick: int, long: int) -> Callable[[Callable], tuple[Callable, Callable]]:
-    """Settings for a ``@given`` test body: the quick variant runs ``quick`` examples, the long one ``long`` (slow)."""
-
-    def both(test: Callable) -> tuple[Callable, Callable]:
-        fast = settings(settings.get_profile("d2lrnn-quick"), max_examples=quick)(test)
-        slow = pytest.mark.slow(settings(settings.get_profile("d2lrnn-long"), max_examples=long)(test))
-        return fast, slow
-
-    return both
+def quick_and_long(strategies: Callable[[Callable], Callable], body: Callable, quick: int,
+                   long: int) -> tuple[Callable, Callable]:
+    """Two tests of ``body`` under ``strategies`` (a ``given(...)``): ``quick`` examples by default, ``long`` under slow."""
+    fast = settings(settings.get_profile("d2lrnn-quick"), max_examples=quick)(strategies(body))
+    slow = settings(settings.get_profile("d2lrnn-long"), max_examples=long)(strategies(body))
+    return fast, pytest.mark.slow(slow)
 
 
 # --- archives as lists of members -----------------------------------------------------------------
@@ -52,7 +50,8 @@ def members_of(raw: bytes) -> list[Member]:
 def archive_of(members: list[Member], compress: int = zipfile.ZIP_STORED) -> bytes:
     """An archive holding ``members`` as given (duplicate names included)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compress) as archive:
+    with zipfile.ZipFile(buffer, "w", compress) as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": wanted here
         for name, data in members:
             info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
             info.compress_type = compress
@@ -148,3 +147,55 @@ def crafted_checkpoint(path: Path, good: Path, name: str = "W_hh.0", side: int =
             entries.append((member, zipfile.ZIP_STORED, data, zlib.crc32(data), len(data)))
     write_zip64(path, entries)
     return path
+
+
+def _replaced(members: list[Member], name: str, data: bytes) -> list[Member]:
+    return [(member, data if member == name else value) for member, value in members]
+
+
+def _meta_of(members: list[Member]) -> dict[str, Any]:
+    raw = dict(members)["__meta__.npy"]
+    return json.loads(str(np.load(io.BytesIO(raw), allow_pickle=False)))
+
+
+def _big_metadata(path: Path, members: list[Member], chars: int) -> None:
+    """``members`` with metadata of ``chars`` characters (valid JSON), deflated and streamed, never held whole."""
+    meta = _meta_of(members)
+    text_start, text_end = json.dumps(meta)[:-1] + ', "padding": "', '"}'
+    pad = chars - len(text_start) - len(text_end)
+    descr = f"<U{len(text_start) + pad + len(text_end)}"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, data in members:
+            if name != "__meta__.npy":
+                archive.writestr(name, data)
+                continue
+            with archive.open(name, "w", force_zip64=True) as out:
+                out.write(npy_header(descr, ()))
+                out.write(np.asarray(text_start).tobytes())
+                chunk = np.asarray("a" * 2**20).tobytes()
+                for _ in range(pad // 2**20):
+                    out.write(chunk)
+                out.write(np.asarray("a" * (pad % 2**20) + text_end).tobytes())
+
+
+def bad_checkpoints(good: Path, folder: Path) -> dict[str, Path]:
+    """Crafted variants of the checkpoint ``good`` (any model with a ``W_hh.0``), one per class of bad input."""
+    members = members_of(good.read_bytes())
+    weights = {name[:-4]: np.load(io.BytesIO(data), allow_pickle=False) for name, data in members if name != "__meta__.npy"}
+    hh = weights["W_hh.0"]
+    meta = _meta_of(members)
+    out = {key: folder / f"{key}.npz" for key in ("bomb", "float64", "object", "duplicate", "unknown-member",
+                                                  "not-npy", "big-metadata", "huge-model", "size-mismatch")}
+    crafted_checkpoint(out["bomb"], good)
+    out["float64"].write_bytes(archive_of(_replaced(members, "W_hh.0.npy", npy_bytes(hh.astype(np.float64)))))
+    pickled = npy_header("|O", hh.shape) + b"\x80\x04N."  # a pickle of None: never unpickled
+    out["object"].write_bytes(archive_of(_replaced(members, "W_hh.0.npy", pickled)))
+    out["duplicate"].write_bytes(archive_of([*members, ("W_hh.0.npy", npy_bytes(np.ones_like(hh)))]))
+    out["unknown-member"].write_bytes(archive_of([*members, ("extra.npy", npy_bytes(np.zeros(3, np.float32)))]))
+    out["not-npy"].write_bytes(archive_of([*members, ("run.sh", b"echo hello\n")]))
+    _big_metadata(out["big-metadata"], members, 17 * 2**20)
+    huge = {**meta, "hparams": {**meta["hparams"], "num_hiddens": 10**7}}
+    out["huge-model"].write_bytes(archive_of(_replaced(members, "__meta__.npy", meta_bytes(huge))))
+    short = npy_bytes(hh)[: -hh.nbytes // 2]
+    out["size-mismatch"].write_bytes(archive_of(_replaced(members, "W_hh.0.npy", short)))
+    return out
