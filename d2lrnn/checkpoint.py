@@ -4,12 +4,13 @@ The file is a NumPy ``.npz`` archive: one array per canonical weight plus ``__me
 document. It is written atomically (a temporary file ``.NAME.*.tmp`` in the same folder, flushed
 to disk, then renamed over ``NAME``), so a crash never leaves a half-written file in place of a
 good one, and non-finite weights are never written. :func:`read` checks a file completely
-(format, metadata, weight names and shapes) without importing any framework.
+(format, metadata, weight names, dtypes and shapes) without importing any framework; it reads the
+file as untrusted input, checking the archive's directory and every header before it inflates
+anything (see :mod:`d2lrnn.npz`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from . import npz
 from .backends import backend_for, get_backend
 from .errors import CheckpointError, ResourceError
 from .memory import available_memory, check_fits, estimate_training_memory, human_bytes
@@ -123,26 +125,12 @@ def save_weights(
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays[_META] = np.asarray(json.dumps(meta))
     try:
-        return atomic_write(path, lambda handle: handle.write(_npz_bytes(arrays)))
+        return atomic_write(path, lambda handle: handle.write(npz.to_bytes(arrays)))
     except OSError as exc:
         raise CheckpointError(
             f"Cannot write the checkpoint {path}: {exc.strerror or exc}. Any earlier file there is kept; "
             "choose a writable place (e.g. with --save FILE)."
         ) from None
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> memoryview:
-    """The ``.npz`` archive of ``arrays`` (what ``np.savez`` writes), built in memory.
-
-    Only the finished bytes touch the file: a full disk fails one plain ``write``, and no
-    half-written ``ZipFile`` is left for the garbage collector to close on a closed file.
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for name, value in arrays.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-    return buffer.getbuffer()
 
 
 def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -158,7 +146,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
         raise CheckpointError(f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'.")
     try:
         with open(path, "rb") as handle:
-            if handle.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+            if handle.read(len(npz.MAGIC)) == npz.MAGIC:
                 raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
             handle.seek(0)
             with zipfile.ZipFile(handle) as archive:
@@ -174,26 +162,14 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
 
 
 _USE = "Use a file written by 'd2lrnn train --save'."
-_NPY_MAGIC = b"\x93NUMPY"
 #: the largest metadata member read (characters of JSON: the vocabulary, the history, the settings)
 MAX_META_CHARS = 16 * 2**20
 
 
 def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Check the directory, then the metadata, then every weight's header; only then inflate the weights."""
-    infos = archive.infolist()
-    names = [info.filename for info in infos]
-    duplicates = sorted({name for name in names if names.count(name) > 1}) if len(set(names)) < len(names) else []
-    if duplicates:
-        raise CheckpointError(f"The checkpoint {path} holds the member(s) {', '.join(duplicates[:5])} more than once, "
-                              f"so it is ambiguous which one is meant. {_USE}")
-    bad = [name for name in names if not name.endswith(".npy")]
-    if bad:
-        raise CheckpointError(f"The checkpoint {path} holds {_listed(bad)}, which is not a NumPy array; "
-                              f"a d2lrnn checkpoint holds only .npy members. {_USE}")
-    for info in infos:
-        _check_member_storage(path, info)
-    members = {info.filename[:-4]: info for info in infos}
+    _check_directory(path, archive)
+    members = {info.filename[:-4]: info for info in archive.infolist()}
     if _META not in members:
         raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
     meta = _read_meta(path, archive, members.pop(_META))
@@ -205,25 +181,24 @@ def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.nd
             f"the {len(members)} the file holds. {_USE}"
         )
     expected = canonical_shapes(*(hparams[k] for k in _HPARAMS[:4]))
-    headers, wrong = {}, []
-    for name in sorted(set(expected) - set(members)):
-        wrong.append(f"{name} is missing")
-    for name in sorted(set(members) - set(expected)):
-        wrong.append(f"{name} is unexpected")
-    for name, shape in expected.items():
-        if name in members:
-            header = _weight_header(archive, members[name])
-            problem = _header_problem(name, header, shape, members[name].file_size)
-            if problem:
-                wrong.append(problem)
-            headers[name] = header
+    wrong = [f"{name} is missing" for name in sorted(set(expected) - set(members))]
+    wrong += [f"{name} is unexpected" for name in sorted(set(members) - set(expected))]
+    headers = {name: npz.header(archive, members[name]) for name in expected if name in members}
+    for name, found in headers.items():
+        problem = npz.float32_problem(found)
+        if not problem and found.shape != expected[name]:
+            problem = f"is {found.shape}, expected {expected[name]}"
+        if not problem and members[name].file_size != found.size:
+            problem = f"declares {members[name].file_size} bytes in the archive but its header describes {found.size}"
+        if problem:
+            wrong.append(f"{name} {problem}")
     if wrong:
         raise CheckpointError(
             f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
             f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong[:6])}"
             f"{'; ...' if len(wrong) > 6 else ''}."
         )
-    weights = {name: _inflate(archive, members[name], headers[name]) for name in expected}
+    weights = {name: npz.read_float32(archive, members[name], headers[name]) for name in expected}
     nonfinite = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
     if nonfinite:
         raise CheckpointError(f"The weights {', '.join(nonfinite[:6])} in {path} hold NaN or infinite values, "
@@ -231,90 +206,34 @@ def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.nd
     return weights, meta
 
 
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(repr(n) for n in names[:3])
-    return f"{shown} and {len(names) - 3} more" if len(names) > 3 else shown
-
-
-def _check_member_storage(path: Path, info: zipfile.ZipInfo) -> None:
-    """Only stored or deflated, unencrypted members (what NumPy writes)."""
-    if info.flag_bits & 0x1:
-        raise CheckpointError(f"The member {info.filename!r} of {path} is encrypted; d2lrnn checkpoints are not. {_USE}")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise CheckpointError(f"The member {info.filename!r} of {path} uses compression method {info.compress_type}; "
-                              f"d2lrnn reads only stored or deflated members (what NumPy writes). {_USE}")
-
-
-class _Header:
-    """A member's ``.npy`` header: dtype, shape, order, and where the data starts."""
-
-    def __init__(self, dtype: np.dtype, shape: tuple[int, ...], fortran: bool, offset: int) -> None:
-        self.dtype, self.shape, self.fortran, self.offset = dtype, shape, fortran, offset
-
-    @property
-    def nbytes(self) -> int:
-        return math.prod(self.shape) * self.dtype.itemsize
-
-
-def _npy_header(stream: Any) -> _Header:
-    """Parse the header at the start of ``stream`` (a member opened for reading); reads only the header."""
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-    else:
-        raise ValueError(f"unsupported .npy version {version}")
-    return _Header(dtype, tuple(shape), bool(fortran), stream.tell())
-
-
-def _weight_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Header:
-    with archive.open(info) as stream:
-        return _npy_header(stream)
-
-
-def _header_problem(name: str, header: _Header, shape: tuple[int, ...], declared: int) -> str:
-    """Why a weight's header does not fit (dtype, shape, size in the directory), or ``''``."""
-    if header.dtype.hasobject:
-        return f"{name} is an array of Python objects (unpickling it could run code); weights are float32"
-    if header.dtype.kind != "f" or header.dtype.itemsize != 4 or header.dtype.fields is not None:
-        return f"{name} is stored as {header.dtype.str}, not float32"
-    if header.shape != shape:
-        return f"{name} is {header.shape}, expected {shape}"
-    if declared != header.offset + header.nbytes:
-        return (f"{name} declares {declared} bytes in the archive but its header describes "
-                f"{header.offset + header.nbytes}")
-    return ""
-
-
-def _read_exactly(archive: zipfile.ZipFile, info: zipfile.ZipInfo, header: _Header) -> bytes:
-    """The data bytes of a member whose header was checked, read in a bounded way (CRC checked)."""
-    with archive.open(info) as stream:
-        stream.read(header.offset)
-        data = stream.read(header.nbytes)
-        if len(data) != header.nbytes or stream.read(1):
-            raise EOFError(f"{info.filename} is shorter or longer than its header says")
-    return data
-
-
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, header: _Header) -> np.ndarray:
-    data = _read_exactly(archive, info, header)
-    flat = np.frombuffer(data, dtype=header.dtype)
-    return flat.reshape(header.shape, order="F" if header.fortran else "C").astype(np.float32, order="C")
+def _check_directory(path: Path, archive: zipfile.ZipFile) -> None:
+    """Only ``.npy`` members, each once, stored or deflated (what NumPy writes)."""
+    twice = npz.duplicates(archive)
+    if twice:
+        raise CheckpointError(f"The checkpoint {path} holds the member(s) {', '.join(twice[:5])} more than once, "
+                              f"so it is ambiguous which one is meant. {_USE}")
+    others = [name for name in archive.namelist() if not name.endswith(".npy")]
+    if others:
+        shown = ", ".join(repr(n) for n in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise CheckpointError(f"The checkpoint {path} holds {shown}, which is not a NumPy array; "
+                              f"a d2lrnn checkpoint holds only .npy members. {_USE}")
+    for info in archive.infolist():
+        problem = npz.storage_problem(info)
+        if problem:
+            raise CheckpointError(f"The member {info.filename!r} of {path} {problem}; d2lrnn checkpoints never do. {_USE}")
 
 
 def _read_meta(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
-    """The metadata JSON: a 0-d unicode array of bounded size, checked before it is read."""
+    """The metadata JSON: one string of bounded size, checked before it is read."""
     if info.file_size > MAX_META_CHARS * 4 + 4096:
         raise CheckpointError(f"The metadata of {path} is {info.file_size} bytes, more than any d2lrnn checkpoint "
                               f"holds (at most {MAX_META_CHARS * 4} bytes). {_USE}")
-    with archive.open(info) as stream:
-        header = _npy_header(stream)
-    if header.dtype.kind != "U" or header.shape != () or info.file_size != header.offset + header.nbytes:
-        raise CheckpointError(f"The metadata of {path} is not a JSON text (it is stored as {header.dtype.str}, "
-                              f"shape {header.shape}). {_USE}")
-    text = str(np.frombuffer(_read_exactly(archive, info, header), dtype=header.dtype)[0])
-    meta = json.loads(text)
+    found = npz.header(archive, info)
+    if not npz.is_text(found, info):
+        raise CheckpointError(f"The metadata of {path} is not a JSON text (it is stored as {found.dtype.str}, "
+                              f"shape {found.shape}). {_USE}")
+    meta = json.loads(npz.read_text(archive, info, found))
+    json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates (UnicodeError) could not be printed
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format). {_USE}")
     return meta

@@ -180,7 +180,10 @@ BYTE_OPS = st.one_of(
 
 
 def _edit_meta(data: bytes, where: tuple, value: object) -> bytes:
-    meta = json.loads(str(np.load(io.BytesIO(data), allow_pickle=False)))
+    try:
+        meta = json.loads(str(np.load(io.BytesIO(data), allow_pickle=False)))
+    except ValueError:  # an earlier operation put something else under the metadata's name
+        return data
     if not where:
         meta = None if value == "delete" else value
     else:
