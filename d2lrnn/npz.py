@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,12 +69,15 @@ def header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> NpyHeader:
     """Parse a member's ``.npy`` header, inflating only the header's bytes (``ValueError`` for a bad one)."""
     with archive.open(info) as stream:
         version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-        else:
+        if version not in ((1, 0), (2, 0)):
             raise ValueError(f"unsupported .npy version {version}")
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        try:
+            shape, fortran, dtype = read(stream)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - NumPy parses the header with ast and tokenize, which fail in many ways
+            raise ValueError(f"the .npy header of {info.filename} cannot be parsed ({exc.__class__.__name__})") from None
         return NpyHeader(dtype, tuple(shape), bool(fortran), stream.tell())
 
 

@@ -286,3 +286,19 @@ test_mutated_checkpoints_are_read_or_refused, test_mutated_checkpoints_are_read_
 def test_the_unmutated_checkpoint_passes_the_property(real):
     """The property's positive branch is reached: a real checkpoint reads, builds and predicts."""
     _check_read(real)
+
+
+@pytest.mark.parametrize("garbage", [b"|", b"{", b"(", b"\x00"])
+def test_a_damaged_npy_header_is_a_checkpoint_error(real, tmp_path, garbage):
+    """Found by the long fuzz run: a flipped bit inside a header's dict made NumPy's parser raise SyntaxError
+    or tokenize.TokenError, which escaped ``read``."""
+    members = []
+    for name, data in members_of(real.read_bytes()):
+        if name == "W_hh.0.npy":
+            at = data.index(b"'shape'")
+            data = data[:at] + garbage + data[at + 1:]
+        members.append((name, data))
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(archive_of(members))
+    with pytest.raises(CheckpointError, match="truncated, corrupted or another kind of file"):
+        read(path)
