@@ -246,10 +246,11 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             if target:
                 saver.save(target)
         except CheckpointError as exc:  # e.g. the disk filled up during training
-            if not finished:
-                raise
             held = (f" {target} still holds epoch {saver.saved_epoch}, the last checkpoint saved."
                     if saver.saved_epoch is not None and target == save_path else "")
+            if not finished:
+                raise CheckpointError(f"{caught.name or 'a signal'} stopped training after epoch {saver.epoch}, but "
+                                      f"its checkpoint was not saved: {exc}{held}") from None
             return {"exit_status": 2, "message": f"d2lrnn train: the run finished, but its checkpoint was not saved: "
                     f"{exc}{held}"}
         except KeyboardInterrupt:

@@ -102,8 +102,7 @@ def test_the_next_scheduled_save_succeeds_once_there_is_room_again(tmp_path):
         assert _leftovers(disk) == []
 
 
-def test_a_simulated_full_disk_keeps_training_and_closes_every_file(tmp_path, monkeypatch, capfd):
-    """ENOSPC from ``fsync`` after the first save (no root needed): the same outcome as the real full disk."""
+def _fail_fsync_after_first_save(monkeypatch) -> None:
     real_fsync, saves = os.fsync, []
 
     def fsync(fd: int) -> None:
@@ -114,6 +113,11 @@ def test_a_simulated_full_disk_keeps_training_and_closes_every_file(tmp_path, mo
             saves.append(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_a_simulated_full_disk_keeps_training_and_closes_every_file(tmp_path, monkeypatch, capfd):
+    """ENOSPC from ``fsync`` after the first save (no root needed): the same outcome as the real full disk."""
+    _fail_fsync_after_first_save(monkeypatch)
     logged: list[str] = []
     job = TrainJob(settings={**SETTINGS, "num_hiddens": 16}, backend="torch", save=str(tmp_path / "m.npz"),
                    save_every=2, num_preds=5, progress=False, threads=None)
@@ -125,3 +129,31 @@ def test_a_simulated_full_disk_keeps_training_and_closes_every_file(tmp_path, mo
     assert read(tmp_path / "m.npz")[1][STATE_KEY]["epoch"] == 2
     assert _leftovers(tmp_path) == []
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_an_interrupt_whose_save_fails_says_what_the_file_holds(tmp_path, monkeypatch):
+    """Ctrl-C after epoch 2 while the disk is full: one paragraph with the epoch the file still holds."""
+    import signal
+
+    from d2lrnn.errors import CheckpointError
+    from d2lrnn.resume import CheckpointSaver
+
+    _fail_fsync_after_first_save(monkeypatch)
+    real_call = CheckpointSaver.__call__
+
+    def then_interrupt(self, trainer, stats):
+        real_call(self, trainer, stats)
+        if trainer.epoch == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(CheckpointSaver, "__call__", then_interrupt)
+    path = tmp_path / "m.npz"
+    job = TrainJob(settings={**SETTINGS, "num_hiddens": 16}, backend="torch", save=str(path), save_every=1,
+                   num_preds=5, progress=False, threads=None)
+    with pytest.raises(CheckpointError) as caught:
+        run_training(job)
+    message = str(caught.value)
+    assert message.startswith("SIGINT stopped training after epoch") and "No space left on device" in message
+    assert f"{path} still holds epoch 1" in message and "\n" not in message
+    assert read(path)[1][STATE_KEY]["epoch"] == 1
+    assert _leftovers(tmp_path) == []
