@@ -163,7 +163,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
 
 _USE = "Use a file written by 'd2lrnn train --save'."
 #: the largest metadata member read (characters of JSON: the vocabulary, the history, the settings)
-MAX_META_CHARS = 16 * 2**20
+MAX_META_CHARS = 4 * 2**20  # a word vocabulary of ~150,000 words with its counts
 
 
 def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

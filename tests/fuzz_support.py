@@ -193,7 +193,7 @@ def bad_checkpoints(good: Path, folder: Path) -> dict[str, Path]:
     out["duplicate"].write_bytes(archive_of([*members, ("W_hh.0.npy", npy_bytes(np.ones_like(hh)))]))
     out["unknown-member"].write_bytes(archive_of([*members, ("extra.npy", npy_bytes(np.zeros(3, np.float32)))]))
     out["not-npy"].write_bytes(archive_of([*members, ("run.sh", b"echo hello\n")]))
-    _big_metadata(out["big-metadata"], members, 17 * 2**20)
+    _big_metadata(out["big-metadata"], members, 5 * 2**20)
     huge = {**meta, "hparams": {**meta["hparams"], "num_hiddens": 10**7}}
     out["huge-model"].write_bytes(archive_of(_replaced(members, "__meta__.npy", meta_bytes(huge))))
     short = npy_bytes(hh)[: -hh.nbytes // 2]
