@@ -148,7 +148,10 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
         with open(path, "rb") as handle:
             if handle.read(len(npz.MAGIC)) == npz.MAGIC:
                 raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
-            handle.seek(0)
+            count = npz.declared_members(handle)
+            if count is not None and count > MAX_MEMBERS:
+                raise CheckpointError(f"{path} declares {count} members, more than any d2lrnn checkpoint holds "
+                                      f"(at most {MAX_MEMBERS}). {_USE}")
             with zipfile.ZipFile(handle) as archive:
                 return _read_archive(path, archive)
     except CheckpointError:
@@ -164,6 +167,8 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
 _USE = "Use a file written by 'd2lrnn train --save'."
 #: the largest metadata member read (characters of JSON: the vocabulary, the history, the settings)
 MAX_META_CHARS = 4 * 2**20  # a word vocabulary of ~150,000 words with its counts
+#: the most members read: 3 weights per layer of ~3,300 layers (0xFFFF in the count means more)
+MAX_MEMBERS = 10_000
 
 
 def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
@@ -48,6 +51,23 @@ def to_bytes(arrays: dict[str, np.ndarray]) -> memoryview:
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
     return buffer.getbuffer()
+
+
+def declared_members(handle: BinaryIO) -> int | None:
+    """The member count that the end-of-directory record declares, read before ``zipfile`` parses the directory
+    (which holds every entry in memory); None where no such record is found (not an archive)."""
+    size = handle.seek(0, os.SEEK_END)
+    tail_size = min(size, _END_RECORD + 0xFFFF)  # the record, then a comment of at most 64 KiB
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    handle.seek(0)
+    if at < 0 or at + _END_RECORD > len(tail):
+        return None
+    return struct.unpack("<H", tail[at + 10 : at + 12])[0]
+
+
+_END_RECORD = 22
 
 
 def duplicates(archive: zipfile.ZipFile) -> list[str]:
@@ -116,5 +136,5 @@ def is_text(found: NpyHeader, info: zipfile.ZipInfo) -> bool:
     return found.dtype.kind == "U" and found.shape == () and info.file_size == found.size
 
 
-__all__ = ["MAGIC", "NpyHeader", "duplicates", "float32_problem", "header", "is_text", "read_data", "read_float32",
-           "read_text", "storage_problem", "to_bytes"]
+__all__ = ["MAGIC", "NpyHeader", "declared_members", "duplicates", "float32_problem", "header", "is_text",
+           "read_data", "read_float32", "read_text", "storage_problem", "to_bytes"]

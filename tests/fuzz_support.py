@@ -185,7 +185,8 @@ def bad_checkpoints(good: Path, folder: Path) -> dict[str, Path]:
     hh = weights["W_hh.0"]
     meta = _meta_of(members)
     out = {key: folder / f"{key}.npz" for key in ("bomb", "float64", "object", "duplicate", "unknown-member",
-                                                  "not-npy", "big-metadata", "huge-model", "size-mismatch")}
+                                                  "not-npy", "big-metadata", "huge-model", "size-mismatch",
+                                                  "many-members")}
     crafted_checkpoint(out["bomb"], good)
     out["float64"].write_bytes(archive_of(_replaced(members, "W_hh.0.npy", npy_bytes(hh.astype(np.float64)))))
     pickled = npy_header("|O", hh.shape) + b"\x80\x04N."  # a pickle of None: never unpickled
@@ -198,4 +199,5 @@ def bad_checkpoints(good: Path, folder: Path) -> dict[str, Path]:
     out["huge-model"].write_bytes(archive_of(_replaced(members, "__meta__.npy", meta_bytes(huge))))
     short = npy_bytes(hh)[: -hh.nbytes // 2]
     out["size-mismatch"].write_bytes(archive_of(_replaced(members, "W_hh.0.npy", short)))
+    out["many-members"].write_bytes(archive_of([*members, *((f"x{i}.npy", b"") for i in range(20000))]))
     return out

@@ -208,6 +208,8 @@ CASES = [
      "describes a model too large for this machine (10000000 hidden units"),
     ("checkpoint-size-mismatch", [P, "--checkpoint", "{size-mismatch.npz}"], {},
      "W_hh.0 declares 640 bytes in the archive but its header describes 1152"),
+    ("checkpoint-many-members", [P, "--checkpoint", "{many-members.npz}"], {},
+     "declares 20006 members, more than any d2lrnn checkpoint holds (at most 10000)"),
     ("resume-missing", [T, "--resume", "{dir}/nope.npz"], {}, "nope.npz does not exist"),
     ("resume-corrupted", [T, "--resume", "{corrupt.npz}"], {}, "truncated, corrupted"),
     ("resume-no-state", [T, "--resume", "{noresume.npz}"], {}, "no training state"),

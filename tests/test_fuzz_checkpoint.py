@@ -70,6 +70,7 @@ EXPECTED = {
     "big-metadata": "more than any d2lrnn checkpoint holds",
     "huge-model": "describes a model too large for this machine (10000000 hidden units",
     "size-mismatch": "W_hh.0 declares",
+    "many-members": "declares 20009 members, more than any d2lrnn checkpoint holds",
 }
 
 
