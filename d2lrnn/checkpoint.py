@@ -4,7 +4,9 @@ The file is a NumPy ``.npz`` archive: one array per canonical weight plus ``__me
 document. It is written atomically (a temporary file ``.NAME.*.tmp`` in the same folder, flushed
 to disk, then renamed over ``NAME``), so a crash never leaves a half-written file in place of a
 good one, and non-finite weights are never written. :func:`read` checks a file completely
-(format, metadata, weight names and shapes) without importing any framework.
+(format, metadata, weight names, dtypes and shapes) without importing any framework; it reads the
+file as untrusted input, checking the archive's directory and every header before it inflates
+anything (see :mod:`d2lrnn.npz`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from . import npz
 from .backends import backend_for, get_backend
-from .errors import CheckpointError
+from .errors import CheckpointError, ResourceError
+from .memory import available_memory, check_fits, estimate_training_memory, human_bytes
 from .model import canonical_shapes
 from .vocab import Vocab
 
@@ -121,7 +125,7 @@ def save_weights(
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays[_META] = np.asarray(json.dumps(meta))
     try:
-        return atomic_write(path, lambda handle: np.savez(handle, **arrays))
+        return atomic_write(path, lambda handle: handle.write(npz.to_bytes(arrays)))
     except OSError as exc:
         raise CheckpointError(
             f"Cannot write the checkpoint {path}: {exc.strerror or exc}. Any earlier file there is kept; "
@@ -130,61 +134,155 @@ def save_weights(
 
 
 def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`."""
+    """The canonical weights and metadata of a checkpoint file, with every failure as a :class:`CheckpointError`.
+
+    The file is untrusted input: the archive's directory and every member's ``.npy`` header are
+    checked against the metadata and the model it describes before any weight is inflated, so a
+    small crafted file cannot make this allocate much more than its own size.
+    """
     path = Path(path)
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise CheckpointError(f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'.")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
-        with loaded as archive:
-            if _META not in archive.files:
-                raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
-            meta = json.loads(str(archive[_META]))
-            weights = {name: archive[name] for name in archive.files if name != _META}
+        with open(path, "rb") as handle:
+            if handle.read(len(npz.MAGIC)) == npz.MAGIC:
+                raise CheckpointError(f"{path} is a single NumPy array, not a d2lrnn checkpoint. {_USE}")
+            count = npz.declared_members(handle)
+            if count is not None and count > MAX_MEMBERS:
+                raise CheckpointError(f"{path} declares {count} members, more than any d2lrnn checkpoint holds "
+                                      f"(at most {MAX_MEMBERS}). {_USE}")
+            with zipfile.ZipFile(handle) as archive:
+                return _read_archive(path, archive)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, zlib.error, RecursionError,
+            NotImplementedError, RuntimeError, OverflowError, UnicodeError) as exc:
         raise CheckpointError(
             f"{path} cannot be read as a d2lrnn checkpoint: it is truncated, corrupted or another kind of "
             f"file ({exc.__class__.__name__}). {_USE}"
         ) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format). {_USE}")
-    _check_contents(path, weights, meta)
-    return weights, meta
 
 
 _USE = "Use a file written by 'd2lrnn train --save'."
+#: the largest metadata member read (characters of JSON: the vocabulary, the history, the settings)
+MAX_META_CHARS = 4 * 2**20  # a word vocabulary of ~150,000 words with its counts
+#: the most members read: 3 weights per layer of ~3,300 layers (0xFFFF in the count means more)
+MAX_MEMBERS = 10_000
 
 
-def _check_contents(path: Path, weights: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    """Metadata, vocabulary and weight shapes must agree; a damaged file is a :class:`CheckpointError`."""
+def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Check the directory, then the metadata, then every weight's header; only then inflate the weights."""
+    _check_directory(path, archive)
+    members = {info.filename[:-4]: info for info in archive.infolist()}
+    if _META not in members:
+        raise CheckpointError(f"{path} is a NumPy archive but not a d2lrnn checkpoint (no metadata). {_USE}")
+    meta = _read_meta(path, archive, members.pop(_META))
+    _check_meta(path, meta)
+    hparams = meta["hparams"]
+    if hparams["num_layers"] > len(members):  # every layer has weights: bounds the list of names by the file
+        raise CheckpointError(
+            f"The weights in {path} do not fit its model: {hparams['num_layers']} layer(s) need more weights than "
+            f"the {len(members)} the file holds. {_USE}"
+        )
+    expected = canonical_shapes(*(hparams[k] for k in _HPARAMS[:4]))
+    wrong = [f"{name} is missing" for name in sorted(set(expected) - set(members))]
+    wrong += [f"{name} is unexpected" for name in sorted(set(members) - set(expected))]
+    headers = {name: npz.header(archive, members[name]) for name in expected if name in members}
+    for name, found in headers.items():
+        problem = npz.float32_problem(found)
+        if not problem and found.shape != expected[name]:
+            problem = f"is {found.shape}, expected {expected[name]}"
+        if not problem and members[name].file_size != found.size:
+            problem = f"declares {members[name].file_size} bytes in the archive but its header describes {found.size}"
+        if problem:
+            wrong.append(f"{name} {problem}")
+    if wrong:
+        raise CheckpointError(
+            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
+            f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong[:6])}"
+            f"{'; ...' if len(wrong) > 6 else ''}."
+        )
+    weights = {name: npz.read_float32(archive, members[name], headers[name]) for name in expected}
+    nonfinite = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
+    if nonfinite:
+        raise CheckpointError(f"The weights {', '.join(nonfinite[:6])} in {path} hold NaN or infinite values, "
+                              f"which no trained model has (d2lrnn never saves them). {_USE}")
+    return weights, meta
+
+
+def _check_directory(path: Path, archive: zipfile.ZipFile) -> None:
+    """Only ``.npy`` members, each once, stored or deflated (what NumPy writes)."""
+    twice = npz.duplicates(archive)
+    if twice:
+        raise CheckpointError(f"The checkpoint {path} holds the member(s) {', '.join(twice[:5])} more than once, "
+                              f"so it is ambiguous which one is meant. {_USE}")
+    others = [name for name in archive.namelist() if not name.endswith(".npy")]
+    if others:
+        shown = ", ".join(repr(n) for n in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise CheckpointError(f"The checkpoint {path} holds {shown}, which is not a NumPy array; "
+                              f"a d2lrnn checkpoint holds only .npy members. {_USE}")
+    for info in archive.infolist():
+        problem = npz.storage_problem(info)
+        if problem:
+            raise CheckpointError(f"The member {info.filename!r} of {path} {problem}; d2lrnn checkpoints never do. {_USE}")
+
+
+def _read_meta(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    """The metadata JSON: one string of bounded size, checked before it is read."""
+    if info.file_size > MAX_META_CHARS * 4 + 4096:
+        raise CheckpointError(f"The metadata of {path} is {info.file_size} bytes, more than any d2lrnn checkpoint "
+                              f"holds (at most {MAX_META_CHARS * 4} bytes). {_USE}")
+    found = npz.header(archive, info)
+    if not npz.is_text(found, info):
+        raise CheckpointError(f"The metadata of {path} is not a JSON text (it is stored as {found.dtype.str}, "
+                              f"shape {found.shape}). {_USE}")
+    meta = json.loads(npz.read_text(archive, info, found))
+    json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates (UnicodeError) could not be printed
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a d2lrnn checkpoint (its metadata names no d2lrnn format). {_USE}")
+    return meta
+
+
+def _check_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Metadata and vocabulary must agree, and the model they describe must fit in memory."""
     hparams, vocab = meta.get("hparams"), meta.get("vocab")
-    ok = (isinstance(hparams, dict) and all(isinstance(hparams.get(k), (int, float)) for k in _HPARAMS)
+    ok = (isinstance(hparams, dict) and all(_number(hparams.get(k)) for k in _HPARAMS)
           and isinstance(vocab, dict) and isinstance(vocab.get("idx_to_token"), list)
+          and all(isinstance(t, str) for t in vocab["idx_to_token"])
+          and isinstance(vocab.get("token_freqs", []), list)
+          and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and _number(p[1])
+                  for p in vocab.get("token_freqs", []))
           and isinstance(meta.get("backend"), str) and meta.get("model") in ("concise", "scratch"))
     if not ok:
         raise CheckpointError(f"The checkpoint {path} has damaged metadata (hyperparameters, vocabulary or model kind). {_USE}")
     sizes = [hparams[k] for k in _HPARAMS[:4]]
-    if not all(isinstance(n, int) and n >= 1 for n in sizes) or not (math.isfinite(hparams["lr"]) and hparams["lr"] > 0):
-        raise CheckpointError(f"The checkpoint {path} has invalid hyperparameters {hparams}. {_USE}")
-    if hparams["num_inputs"] != len(vocab["idx_to_token"]):
+    if not all(isinstance(n, int) and 1 <= n <= 2**40 for n in sizes) or not (math.isfinite(hparams["lr"]) and hparams["lr"] > 0):
+        raise CheckpointError(f"The checkpoint {path} has invalid hyperparameters {_short(hparams)}. {_USE}")
+    tokens = len(vocab["idx_to_token"])
+    if hparams["num_inputs"] != tokens or hparams["num_outputs"] != tokens:
         raise CheckpointError(
-            f"The checkpoint {path} is inconsistent: its model expects {hparams['num_inputs']} tokens "
-            f"but its vocabulary has {len(vocab['idx_to_token'])}."
+            f"The checkpoint {path} is inconsistent: its model expects {_short(hparams['num_inputs'])} tokens in and "
+            f"{_short(hparams['num_outputs'])} out but its vocabulary has {tokens}."
         )
-    expected = canonical_shapes(*sizes)
-    wrong = [f"{k} is {'missing' if k not in weights else tuple(weights[k].shape)}, expected {shape}"
-             for k, shape in expected.items() if k not in weights or tuple(weights[k].shape) != shape]
-    wrong += [f"{k} is unexpected" for k in sorted(set(weights) - set(expected))]
-    if wrong:
+    estimate = estimate_training_memory(tokens, hparams["num_hiddens"], hparams["num_layers"], 1, 1)
+    try:
+        check_fits(estimate)
+    except ResourceError:
         raise CheckpointError(
-            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
-            f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong)}."
-        )
+            f"The checkpoint {path} describes a model too large for this machine ({_short(hparams['num_hiddens'])} "
+            f"hidden units, {_short(hparams['num_layers'])} layer(s): about {human_bytes(estimate.total)} to hold "
+            f"and run, {human_bytes(available_memory() or 0)} available); it was not loaded."
+        ) from None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def load(path: str | os.PathLike, backend: str | None = None, device: Any = None) -> tuple[Any, Vocab, dict[str, Any]]:

@@ -9,6 +9,7 @@ same weights as an uninterrupted one.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,11 @@ class CheckpointSaver:
     memory; non-finite weights are never taken), and every ``every`` epochs (0: never) writes the
     snapshot to ``path``. :meth:`save` writes the latest snapshot at any time, e.g. after an
     interrupt; the snapshot always describes a whole number of epochs, so resuming from it is exact.
+
+    A periodic save that fails (a full disk) does not stop training: the reason goes to ``log``,
+    the file keeps the last good checkpoint, :attr:`failures` counts it, and the next save is tried
+    as scheduled. With ``final_save`` the caller writes the last epoch itself, so the periodic
+    save skips it.
     """
 
     def __init__(
@@ -77,11 +83,16 @@ class CheckpointSaver:
         path: str | os.PathLike | None = None,
         every: int = 0,
         settings: dict[str, Any] | None = None,
+        log: Callable[[str], None] | None = None,
+        final_save: bool = False,
     ) -> None:
         self.model, self.vocab, self.rng = model, vocab, rng
         self.backend, self.path, self.every = backend, path, every
         self.settings = dict(settings or {})
+        self.log = log or (lambda message: None)
+        self.final_save = final_save  # the caller saves after the last epoch: no periodic save then
         self.saved_epoch: int | None = None
+        self.failures = 0
         self.snapshot: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
         self.take(trainer)
 
@@ -94,8 +105,24 @@ class CheckpointSaver:
         return True
 
     def __call__(self, trainer: Trainer, stats: EpochStats) -> None:
-        if self.take(trainer) and self.path and self.every and trainer.epoch % self.every == 0:
-            self.save()
+        last = self.final_save and trainer.epoch >= trainer.max_epochs
+        if self.take(trainer) and self.path and self.every and trainer.epoch % self.every == 0 and not last:
+            try:
+                self.save()
+            except CheckpointError as exc:
+                self.failures += 1
+                self.log(self._failure_note(exc, trainer))
+
+    def _failure_note(self, exc: CheckpointError, trainer: Trainer) -> str:
+        held = (f"{self.path} still holds epoch {self.saved_epoch}" if self.saved_epoch is not None
+                else f"nothing has been saved to {self.path} yet")
+        upcoming = trainer.epoch + self.every
+        if upcoming < trainer.max_epochs or (upcoming == trainer.max_epochs and not self.final_save):
+            nxt = f"the next save is at epoch {upcoming}"
+        else:
+            nxt = "the final save comes at the end" if self.final_save else "no later save is scheduled"
+        return (f"d2lrnn train: the checkpoint of epoch {trainer.epoch} was not saved: {exc} Now {held}; "
+                f"training goes on, and {nxt}.")
 
     @property
     def epoch(self) -> int:

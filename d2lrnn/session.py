@@ -111,8 +111,9 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     """Train as ``job`` says, saving checkpoints; a signal stops after the current batch and saves.
 
     Bad input raises a :class:`~d2lrnn.D2LRNNError` before any framework is imported; a diverging
-    run raises :class:`~d2lrnn.DivergenceError`. A reporting step that fails (the figure) never
-    loses the results: the result carries ``exit_status`` 1 and the reason in ``message``.
+    run raises :class:`~d2lrnn.DivergenceError`. A step after training that fails never loses the
+    results: the result carries the reason in ``message`` and ``exit_status`` 2 for the final
+    checkpoint (a periodic save that fails is only logged; training goes on), 1 for the figure.
     """
     wall = time.perf_counter()
     s, resumed, weights, name, data = _prepare(job)
@@ -128,7 +129,7 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
 
     stored = {**s, "corpus": str(s["corpus"]) if s["corpus"] else None}
     saver = CheckpointSaver(model, data.vocab, data.train_loader.rng, trainer, backend=backend, path=save_path,
-                            every=job.save_every, settings=stored)
+                            every=job.save_every, settings=stored, log=log, final_save=True)
     if resumed and save_path == job.resume:
         saver.saved_epoch = trainer.epoch  # the file already holds the resumed epoch
     trainer.callbacks.append(saver)
@@ -245,9 +246,13 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             if target:
                 saver.save(target)
         except CheckpointError as exc:  # e.g. the disk filled up during training
+            held = (f" {target} still holds epoch {saver.saved_epoch}, the last checkpoint saved."
+                    if saver.saved_epoch is not None and target == save_path else "")
             if not finished:
-                raise
-            return {"exit_status": 1, "message": f"d2lrnn train: the run finished, but its checkpoint was not saved: {exc}"}
+                raise CheckpointError(f"{caught.name or 'a signal'} stopped training after epoch {saver.epoch}, but "
+                                      f"its checkpoint was not saved: {exc}{held}") from None
+            return {"exit_status": 2, "message": f"d2lrnn train: the run finished, but its checkpoint was not saved: "
+                    f"{exc}{held}"}
         except KeyboardInterrupt:
             return _quit_at_once(saver, target, "the final save was cancelled by a second signal")
     if caught.signum is None or finished:
@@ -283,7 +288,7 @@ def _plot(outcome: TrainResult, trainer: Any, path: str, title: str, log: Log) -
     try:
         outcome.plot = plot_perplexity(trainer.history, path, title=title)
     except Exception as exc:  # noqa: BLE001 - any failure of a figure writer must not lose the run
-        outcome.exit_status = 1
+        outcome.exit_status = outcome.exit_status or 1
         problem = (f"d2lrnn train: the run finished, but the perplexity plot could not be saved to {path} "
                    f"({exc.__class__.__name__}: {exc}); the results above are complete.")
         outcome.message = f"{outcome.message} {problem}".strip()

@@ -22,6 +22,7 @@ from d2lrnn.resume import STATE_KEY
 from d2lrnn.vocab import Vocab
 
 from .conftest import FRAMEWORK_MODULES
+from .fuzz_support import bad_checkpoints, crafted_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = FRAMEWORK_MODULES
@@ -98,6 +99,8 @@ def files(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> dict[s
     save_weights(f["shapes.npz"], wrong, vocab, **model)
     save_weights(f["vocab.npz"], weights, vocab, **{**model, "hparams": {**hparams, "num_inputs": n + 3}})
     save_weights(f["badmeta.npz"], weights, vocab, **{**model, "hparams": {"num_hiddens": "many"}})
+    f.update({p.name: p for p in bad_checkpoints(f["good.npz"], d).values()})  # crafted: bomb.npz, float64.npz, ...
+    f["resumable-bomb.npz"] = crafted_checkpoint(d / "resumable-bomb.npz", f["resumable.npz"])
     return f
 
 
@@ -189,6 +192,24 @@ CASES = [
     ("checkpoint-damaged-metadata", [P, "--checkpoint", "{badmeta.npz}"], {}, "damaged metadata"),
     ("checkpoint-wrong-shapes", [P, "--checkpoint", "{shapes.npz}"], {}, "W_hh.0 is (8, 8), expected (16, 16)"),
     ("checkpoint-vocab-mismatch", [P, "--checkpoint", "{vocab.npz}"], {}, "its vocabulary has 28"),
+    # issue 22: checkpoints are untrusted input; each is refused from the archive's directory and headers
+    ("checkpoint-decompression-bomb", [P, "--checkpoint", "{bomb.npz}"], {},
+     "W_hh.0 is (40000, 40000), expected (16, 16)"),
+    ("resume-decompression-bomb", [T, "--resume", "{resumable-bomb.npz}", "--epochs", "9"], {},
+     "W_hh.0 is (40000, 40000), expected (16, 16)"),
+    ("checkpoint-float64", [P, "--checkpoint", "{float64.npz}"], {}, "W_hh.0 is stored as <f8, not float32"),
+    ("checkpoint-object-array", [P, "--checkpoint", "{object.npz}"], {}, "W_hh.0 is an array of Python objects"),
+    ("checkpoint-duplicate-member", [P, "--checkpoint", "{duplicate.npz}"], {},
+     "holds the member(s) W_hh.0.npy more than once"),
+    ("checkpoint-unknown-member", [P, "--checkpoint", "{unknown-member.npz}"], {}, "extra is unexpected"),
+    ("checkpoint-not-npy-member", [P, "--checkpoint", "{not-npy.npz}"], {}, "holds 'run.sh', which is not a NumPy array"),
+    ("checkpoint-huge-metadata", [P, "--checkpoint", "{big-metadata.npz}"], {}, "more than any d2lrnn checkpoint holds"),
+    ("checkpoint-model-too-big", [P, "--checkpoint", "{huge-model.npz}"], {},
+     "describes a model too large for this machine (10000000 hidden units"),
+    ("checkpoint-size-mismatch", [P, "--checkpoint", "{size-mismatch.npz}"], {},
+     "W_hh.0 declares 640 bytes in the archive but its header describes 1152"),
+    ("checkpoint-many-members", [P, "--checkpoint", "{many-members.npz}"], {},
+     "declares 20006 members, more than any d2lrnn checkpoint holds (at most 10000)"),
     ("resume-missing", [T, "--resume", "{dir}/nope.npz"], {}, "nope.npz does not exist"),
     ("resume-corrupted", [T, "--resume", "{corrupt.npz}"], {}, "truncated, corrupted"),
     ("resume-no-state", [T, "--resume", "{noresume.npz}"], {}, "no training state"),
@@ -280,7 +301,11 @@ def test_every_bad_input_of_the_issue_is_in_the_table():
                    "checkpoint-wrong-shapes", "checkpoint-vocab-mismatch", "resume-other-model",
                    # issue 13
                    "plot-folder-missing", "plot-unknown-extension", "seed-2**32", "seed-2**64", "predict-seed-too-large",
-                   "model-too-big-hiddens", "resume-other-corpus", "data-dir-env-missing", "cache-dir-unwritable"):
+                   "model-too-big-hiddens", "resume-other-corpus", "data-dir-env-missing", "cache-dir-unwritable",
+                   # issue 22
+                   "checkpoint-decompression-bomb", "resume-decompression-bomb", "checkpoint-float64",
+                   "checkpoint-object-array", "checkpoint-duplicate-member", "checkpoint-unknown-member",
+                   "checkpoint-huge-metadata", "checkpoint-model-too-big", "checkpoint-size-mismatch"):
         assert needed in ids
     assert json.dumps(CASES)  # the table stays plain data
 

@@ -80,3 +80,28 @@ def test_predict_reads_the_checkpoint_once(tmp_path, monkeypatch, capsys):
     assert main(["predict", "--checkpoint", str(path), "--prefix", "abc", "--num-preds", "7", "--device", "cpu"]) == 0
     assert reads == [str(path)]
     assert capsys.readouterr().out.strip() == model.predict("abc", 7, vocab)
+
+
+def test_checkpoints_stay_ordinary_npz_files_both_ways(tmp_path):
+    """Files written before issue 22 (by ``np.savez``, stored or compressed) still read, and new ones load with
+    ``np.load``: the format is unchanged, only how it is read and written."""
+    from d2lrnn.checkpoint import read, save_weights
+    from d2lrnn.model import canonical_shapes
+
+    vocab = d2lrnn.Vocab(list("abcdef"))
+    n = len(vocab)
+    rng = np.random.default_rng(0)
+    weights = {k: rng.normal(size=s).astype(np.float32) for k, s in canonical_shapes(n, n, 5, 2).items()}
+    hparams = {"num_inputs": n, "num_outputs": n, "num_hiddens": 5, "num_layers": 2, "lr": 1.0}
+    new = save_weights(tmp_path / "new.npz", weights, vocab, backend="torch", model="scratch", hparams=hparams)
+    with np.load(new, allow_pickle=False) as archive:
+        meta = json.loads(str(archive["__meta__"]))
+        for key, value in weights.items():
+            np.testing.assert_array_equal(archive[key], value)
+    for writer in (np.savez, np.savez_compressed):
+        old = tmp_path / f"{writer.__name__}.npz"
+        writer(old, **weights, __meta__=np.asarray(json.dumps(meta)))
+        loaded, loaded_meta = read(old)
+        assert loaded_meta == meta
+        for key, value in weights.items():
+            np.testing.assert_array_equal(loaded[key], value)

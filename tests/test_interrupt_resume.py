@@ -264,7 +264,7 @@ def test_a_failed_final_save_keeps_the_results(tmp_path, monkeypatch):
     final_only = job(backend="torch", save=str(tmp_path / "m.npz"), settings={"epochs": 2})
     final_only.save_every = 0
     result = run_training(final_only)
-    assert result.exit_status == 1 and result.stopped_by is None
+    assert result.exit_status == 2 and result.stopped_by is None
     assert result.summary["epochs"] == 2 and result.samples and result.checkpoint is None
     assert "its checkpoint was not saved" in result.message and "No space left on device" in result.message
     assert result.to_dict()["problem"] == result.message
