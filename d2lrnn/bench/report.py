@@ -186,7 +186,8 @@ that it computes the library's losses from the same weights); **overhead** = 1 â
 pair, and a pair passes inside the bounds (an *anomaly* when the whole spread lies outside them).
 A **verdict** is *met* when the median passes and at least two thirds of the pairs pass, *not met*
 when the median fails and at least two thirds of the pairs fail, and *within noise* otherwise (the
-pairs straddle the target, or there is only one pair). **book** is the `d2l` package 0.17.6: its `RNNModel` over the framework's RNN layer,
+pairs straddle the target, or there is only one pair).
+**book** is the `d2l` package 0.17.6: its `RNNModel` over the framework's RNN layer,
 trained by its `train_epoch_ch8` (the loop of `train_ch8`) on batches from its own
 `seq_data_iter_sequential`; the worker stubs what the package imports but the RNN chapters never
 use (pandas, torchvision), and TensorFlow runs it on Keras 2 (`TF_USE_LEGACY_KERAS=1`), which its
