@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,41 @@ _import_mxnet_first()
 def _has_corpus() -> bool:
     data_dir = os.environ.get("D2LRNN_DATA_DIR")
     return bool(data_dir) and (Path(data_dir) / "timemachine.txt").is_file()
+
+
+#: under ``CI=true`` a skip for one of these reasons is an error: CI must have the corpus, the seeds,
+#: every framework, the docs tools and the browser (``.ci/run`` installs them all)
+MUST_RUN_IN_CI = re.compile(r"not installed|timemachine\.txt|D2LRNN_SHARED|D2LRNN_DATA_DIR|needs (mxnet|torch|tensorflow|jax)"
+                            r"|could not import '(mxnet|torch|tensorflow|tf_keras|jax|flax|optax)'|chromium|playwright", re.I)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+    """Under ``CI=true``, a test skipped for a missing corpus, framework, seed folder or browser fails instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (in_ci() and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+    if MUST_RUN_IN_CI.search(reason):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: this environment must run this test, but it was skipped: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):  # noqa: ANN001, ANN201
+    """The same for a whole module skipped at import (``pytest.importorskip("mxnet")``)."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped:
+        reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if MUST_RUN_IN_CI.search(reason):
+            report.outcome = "failed"
+            report.longrepr = f"CI=true: this environment must run these tests, but they were skipped: {reason}"
 
 
 needs_corpus = pytest.mark.skipif(not _has_corpus(), reason="no timemachine.txt: set D2LRNN_DATA_DIR or D2LRNN_SHARED")

@@ -234,3 +234,20 @@ def test_tensorflow_tab_warns_when_keras_3_is_already_active() -> None:
     out = run_tf(TF_KERAS_3_FIRST)
     assert "LEGACY False" in out and "WARNED True" in out
     assert re.search(r"^TRAINED 1 \d", out, re.M)  # the library's own model trains under Keras 3
+
+
+#: the plain namespace of each tab that has a d2l 0.x book -> that tab's 0.x module
+PLAIN_TABS = {"mxnet": "mxnet", "torch": "torch", "tensorflow": "tensorflow"}
+
+
+@pytest.mark.parametrize("tab", [pytest.param(t, marks=pytest.mark.skipif(not installed(t), reason=f"{t} not installed"))
+                                 for t in PLAIN_TABS])
+def test_every_tab_offers_the_same_d2l_0x_names(tab) -> None:
+    """``from d2lrnn import <tab> as d2l`` offers each name of the one list, and it is the tab's own 0.x object."""
+    from d2lrnn.book.v0_aliases import V0_NAMES
+
+    plain = importlib.import_module(f"d2lrnn.{tab}")
+    v0 = importlib.import_module(f"d2lrnn.book.{PLAIN_TABS[tab]}")
+    for name in V0_NAMES:
+        assert name in plain.__all__, f"{tab}: {name} is not offered"
+        assert getattr(plain, name) is getattr(v0, name), f"{tab}: {name} is not the 0.x {name}"

@@ -2,19 +2,31 @@
 
 Each cell file runs in its own interpreter (one framework per process). The default suite runs the
 sections of the RNN chapter itself for :data:`EPOCHS` epoch(s); the modern-RNN sections (GRU,
-LSTM, deep RNNs) and longer runs are ``slow``. Every run must print the lines the cell file
-expects (the shapes and values the book prints) and, where the section trains, perplexities that fall.
+LSTM, deep RNNs) and longer runs are ``slow`` here, and CI runs every section on every tab through
+``scripts/book_matrix.py --check`` (the same judgement, :func:`d2lrnn.book.cells.problems`).
+A run must print the lines the cell file expects (the shapes and values the book prints) and, where
+the section trains, perplexities that fall. Where a known issue applies, the run must fail exactly
+as recorded (exception, cell, message) after every earlier cell ran and printed what it should.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
 from pathlib import Path
 
 import pytest
 
-from d2lrnn.book.cells import cell_files, falling, known_issue_applies, run_cell_file
+from d2lrnn.book.cells import (
+    Failure,
+    KnownIssue,
+    Outcome,
+    cell_files,
+    known_issue_applies,
+    perplexities,
+    problems,
+    read_cell_file,
+    run_cell_file,
+)
 
 from .conftest import needs_corpus
 
@@ -28,6 +40,8 @@ FAST = {("v1", "text-sequence"), ("v1", "language-model"), ("v1", "rnn-scratch")
 #: framework tab -> the packages it needs
 TAB_PACKAGES = {"pytorch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensorflow", "tf_keras"), "jax": ("jax", "flax")}
 
+__all__ = ["CELLS", "FAST", "REPO", "TAB_PACKAGES", "perplexities"]
+
 
 def params(slow: bool) -> list:
     out = []
@@ -36,25 +50,14 @@ def params(slow: bool) -> list:
         marks = [pytest.mark.skip(reason=f"{', '.join(missing)} not installed")] if missing else []
         if slow or (cell_file.generation, cell_file.section) not in FAST:
             marks.append(pytest.mark.slow)
-        for when, why in cell_file.known_issues.items():
-            # PACKAGE>=VERSION where installed; epochs<2 in the one-epoch test only
-            if known_issue_applies(when) or (when == "epochs<2" and not slow and EPOCHS < 2):
-                marks.append(pytest.mark.xfail(reason=why, strict=False))
         out.append(pytest.param(cell_file, id=f"{cell_file.generation}-{cell_file.section}-{cell_file.tab}", marks=marks))
     return out
 
 
-def perplexities(output: str) -> list[list[float]]:
-    """The perplexities of every ``PPL p1 p2 ...`` line a probe printed."""
-    return [[float(v) for v in m[1].split()] for m in re.finditer(r"^PPL (.*)$", output, re.M)]
-
-
 def check(cell_file, epochs: int) -> None:
     outcome = run_cell_file(cell_file, REPO, epochs)
-    assert outcome.returncode == 0, f"the cells failed:\n{outcome.output[-3000:]}\n{outcome.errors[-6000:]}"
-    assert not outcome.missing, f"output lacks {outcome.missing}:\n{outcome.output[-3000:]}"
-    for run in perplexities(outcome.output):
-        assert falling(run), f"the perplexity did not fall: {run}"
+    found = problems(cell_file, outcome, tolerate_flat=epochs < 2)
+    assert not found, "\n".join(found)
 
 
 @needs_corpus
@@ -74,11 +77,74 @@ def test_cell_files_parse() -> None:
     assert {f.generation for f in files} >= {"v0", "v1"}
     for cell_file in files:
         assert cell_file.cells, f"{cell_file.path} has no cells"
+        assert len(cell_file.cell_expect) == len(cell_file.cells)
         code = "\n".join(cell_file.prepared(1))
         assert "from d2l import" not in code, f"{cell_file.path}: the import line was not swapped"
+        for issue in cell_file.known_issues:
+            if issue.when != "epochs<2":  # a failure must say exactly what fails, where, and where it was seen
+                assert issue.exception and issue.fragment and issue.seen, f"{cell_file.path}: {issue}"
+                assert 1 <= issue.cell <= len(cell_file.cells), f"{cell_file.path}: no cell {issue.cell}"
 
 
 def test_known_issue_applies_compares_installed_versions() -> None:
     assert known_issue_applies("pytest>=1")
+    assert known_issue_applies("pytest>=1,<10000")
     assert not known_issue_applies("pytest>=10000")
+    assert not known_issue_applies("pytest<1")
     assert not known_issue_applies("no-such-package-here>=1")
+    assert not known_issue_applies("epochs<2")
+
+
+SECTION = """# known-issue: pytest>=1: the demo's third cell fails
+# raises: ZeroDivisionError in cell 3: division by zero
+# seen: pytest 9
+# %%
+print('shape', (2, 3))
+# expect: ^shape \\(2, 3\\)$
+# %%
+print('PPL 9.0 5.0')
+# %%
+1 / 0
+# %%
+print('never')
+# expect: ^never$
+"""
+
+
+def _demo(tmp_path: Path, text: str = SECTION):
+    path = tmp_path / "v1" / "demo" / "pytorch.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    return read_cell_file(path)
+
+
+def test_a_cell_file_records_where_the_book_fails(tmp_path) -> None:
+    demo = _demo(tmp_path)
+    assert demo.known_issues == [KnownIssue("pytest>=1", "the demo's third cell fails", "ZeroDivisionError", 3,
+                                            "division by zero", "pytest 9")]
+    assert demo.cell_expect == [[r"^shape \(2, 3\)$"], [], [], ["^never$"]]
+    assert demo.failure_here() == demo.known_issues[0]
+
+
+def test_the_exact_known_failure_passes_and_only_it(tmp_path) -> None:
+    demo = _demo(tmp_path)
+    outcome = run_cell_file(demo, REPO, 1, timeout=60)
+    assert outcome.failure == Failure(3, "ZeroDivisionError", "division by zero")
+    assert problems(demo, outcome) == []
+    # another exception, another cell, another message, no failure at all: each is a problem
+    for failure in (Failure(3, "TypeError", "division by zero"), Failure(2, "ZeroDivisionError", "division by zero"),
+                    Failure(3, "ZeroDivisionError", "something else"), None):
+        assert problems(demo, Outcome(1 if failure else 0, outcome.output, "", [], failure)), failure
+    # a cell before the failing one that does not print what it should
+    broken = _demo(tmp_path / "b", SECTION.replace("print('shape', (2, 3))", "print('shape', (3, 2))"))
+    assert any("lacks" in p for p in problems(broken, run_cell_file(broken, REPO, 1, timeout=60)))
+    # a perplexity before it that does not fall
+    flat = _demo(tmp_path / "c", SECTION.replace("PPL 9.0 5.0", "PPL 5.0 9.0"))
+    assert any("did not fall" in p for p in problems(flat, run_cell_file(flat, REPO, 1, timeout=60)))
+
+
+def test_without_a_known_issue_any_failure_is_a_problem(tmp_path) -> None:
+    plain = _demo(tmp_path, SECTION.replace("pytest>=1", "pytest>=10000"))
+    assert plain.failure_here() is None
+    found = problems(plain, run_cell_file(plain, REPO, 1, timeout=60))
+    assert any("ZeroDivisionError in cell 3" in p or "in cell 3: ZeroDivisionError" in p for p in found), found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..backends import LABELS
@@ -41,19 +42,32 @@ def _short(reason: str, limit: int = 100) -> str:
 
 # --- the machine and the caution --------------------------------------------------------------
 def caution_rule(cores: int) -> str:
-    return (f"a run is marked busy when max(1-minute load before, after) > {BUSY_LOAD_SHARE:g} x usable cores "
-            f"(here {BUSY_LOAD_SHARE * cores:g})")
+    return (f"a run is marked busy when the 1-minute load average (before or after it) or the 5-minute load "
+            f"average before it exceeds {BUSY_LOAD_SHARE:g} x usable cores (here {BUSY_LOAD_SHARE * cores:g})")
+
+
+def busy_loads(before: Sequence[float] | None, after: Sequence[float] | None, cores: int) -> str | None:
+    """Why the machine counts as busy (the loads over the threshold, named), or None when it was quiet.
+
+    Reads the 1-minute load before and after the run and the 5-minute load before it: a machine that
+    was busy for the last minutes but idle for the last few seconds is still busy."""
+    limit = BUSY_LOAD_SHARE * cores
+    named = []
+    for label, loads, index in (("1-minute before", before, 0), ("1-minute after", after, 0), ("5-minute before", before, 1)):
+        if loads and len(loads) > index and loads[index] > limit:
+            named.append(f"{label} {loads[index]:g}")
+    return ", ".join(named) or None
 
 
 def warnings(results: dict[str, Any]) -> list[str]:
     """What makes a run's speeds unreliable: a busy machine, or a quick run."""
     m, c = results["machine"], results["config"]
     cores = m.get("usable_cores") or 1
-    before, after = ((m.get(k) or [0.0])[0] for k in ("load_average_before", "load_average_after"))
     out = []
-    if max(before, after) > BUSY_LOAD_SHARE * cores:
-        out.append(f"the machine was busy: 1-minute load average {before:g} before and {after:g} after the run, "
-                   f"above {BUSY_LOAD_SHARE:g} x {cores} usable cores; the speeds are not reliable.")
+    busy = busy_loads(m.get("load_average_before"), m.get("load_average_after"), cores)
+    if busy:
+        out.append(f"the machine was busy: load averages {busy}, above {BUSY_LOAD_SHARE:g} x {cores} usable cores; "
+                   "the speeds are not reliable.")
     if c["epochs"] < 5 or c["repeats"] < 3:
         out.append(f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark.")
     return out
@@ -169,8 +183,11 @@ so repeat *i* of two rows ran side by side: **per pair** lists those ratios, **m
 **spread** (smallest to largest) summarise them. **floor** is the concise model written directly
 in the framework at the adapter's compile level (`d2lrnn/backends/<name>/floor.py`; a test checks
 that it computes the library's losses from the same weights); **overhead** = 1 − d2lrnn / floor per
-pair; it is *met* when the median lies in the bounds and an *anomaly* when the whole spread lies
-outside them. **book** is the `d2l` package 0.17.6: its `RNNModel` over the framework's RNN layer,
+pair, and a pair passes inside the bounds (an *anomaly* when the whole spread lies outside them).
+A **verdict** is *met* when the median passes and at least two thirds of the pairs pass, *not met*
+when the median fails and at least two thirds of the pairs fail, and *within noise* otherwise (the
+pairs straddle the target, or there is only one pair).
+**book** is the `d2l` package 0.17.6: its `RNNModel` over the framework's RNN layer,
 trained by its `train_epoch_ch8` (the loop of `train_ch8`) on batches from its own
 `seq_data_iter_sequential`; the worker stubs what the package imports but the RNN chapters never
 use (pandas, torchvision), and TensorFlow runs it on Keras 2 (`TF_USE_LEGACY_KERAS=1`), which its
@@ -180,8 +197,8 @@ benchmark starts keeps one core occupied. **threads**: d2lrnn's rows and the flo
 setting in the settings line; under `auto` a worker samples the CPU before importing the framework
 (every core free: the framework's own count; otherwise one thread per free core) and, where the
 framework can change its count while training (PyTorch), checks again about once a second. The
-book's rows then run at the frameworks' own counts, as the book's code does; the row at the
-frameworks' default threads shows what the setting costs d2lrnn when the machine is quiet.
+book's rows then run at the frameworks' own counts, as the book's code does. Only a fixed count (`--threads N`) is compared with
+the frameworks' default threads: under `auto` on a quiet machine the two are the same setting.
 **first batch s** runs from just before the process starts to the end of the
 first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over repeats.
 """

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..threads import AUTO
 from .config import (
     BOOK,
     BOOK_RATIO_TARGETS,
@@ -82,20 +83,48 @@ def pair_ratios(top: dict[str, Any], bottom: dict[str, Any]) -> list[float]:
     return [x / y for x, y in zip(a, b) if x and y]
 
 
-def _verdict_ratio(stats: dict[str, Any], target: float | None) -> str | None:
+#: the share of the pairs that must pass (or fail) for a verdict beyond "within noise"
+MAJORITY = 2 / 3
+
+
+def verdict(passes: Sequence[bool], median_passes: bool) -> str:
+    """The verdict of one comparison from its pairs.
+
+    ``met``: the median passes and at least two thirds of the pairs pass. ``not met``: the median fails
+    and at least two thirds of the pairs fail. Anything else (the pairs straddle the target) is
+    ``within noise``. A single pair is too few to be more than noise.
+    """
+    n = len(passes)
+    if n < 2:
+        return "within noise"
+    passed = sum(passes)
+    if median_passes and passed >= MAJORITY * n:
+        return "met"
+    if not median_passes and n - passed >= MAJORITY * n:
+        return "not met"
+    return "within noise"
+
+
+def _verdict_ratio(values: Sequence[float], stats: dict[str, Any], target: float | None) -> str | None:
     if target is None or stats["median"] is None:
         return None
-    return "met" if stats["median"] >= target else "not met"
+    return verdict([v >= target for v in values], stats["median"] >= target)
 
 
-def _verdict_overhead(stats: dict[str, Any]) -> str | None:
-    """met inside the bounds; anomaly when the whole spread lies outside them; else not met."""
+def _verdict_overhead(values: Sequence[float], stats: dict[str, Any]) -> str | None:
+    """As :func:`verdict`, a pair passing inside the bounds; ``anomaly`` when the whole spread lies outside them."""
     if stats["median"] is None:
         return None
     low, high = OVERHEAD_BOUNDS
     if stats["high"] < low or stats["low"] > high:
         return "anomaly"
-    return "met" if low <= stats["median"] <= high else "not met"
+    return verdict([low <= v <= high for v in values], low <= stats["median"] <= high)
+
+
+def compares_identical(config: BenchConfig) -> bool:
+    """Whether "threads auto / framework default" would compare one configuration with itself: with
+    ``auto`` (or no setting) on a quiet machine the framework keeps its own thread count."""
+    return config.threads in (None, AUTO)
 
 
 def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:
@@ -109,9 +138,9 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
         ratios = pair_ratios(a, b)
         values = [1.0 - r for r in ratios] if kind == "overhead" else ratios
         stats = spread(values)
-        verdict = _verdict_overhead(stats) if kind == "overhead" else _verdict_ratio(stats, target)
+        judged = _verdict_overhead(values, stats) if kind == "overhead" else _verdict_ratio(values, stats, target)
         out.append({"backend": backend, "name": name, "kind": kind, "top": top, "bottom": bottom,
-                    "values": values, **stats, "target": target, "verdict": verdict})
+                    "values": values, **stats, "target": target, "verdict": judged})
 
     seed_targets = config.seed_hyperparameters()
     for backend in config.backends:
@@ -123,8 +152,9 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
         add(backend, "overhead over the floor", key("concise", SEED), key(FLOOR, SEED), None, "overhead")
         add(backend, "scratch / concise", key("scratch", SEED), key("concise", SEED), SCRATCH_RATIO)
         add(backend, "one core busy / quiet", key("concise", BUSY), key("concise", SEED), BUSY_KEEP)
-        add(backend, f"quiet: threads {config.threads} / framework default", key("concise", SEED),
-            key("concise", DEFAULT_THREADS), THREADS_KEEP)
+        if not compares_identical(config):  # a fixed thread count against the framework's own
+            add(backend, f"quiet: threads {config.threads} / framework default", key("concise", SEED),
+                key("concise", DEFAULT_THREADS), THREADS_KEEP)
         add(backend, "book: one core busy / quiet", key(BOOK, BUSY), key(BOOK, SEED), None)
         add(backend, "d2lrnn / book, one core busy", key("concise", BUSY), key(BOOK, BUSY), None)
     return out

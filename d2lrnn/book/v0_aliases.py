@@ -1,7 +1,10 @@
-"""The tensor aliases the book's cells call (``d2l.reshape``, ``d2l.zeros``, ...), per framework.
+"""The tensor aliases the book's cells call (``d2l.reshape``, ``d2l.zeros``, ...), per framework, and
+the d2l 0.x names that every tab's plain namespace offers.
 
 d2l defines one short name per tensor operation so that a cell reads the same on every tab;
 :func:`tensor_aliases` returns them for one framework module (its name picks the table).
+:data:`V0_NAMES` lists, once for every tab, the 0.x names that ``from d2lrnn import <tab> as d2l``
+offers beside the published book's (:func:`v0_names` takes them from the tab's 0.x module).
 """
 
 from __future__ import annotations
@@ -66,6 +69,16 @@ def _mxnet(mx: ModuleType) -> dict[str, Any]:
         "astype": lambda x, *args, **kwargs: x.astype(*args, **kwargs),
         "transpose": lambda x, *args, **kwargs: x.T,
     }
+
+
+#: the d2l 0.x names each tab's plain namespace (``from d2lrnn import mxnet as d2l``) offers, the same on every tab
+V0_NAMES = ("Accumulator", "Animator", "RNNModel", "RNNModelScratch", "Timer", "grad_clipping", "load_data_time_machine",
+            "predict_ch8", "sgd", "train_ch8")
+
+
+def v0_names(v0: ModuleType) -> dict[str, Any]:
+    """:data:`V0_NAMES` as the tab's d2l 0.x module ``v0`` (``d2lrnn.book.mxnet``, ...) defines them."""
+    return {name: getattr(v0, name) for name in V0_NAMES}
 
 
 TABLES = {"torch": _torch, "tensorflow": _tensorflow, "mxnet": _mxnet}

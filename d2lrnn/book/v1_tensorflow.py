@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from ..backends.tensorflow import BACKEND
 from ..vocab import SortedVocab as Vocab
-from .v0_aliases import tensor_aliases
+from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
 from .v1 import *  # noqa: F403  (the names every tab shares)
 from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
 from .v1 import Trainer as _Trainer
@@ -165,18 +165,14 @@ class RNNLM(RNNLMScratch):
         return tf.transpose(self.linear(hiddens), (1, 0, 2))
 
 
-# d2l 0.x names that mean the same in 1.0.3
-RNNModel, RNNModelScratch, Timer, Accumulator, Animator = (
-    v0.RNNModel, v0.RNNModelScratch, v0.Timer, v0.Accumulator, v0.Animator)
-load_data_time_machine, predict_ch8, train_ch8, grad_clipping = (
-    v0.load_data_time_machine, v0.predict_ch8, v0.train_ch8, v0.grad_clipping)
+# the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
+globals().update(v0_names(v0))
 float32, int32, int64, LEGACY_KERAS = tf.float32, tf.int32, tf.int64, v0.LEGACY_KERAS
 
 __all__ = [
-    *SHARED_NAMES,     "LEGACY_KERAS", "RNN", "RNNLM", "Accumulator", "Animator", "Classifier", "DataModule",
-    "Module", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
-    "TimeMachine", "Timer",
-    "Trainer", "Vocab", "cpu", "float32", "gpu", "grad_clipping", "int32", "int64",
-    "load_data_time_machine", "num_gpus", "predict_ch8", "tensor", "train_ch8", "try_gpu",
+    *SHARED_NAMES, *V0_NAMES,
+    "LEGACY_KERAS", "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch",
+    "TimeMachine", "Trainer", "Vocab", "cpu", "float32", "gpu", "int32", "int64", "num_gpus", "tensor",
+    "try_gpu",
     *tensor_aliases(tf),
 ]

@@ -17,7 +17,7 @@ from torch.nn import functional as F
 from ..backends.torch import BACKEND
 from ..vocab import SortedVocab as Vocab
 from . import torch as v0
-from .v0_aliases import tensor_aliases
+from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
 from .v1 import *  # noqa: F403  (the names every tab shares)
 from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
 from .v1 import Trainer as _Trainer
@@ -162,16 +162,15 @@ class RNNLM(RNNLMScratch):
         return self.linear(hiddens).swapaxes(0, 1)
 
 
-# d2l 0.x names that mean the same in 1.0.3
-RNNModel, RNNModelScratch, Timer, Accumulator, Animator = v0.RNNModel, v0.RNNModelScratch, v0.Timer, v0.Accumulator, v0.Animator
-load_data_time_machine, predict_ch8, train_ch8, grad_clipping, sgd, to = (
-    v0.load_data_time_machine, v0.predict_ch8, v0.train_ch8, v0.grad_clipping, v0.sgd, v0.to)
+# the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
+globals().update(v0_names(v0))
+to = v0.to  # d2l 1.0.3's device move on this tab
 float32, int32, int64 = torch.float32, torch.int32, torch.int64
 
 __all__ = [
-    *SHARED_NAMES, "RNN", "RNNLM", "Accumulator", "Animator", "Classifier", "DataModule",
-    "Module", "RNNLMScratch", "RNNModel", "RNNModelScratch", "RNNScratch",
-    "TimeMachine", "Timer", "Trainer", "Vocab", "cpu", "float32", "gpu", "grad_clipping",
-    "int32", "int64", "load_data_time_machine", "num_gpus", "predict_ch8", "randn", "sgd", "swapaxes",
-    "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(torch),
+    *SHARED_NAMES, *V0_NAMES,
+    "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch", "TimeMachine",
+    "Trainer", "Vocab", "cpu", "float32", "gpu", "int32", "int64", "num_gpus", "randn", "swapaxes", "tensor",
+    "to", "try_gpu",
+    *tensor_aliases(torch),
 ]

@@ -1,5 +1,7 @@
 # ruff: noqa  (the book's code as readers type it: d2l 0.17.6, rnn-scratch, TensorFlow tab)
-# known-issue: numpy>=2: the book's own predict_ch8 on this tab calls int() on a one-element array (y.numpy().argmax(axis=1).reshape(1)), which NumPy 2 refuses
+# known-issue: numpy>=2.4: the book's own predict_ch8 on this tab calls int() on a one-element array (y.numpy().argmax(axis=1).reshape(1)); NumPy 1.25 to 2.3 only warn, 2.4 made it an error
+# raises: TypeError in cell 12: only 0-dimensional arrays can be converted to Python scalars
+# seen: numpy 2.4.6 (tensorflow 2.21.0)
 # %%
 from d2l import tensorflow as d2l
 import math

@@ -1,4 +1,5 @@
 # ruff: noqa  (the book's code as readers type it)
+# book-skips: the concise deep GRU's training (commented out in the book on this tab)
 # The book leaves the concise deep GRU untrained on this tab ("Running takes > 1h (pending fix from
 # MXNet)"); the cells below keep those lines commented out as the book has them.
 # %%

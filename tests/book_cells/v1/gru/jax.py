@@ -1,5 +1,10 @@
 # ruff: noqa  (the book's code as readers type it)
-# known-issue: flax>=0.7: the book calls nn.GRUCell.initialize_carry on the class as (rng, batch_dims, size) and builds nn.GRUCell() without features; Flax 0.7 made initialize_carry an instance method taking (rng, input_shape) and features a required field, so this call raises TypeError ('int' object is not subscriptable)
+# known-issue: flax>=0.7,<0.7.5: the book calls nn.GRUCell.initialize_carry on the class as (rng, batch_dims, size); Flax 0.7.0 made it an instance method taking (rng, input_shape), and until 0.7.4 a guard rejects the old call
+# raises: TypeError in cell 7: The RNNCellBase API has changed
+# seen: read in the source of flax 0.7.0 to 0.7.4 (not run here)
+# known-issue: flax>=0.7.5: the book calls nn.GRUCell.initialize_carry on the class as (rng, batch_dims, size); since Flax 0.7.0 it is an instance method taking (rng, input_shape), so the size (an int) lands where the shape goes
+# raises: TypeError in cell 7: 'int' object is not subscriptable
+# seen: flax 0.12.0, 0.12.8
 # %%
 from d2l import jax as d2l
 from flax import linen as nn

@@ -1,4 +1,5 @@
 # ruff: noqa  (the book's code as readers type it)
+# stand-in: d2lrnn's d2l.RNN (Flax's SimpleCell), in place of the book's JAX RNN, whose __call__ raises NotImplementedError
 # The book's JAX tab defines `class RNN(nn.Module)` whose __call__ raises NotImplementedError (Flax then
 # had no vanilla cell) and has no training cells; here the reader uses d2l.RNN (Flax's SimpleCell) and
 # trains as on the other tabs.

@@ -1,5 +1,7 @@
 # ruff: noqa  (the book's code as readers type it)
-# known-issue: jax>=0.4.38: the book's predict calls int() on a one-element 1-D array (d2l.reshape(..., 1)); JAX converts only 0-d arrays to Python scalars (deprecated since JAX 0.4.16; JAX 0.4.38 and 0.10.2 here raise TypeError)
+# known-issue: jax>=0.4.25: the book's predict calls int() on a one-element 1-D array (d2l.reshape(..., 1)); JAX 0.4.16 to 0.4.24 only warn, 0.4.25 made it an error
+# raises: TypeError in cell 14: Only scalar arrays can be converted to Python scalars
+# seen: jax 0.4.38, 0.7.1, 0.10.2
 # %%
 from d2l import jax as d2l
 from flax import linen as nn

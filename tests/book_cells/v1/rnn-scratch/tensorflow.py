@@ -1,5 +1,7 @@
 # ruff: noqa  (the book's code as readers type it)
-# known-issue: numpy>=2: the book's predict calls int() on a one-element 1-D tensor, which NumPy 2 refuses
+# known-issue: numpy>=2.4: the book's predict calls int() on a one-element 1-D tensor, which goes through NumPy; NumPy 1.25 to 2.3 only warn, 2.4 made it an error
+# raises: TypeError in cell 12: only 0-dimensional arrays can be converted to Python scalars
+# seen: numpy 2.4.6 (tensorflow 2.21.0)
 # %%
 import math
 import tensorflow as tf
