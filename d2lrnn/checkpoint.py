@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from .backends import backend_for, get_backend
+from .cells import CELLS, DEFAULT_CELL, canonical_shapes, make_model
 from .errors import CheckpointError
-from .model import canonical_shapes
 from .vocab import Vocab
 
 FORMAT = "d2lrnn-checkpoint"
@@ -102,12 +102,12 @@ def save(path: str | os.PathLike, model: Any, vocab: Vocab, **extra: Any) -> Pat
     Weights with a NaN or an infinity raise :class:`CheckpointError` and leave ``path`` untouched.
     """
     return save_weights(path, model.get_weights(), vocab, backend=backend_for(model).name, model=model.kind,
-                        hparams=model.hparams, **extra)
+                        hparams=model.hparams, cell=getattr(model, "cell_name", DEFAULT_CELL), **extra)
 
 
 def save_weights(
     path: str | os.PathLike, weights: dict[str, np.ndarray], vocab: Vocab, *, backend: str, model: str,
-    hparams: dict[str, Any], **extra: Any,
+    hparams: dict[str, Any], cell: str = DEFAULT_CELL, **extra: Any,
 ) -> Path:
     """:func:`save` for canonical ``weights`` taken earlier (e.g. a snapshot), with the model's description."""
     bad = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
@@ -116,7 +116,7 @@ def save_weights(
             f"Not saving to {path}: the weights {', '.join(bad)} hold NaN or infinite values (training "
             "diverged). Any earlier checkpoint there is kept; lower the learning rate or enable clipping."
         )
-    meta = {"format": FORMAT, "version": VERSION, "backend": backend, "model": model, "hparams": hparams,
+    meta = {"format": FORMAT, "version": VERSION, "backend": backend, "model": model, "cell": cell, "hparams": hparams,
             "vocab": vocab.to_dict(), **extra}
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays[_META] = np.asarray(json.dumps(meta))
@@ -176,13 +176,19 @@ def _check_contents(path: Path, weights: dict[str, np.ndarray], meta: dict[str, 
             f"The checkpoint {path} is inconsistent: its model expects {hparams['num_inputs']} tokens "
             f"but its vocabulary has {len(vocab['idx_to_token'])}."
         )
-    expected = canonical_shapes(*sizes)
+    cell = meta.setdefault("cell", DEFAULT_CELL)  # checkpoints before GRU and LSTM hold an RNN and say nothing
+    if cell not in CELLS:
+        raise CheckpointError(
+            f"The checkpoint {path} holds a model with the cell {cell!r}, which this version of d2lrnn does not know "
+            f"(it knows {', '.join(CELLS)}); a newer d2lrnn may read it."
+        )
+    expected = canonical_shapes(*sizes, cell)
     wrong = [f"{k} is {'missing' if k not in weights else tuple(weights[k].shape)}, expected {shape}"
              for k, shape in expected.items() if k not in weights or tuple(weights[k].shape) != shape]
     wrong += [f"{k} is unexpected" for k in sorted(set(weights) - set(expected))]
     if wrong:
         raise CheckpointError(
-            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
+            f"The weights in {path} do not fit its {cell.upper()} model ({hparams['num_hiddens']} hidden units, "
             f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong)}."
         )
 
@@ -199,8 +205,7 @@ def load(path: str | os.PathLike, backend: str | None = None, device: Any = None
 def build(weights: dict[str, np.ndarray], meta: dict[str, Any], backend: str | None = None, device: Any = None) -> Any:
     """The model that :func:`read`'s ``weights`` and ``meta`` describe, on ``backend`` (default: the one it was trained on)."""
     impl = get_backend(backend or meta["backend"])
-    cls = impl.RNNScratch if meta["model"] == "scratch" else impl.RNN
-    model = cls(**{k: meta["hparams"][k] for k in _HPARAMS})
+    model = make_model(impl, meta["model"], meta.get("cell", DEFAULT_CELL), **{k: meta["hparams"][k] for k in _HPARAMS})
     model.set_weights(weights)
     if device is not None:
         impl.to_device(model, device)

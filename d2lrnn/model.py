@@ -151,8 +151,8 @@ class ModelMixin:
                 if part
             )
             raise CheckpointError(
-                f"These weights do not fit a {self.cell_name.upper()} model with {self.num_inputs} inputs, {self.num_hiddens} hidden "
-                f"units, {self.num_layers} layer(s) and {self.num_outputs} outputs: {details}."
+                f"These weights do not fit a {self.cell_name.upper()} model with {self.num_inputs} inputs, "
+                f"{self.num_hiddens} hidden units, {self.num_layers} layer(s) and {self.num_outputs} outputs: {details}."
             )
         self._import_weights({k: np.asarray(weights[k], dtype=np.float32) for k in expected})
 

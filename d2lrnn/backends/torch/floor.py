@@ -61,13 +61,16 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     return time_epochs(epochs, epoch)
 
 
-def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
-    """The book's concise PyTorch RNN (``d2l.RNNModel`` over ``nn.RNN``), trained as ``train_ch8`` does."""
+def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu",
+               cell: str = "rnn") -> list[Epoch]:
+    """The book's concise PyTorch model (``d2l.RNNModel`` over ``nn.RNN``, ``nn.GRU`` or ``nn.LSTM``), trained
+    as ``train_ch8`` does."""
     import torch
     from torch import nn
 
     dev = torch.device("cuda" if device == "gpu" else "cpu")
-    net = d2l.RNNModel(nn.RNN(len(data.vocab), num_hiddens), vocab_size=len(data.vocab)).to(dev)
+    layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+    net = d2l.RNNModel(layer(len(data.vocab), num_hiddens), vocab_size=len(data.vocab)).to(dev)
     loss, updater = nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr)
 
     def epoch() -> tuple[float, int]:
