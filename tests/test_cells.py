@@ -174,3 +174,31 @@ def test_concise_and_scratch_take_the_same_sgd_steps(name, cell):
     for key in weights:
         np.testing.assert_allclose(results[0][key], results[1][key], atol=2e-5, err_msg=key)
     assert any(not np.allclose(results[0][k], weights[k]) for k in weights)  # the steps did change the weights
+
+
+# --- the benchmark's cell axis ------------------------------------------------------------------------------------------
+def test_bench_measures_each_gated_cell_against_the_book():
+    from d2lrnn.bench.config import BenchConfig, Job, condition_settings
+    from d2lrnn.bench.runner import worker_command
+
+    config = BenchConfig(backends=["torch"], models=["concise"], cells=["gru", "lstm"], busy=False, scaling=False)
+    jobs = config.jobs()
+    assert {Job("torch", m, c) for m in ("concise", "book") for c in ("gru", "lstm")} <= set(jobs)
+    assert condition_settings("lstm", config) == {"cell": "lstm"}
+    command = worker_command(Job("torch", "book", "gru"), 0, config)
+    assert command[command.index("--cell") + 1] == "gru"
+    assert not [j for j in BenchConfig(backends=["torch"]).jobs() if j.condition in ("gru", "lstm")]
+
+
+def test_bench_worker_trains_the_cell(tmp_path):
+    pytest.importorskip("torch")
+    from d2lrnn.bench.worker import build_parser, measure
+
+    corpus = tmp_path / "text.txt"
+    corpus.write_text("the time traveller for so it will be convenient to speak of him " * 20)
+    args = build_parser().parse_args(["--backend", "torch", "--model", "concise", "--cell", "lstm", "--epochs", "2",
+                                      "--num-hiddens", "8", "--batch-size", "4", "--num-steps", "5", "--max-tokens",
+                                      "600", "--corpus", str(corpus), "--threads", "1"])
+    args.t0 = 0.0
+    result = measure(args)
+    assert result["status"] == "ok" and result["cell"] == "lstm" and result["perplexity"] > 1
