@@ -118,7 +118,7 @@ class ModelMixin:
 
     @property
     def hparams(self) -> dict[str, Any]:
-        """The constructor arguments, enough to rebuild the model on any backend."""
+        """The numeric constructor arguments; with ``kind`` and ``cell_name``, enough to rebuild the model anywhere."""
         return {
             "num_inputs": self.num_inputs,
             "num_outputs": self.num_outputs,
