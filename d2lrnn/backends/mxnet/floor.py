@@ -43,7 +43,7 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     net.rnn.l0_h2h_bias.set_data(np.zeros(num_hiddens, ctx=ctx))
     net.rnn.l0_h2h_bias.grad_req = "null"
     if weights is not None:
-        (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True, second_bias=False)
+        (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
         for param, value in ((net.rnn.l0_i2h_weight, layer["W_ih"]), (net.rnn.l0_h2h_weight, layer["W_hh"]),
                              (net.rnn.l0_i2h_bias, layer["b_ih"]), (net.dense.weight, w_out), (net.dense.bias, b_out)):
             param.set_data(np.array(value, ctx=ctx))

@@ -30,7 +30,7 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     with torch.no_grad():
         rnn.bias_hh_l0.zero_()
         if weights is not None:
-            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True, second_bias=False)
+            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
             for param, value in ((rnn.weight_ih_l0, layer["W_ih"]), (rnn.weight_hh_l0, layer["W_hh"]),
                                  (rnn.bias_ih_l0, layer["b_ih"]), (linear.weight, w_out), (linear.bias, b_out)):
                 param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
