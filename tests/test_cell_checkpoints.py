@@ -78,6 +78,7 @@ def test_resume_continues_exactly(tmp_path, name, cell):
     assert first.cell == cell and read(part)[1]["cell"] == cell
     resumed = run_training(job(resume=str(part), settings={"epochs": 4}))
     whole = run_training(job(backend=name, save=str(full), settings={"cell": cell, "epochs": 4}))
+    assert resumed.stopped_by is None and whole.stopped_by is None, (resumed.message, whole.message)
     assert resumed.backend == whole.backend == name and resumed.cell == cell
     (a, meta_a), (b, meta_b) = read(part), read(full)
     assert meta_a[STATE_KEY]["epoch"] == meta_b[STATE_KEY]["epoch"] == 4
