@@ -177,7 +177,7 @@ def _check_contents(path: Path, weights: dict[str, np.ndarray], meta: dict[str, 
             f"but its vocabulary has {len(vocab['idx_to_token'])}."
         )
     cell = meta.setdefault("cell", DEFAULT_CELL)  # checkpoints before GRU and LSTM hold an RNN and say nothing
-    if cell not in CELLS:
+    if not isinstance(cell, str) or cell not in CELLS:
         raise CheckpointError(
             f"The checkpoint {path} holds a model with the cell {cell!r}, which this version of d2lrnn does not know "
             f"(it knows {', '.join(CELLS)}); a newer d2lrnn may read it."

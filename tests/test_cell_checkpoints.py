@@ -132,6 +132,10 @@ def test_an_unknown_cell_is_a_clear_error(tmp_path):
                         cell="tcn")
     with pytest.raises(CheckpointError, match="cell 'tcn', which this version of d2lrnn does not know"):
         read(path)
+    rewrite_meta(path, lambda meta: meta.update(cell=["gru"]))  # not even a name
+    with pytest.raises(CheckpointError, match=r"cell \['gru'\]"):
+        read(path)
+    rewrite_meta(path, lambda meta: meta.update(cell="tcn"))
     result = run_cli("predict", "--checkpoint", str(path), "--prefix", "ab")
     assert result.returncode == 2 and "does not know (it knows rnn, gru, lstm)" in result.stderr
     assert "Traceback" not in result.stderr and "tcn" in result.stderr
