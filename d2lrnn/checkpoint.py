@@ -24,9 +24,9 @@ import numpy as np
 
 from . import npz
 from .backends import backend_for, get_backend
+from .cells import CELLS, DEFAULT_CELL, canonical_shapes, make_model
 from .errors import CheckpointError, ResourceError
 from .memory import available_memory, check_fits, estimate_training_memory, human_bytes
-from .model import canonical_shapes
 from .vocab import Vocab
 
 FORMAT = "d2lrnn-checkpoint"
@@ -106,12 +106,12 @@ def save(path: str | os.PathLike, model: Any, vocab: Vocab, **extra: Any) -> Pat
     Weights with a NaN or an infinity raise :class:`CheckpointError` and leave ``path`` untouched.
     """
     return save_weights(path, model.get_weights(), vocab, backend=backend_for(model).name, model=model.kind,
-                        hparams=model.hparams, **extra)
+                        hparams=model.hparams, cell=getattr(model, "cell_name", DEFAULT_CELL), **extra)
 
 
 def save_weights(
     path: str | os.PathLike, weights: dict[str, np.ndarray], vocab: Vocab, *, backend: str, model: str,
-    hparams: dict[str, Any], **extra: Any,
+    hparams: dict[str, Any], cell: str = DEFAULT_CELL, **extra: Any,
 ) -> Path:
     """:func:`save` for canonical ``weights`` taken earlier (e.g. a snapshot), with the model's description."""
     bad = sorted(name for name, value in weights.items() if not np.isfinite(value).all())
@@ -120,7 +120,7 @@ def save_weights(
             f"Not saving to {path}: the weights {', '.join(bad)} hold NaN or infinite values (training "
             "diverged). Any earlier checkpoint there is kept; lower the learning rate or enable clipping."
         )
-    meta = {"format": FORMAT, "version": VERSION, "backend": backend, "model": model, "hparams": hparams,
+    meta = {"format": FORMAT, "version": VERSION, "backend": backend, "model": model, "cell": cell, "hparams": hparams,
             "vocab": vocab.to_dict(), **extra}
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays[_META] = np.asarray(json.dumps(meta))
@@ -185,7 +185,7 @@ def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.nd
             f"The weights in {path} do not fit its model: {hparams['num_layers']} layer(s) need more weights than "
             f"the {len(members)} the file holds. {_USE}"
         )
-    expected = canonical_shapes(*(hparams[k] for k in _HPARAMS[:4]))
+    expected = canonical_shapes(*(hparams[k] for k in _HPARAMS[:4]), meta["cell"])
     wrong = [f"{name} is missing" for name in sorted(set(expected) - set(members))]
     wrong += [f"{name} is unexpected" for name in sorted(set(members) - set(expected))]
     headers = {name: npz.header(archive, members[name]) for name in expected if name in members}
@@ -199,7 +199,7 @@ def _read_archive(path: Path, archive: zipfile.ZipFile) -> tuple[dict[str, np.nd
             wrong.append(f"{name} {problem}")
     if wrong:
         raise CheckpointError(
-            f"The weights in {path} do not fit its model ({hparams['num_hiddens']} hidden units, "
+            f"The weights in {path} do not fit its {meta['cell'].upper()} model ({hparams['num_hiddens']} hidden units, "
             f"{hparams['num_layers']} layer(s), {hparams['num_inputs']} tokens): {'; '.join(wrong[:6])}"
             f"{'; ...' if len(wrong) > 6 else ''}."
         )
@@ -265,7 +265,13 @@ def _check_meta(path: Path, meta: dict[str, Any]) -> None:
             f"The checkpoint {path} is inconsistent: its model expects {_short(hparams['num_inputs'])} tokens in and "
             f"{_short(hparams['num_outputs'])} out but its vocabulary has {tokens}."
         )
-    estimate = estimate_training_memory(tokens, hparams["num_hiddens"], hparams["num_layers"], 1, 1)
+    cell = meta.setdefault("cell", DEFAULT_CELL)  # checkpoints before GRU and LSTM hold an RNN and say nothing
+    if not isinstance(cell, str) or cell not in CELLS:
+        raise CheckpointError(
+            f"The checkpoint {path} holds a model with the cell {_short(repr(cell))}, which this version of d2lrnn "
+            f"does not know (it knows {', '.join(CELLS)}); a newer d2lrnn may read it."
+        )
+    estimate = estimate_training_memory(tokens, hparams["num_hiddens"], hparams["num_layers"], 1, 1, cell)
     try:
         check_fits(estimate)
     except ResourceError:
@@ -297,8 +303,7 @@ def load(path: str | os.PathLike, backend: str | None = None, device: Any = None
 def build(weights: dict[str, np.ndarray], meta: dict[str, Any], backend: str | None = None, device: Any = None) -> Any:
     """The model that :func:`read`'s ``weights`` and ``meta`` describe, on ``backend`` (default: the one it was trained on)."""
     impl = get_backend(backend or meta["backend"])
-    cls = impl.RNNScratch if meta["model"] == "scratch" else impl.RNN
-    model = cls(**{k: meta["hparams"][k] for k in _HPARAMS})
+    model = make_model(impl, meta["model"], meta.get("cell", DEFAULT_CELL), **{k: meta["hparams"][k] for k in _HPARAMS})
     model.set_weights(weights)
     if device is not None:
         impl.to_device(model, device)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cells
+from .cells import DEFAULT_CELL, get_cell
 from .errors import ResourceError
 
 FLOAT_BYTES = 4  # every backend trains in float32
@@ -25,23 +27,24 @@ class MemoryEstimate:
 
 
 def estimate_training_memory(vocab_size: int, num_hiddens: int, num_layers: int, batch_size: int,
-                             num_steps: int) -> MemoryEstimate:
+                             num_steps: int, cell: str = DEFAULT_CELL) -> MemoryEstimate:
     """A lower bound of what minibatch SGD on an RNN language model holds at once.
 
     Parameters and gradients: one float32 each per canonical weight. Activations, per token of a
     batch (``batch_size * num_steps`` tokens): the one-hot input and the logits with their
-    gradient (``3 * vocab_size``), and per layer the hidden state before and after ``tanh``.
+    gradient (``3 * vocab_size``), and per layer the gates' inputs and the state after the step
+    (a vanilla RNN: ``h`` before and after ``tanh``; an LSTM: four gates, ``h`` and ``c``).
     """
-    weights = parameter_count(vocab_size, num_hiddens, num_layers)
-    per_token = 3 * vocab_size + 2 * num_hiddens * num_layers
+    spec = get_cell(cell)
+    weights = parameter_count(vocab_size, num_hiddens, num_layers, cell)
+    per_token = 3 * vocab_size + (spec.num_gates + len(spec.state_parts)) * num_hiddens * num_layers
     return MemoryEstimate(weights * FLOAT_BYTES, weights * FLOAT_BYTES,
                           batch_size * num_steps * per_token * FLOAT_BYTES)
 
 
-def parameter_count(vocab_size: int, num_hiddens: int, num_layers: int) -> int:
-    """The number of canonical weights (see :func:`d2lrnn.model.canonical_shapes`), without listing them."""
-    v, h, n = vocab_size, num_hiddens, num_layers
-    return v * h + (n - 1) * h * h + n * (h * h + h) + h * v + v
+def parameter_count(vocab_size: int, num_hiddens: int, num_layers: int, cell: str = DEFAULT_CELL) -> int:
+    """The number of canonical weights (see :func:`d2lrnn.cells.canonical_shapes`), without listing them."""
+    return cells.parameter_count(vocab_size, num_hiddens, num_layers, cell)
 
 
 def available_memory() -> int | None:

@@ -7,54 +7,71 @@ from typing import Any
 import numpy as np
 
 from . import checks
+from .cells import DEFAULT_CELL, canonical_shapes, get_cell, reorder_gates
 from .errors import CheckpointError
 from .vocab import Vocab
 
 
-def canonical_names(num_layers: int) -> list[str]:
-    """Weight names shared by every backend: per layer ``W_xh.l``, ``W_hh.l``, ``b_h.l``; then ``W_hq``, ``b_q``."""
-    names = [f"{kind}.{layer}" for layer in range(num_layers) for kind in ("W_xh", "W_hh", "b_h")]
-    return [*names, "W_hq", "b_q"]
-
-
-def canonical_shapes(num_inputs: int, num_outputs: int, num_hiddens: int, num_layers: int) -> dict[str, tuple[int, ...]]:
-    """The shape of every canonical weight."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for layer in range(num_layers):
-        shapes[f"W_xh.{layer}"] = (num_inputs if layer == 0 else num_hiddens, num_hiddens)
-        shapes[f"W_hh.{layer}"] = (num_hiddens, num_hiddens)
-        shapes[f"b_h.{layer}"] = (num_hiddens,)
-    shapes["W_hq"], shapes["b_q"] = (num_hiddens, num_outputs), (num_outputs,)
-    return shapes
+def canonical_names(num_layers: int, cell: str = DEFAULT_CELL) -> list[str]:
+    """Weight names shared by every backend: per layer the cell's names (``W_xh.l``, ``W_hh.l``, ``b_h.l`` for
+    the RNN, see :mod:`d2lrnn.cells`); then ``W_hq``, ``b_q``."""
+    return list(canonical_shapes(1, 1, 1, num_layers, cell))
 
 
 def concise_to_canonical(layers: list[dict[str, np.ndarray]], dense: tuple[np.ndarray, np.ndarray],
-                         out_in: bool) -> dict[str, np.ndarray]:
+                         out_in: bool, cell: str = DEFAULT_CELL,
+                         gate_order: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Canonical weights from a framework's recurrent layer and dense output layer.
 
-    ``layers[l]`` holds ``W_ih``, ``W_hh``, ``b_ih`` and, in cuDNN-style layers, a second recurrent
-    bias ``b_hh``; the two biases fold into one ``b_h``. ``out_in`` says the framework keeps
-    matrices as ``(outputs, inputs)`` (PyTorch, Gluon), which the canonical layout transposes.
+    ``layers[l]`` holds ``W_ih``, ``W_hh`` and the biases the framework has, ``b_ih`` and/or ``b_hh``,
+    with the gates stacked in ``gate_order`` (default: the canonical one). A cell without a
+    recurrent bias in the canonical form (RNN, LSTM) folds the two into one. ``out_in`` says the
+    framework keeps matrices as ``(outputs, inputs)`` (PyTorch, Gluon), which the canonical layout transposes.
     """
+    spec = get_cell(cell)
+    order = gate_order or spec.gates
     orient = (lambda w: w.T) if out_in else (lambda w: w)
+
+    def gates(a: np.ndarray) -> np.ndarray:
+        return reorder_gates(a, order, spec.gates)
+
     out: dict[str, np.ndarray] = {}
     for layer, p in enumerate(layers):
-        out[f"W_xh.{layer}"], out[f"W_hh.{layer}"] = orient(p["W_ih"]), orient(p["W_hh"])
-        out[f"b_h.{layer}"] = p["b_ih"] + p["b_hh"] if "b_hh" in p else p["b_ih"]
+        out[f"{spec.input_weight}.{layer}"] = gates(orient(p["W_ih"]))
+        out[f"{spec.recurrent_weight}.{layer}"] = gates(orient(p["W_hh"]))
+        biases = [p[k] for k in ("b_ih", "b_hh") if k in p]
+        if spec.recurrent_bias:
+            out[f"{spec.input_bias}.{layer}"], out[f"{spec.recurrent_bias}.{layer}"] = gates(p["b_ih"]), gates(p["b_hh"])
+        else:
+            out[f"{spec.input_bias}.{layer}"] = gates(sum(biases[1:], biases[0]))
     out["W_hq"], out["b_q"] = orient(dense[0]), dense[1]
     return out
 
 
 def canonical_to_concise(weights: dict[str, np.ndarray], num_layers: int, out_in: bool,
-                         second_bias: bool) -> tuple[list[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]:
-    """The inverse of :func:`concise_to_canonical`: the bias goes to ``b_ih``, a second one (if any) is zero."""
+                         biases: tuple[str, ...] = ("b_ih",), cell: str = DEFAULT_CELL,
+                         gate_order: tuple[str, ...] | None = None,
+                         ) -> tuple[list[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]:
+    """The inverse of :func:`concise_to_canonical` for a layer with the bias parameters ``biases``.
+
+    A canonical cell with one bias gives it to the first of ``biases``; the other (if any) is zero.
+    """
+    spec = get_cell(cell)
+    order = gate_order or spec.gates
     orient = (lambda w: np.ascontiguousarray(w.T)) if out_in else (lambda w: w)
+
+    def gates(a: np.ndarray) -> np.ndarray:
+        return reorder_gates(a, spec.gates, order)
+
     layers = []
     for layer in range(num_layers):
-        p = {"W_ih": orient(weights[f"W_xh.{layer}"]), "W_hh": orient(weights[f"W_hh.{layer}"]),
-             "b_ih": weights[f"b_h.{layer}"]}
-        if second_bias:
-            p["b_hh"] = np.zeros_like(p["b_ih"])
+        p = {"W_ih": orient(gates(weights[f"{spec.input_weight}.{layer}"])),
+             "W_hh": orient(gates(weights[f"{spec.recurrent_weight}.{layer}"]))}
+        bias = gates(weights[f"{spec.input_bias}.{layer}"])
+        if spec.recurrent_bias:
+            p["b_ih"], p["b_hh"] = bias, gates(weights[f"{spec.recurrent_bias}.{layer}"])
+        else:
+            p.update({name: bias if i == 0 else np.zeros_like(bias) for i, name in enumerate(biases)})
         layers.append(p)
     return layers, (orient(weights["W_hq"]), weights["b_q"])
 
@@ -78,10 +95,14 @@ class ModelMixin:
     num_layers: int
     lr: float
 
+    #: the recurrent cell's registry name (see :mod:`d2lrnn.cells`)
+    cell_name: str = DEFAULT_CELL
+
     def __init__(self, num_inputs: int, num_outputs: int | None = None, num_hiddens: int = 256, lr: float = 1.0,
-                 num_layers: int = 1, sigma: float = 0.01) -> None:
+                 num_layers: int = 1, sigma: float = 0.01, cell: str = DEFAULT_CELL) -> None:
         super().__init__()  # the framework's module class comes next in the MRO
         self._store_hparams(num_inputs, num_outputs, num_hiddens, lr, num_layers)
+        self.cell_name = get_cell(cell).name  # not self.cell: the book's models use that name
         self.sigma = sigma
         self.init_params()
 
@@ -97,7 +118,7 @@ class ModelMixin:
 
     @property
     def hparams(self) -> dict[str, Any]:
-        """The constructor arguments, enough to rebuild the model on any backend."""
+        """The numeric constructor arguments; with ``kind`` and ``cell_name``, enough to rebuild the model anywhere."""
         return {
             "num_inputs": self.num_inputs,
             "num_outputs": self.num_outputs,
@@ -115,7 +136,7 @@ class ModelMixin:
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Load canonical weights (from any backend); names and shapes must fit this model."""
-        expected = canonical_shapes(self.num_inputs, self.num_outputs, self.num_hiddens, self.num_layers)
+        expected = canonical_shapes(self.num_inputs, self.num_outputs, self.num_hiddens, self.num_layers, self.cell_name)
         missing = sorted(set(expected) - set(weights))
         extra = sorted(set(weights) - set(expected))
         wrong = sorted(k for k in expected if k in weights and tuple(np.shape(weights[k])) != expected[k])
@@ -130,16 +151,16 @@ class ModelMixin:
                 if part
             )
             raise CheckpointError(
-                f"These weights do not fit a model with {self.num_inputs} inputs, {self.num_hiddens} hidden "
-                f"units, {self.num_layers} layer(s) and {self.num_outputs} outputs: {details}."
+                f"These weights do not fit a {self.cell_name.upper()} model with {self.num_inputs} inputs, "
+                f"{self.num_hiddens} hidden units, {self.num_layers} layer(s) and {self.num_outputs} outputs: {details}."
             )
         self._import_weights({k: np.asarray(weights[k], dtype=np.float32) for k in expected})
 
     def _canonical_params(self) -> dict[str, Any]:
-        """A scratch model's parameter objects by canonical name (per-layer lists ``W_xh``, ``W_hh``, ``b_h``)."""
+        """A scratch model's parameter objects by canonical name (one per-layer list per name of the cell)."""
         try:
             params = {f"{kind}.{layer}": getattr(self, kind)[layer]
-                      for layer in range(self.num_layers) for kind in ("W_xh", "W_hh", "b_h")}
+                      for layer in range(self.num_layers) for kind in get_cell(self.cell_name).layer_names()}
             return {**params, "W_hq": self.W_hq, "b_q": self.b_q}
         except (AttributeError, IndexError, TypeError):
             raise CheckpointError(
@@ -157,14 +178,17 @@ class ModelMixin:
         if self._concise_layout():
             self._build_weights()
             layers = [{k: self._read(p) for k, p in self._layer_params(layer).items()} for layer in range(self.num_layers)]
-            return concise_to_canonical(layers, tuple(self._read(p) for p in self._dense_params()), self._out_in)
+            return concise_to_canonical(layers, tuple(self._read(p) for p in self._dense_params()), self._out_in,
+                                        self.cell_name, self._gate_order.get(self.cell_name))
         return {k: self._read(p) for k, p in self._canonical_params().items()}
 
     def _import_weights(self, weights: dict[str, np.ndarray]) -> None:
         if self._concise_layout():
             self._build_weights()
             targets = [self._layer_params(layer) for layer in range(self.num_layers)]
-            layers, dense = canonical_to_concise(weights, self.num_layers, self._out_in, "b_hh" in targets[0])
+            biases = tuple(k for k in ("b_ih", "b_hh") if k in targets[0])
+            layers, dense = canonical_to_concise(weights, self.num_layers, self._out_in, biases, self.cell_name,
+                                                 self._gate_order.get(self.cell_name))
             for target, values in zip(targets, layers):
                 for key, param in target.items():
                     self._write(param, values[key])
@@ -179,9 +203,11 @@ class ModelMixin:
     _rnn_layer_type: type | tuple[type, ...] = ()
     #: whether that layer and the dense layer keep matrices as (outputs, inputs)
     _out_in: bool = False
+    #: the framework's gate stacking order per cell, where it differs from the canonical one
+    _gate_order: dict[str, tuple[str, ...]] = {}
 
     def _layer_params(self, layer: int) -> dict[str, Any]:
-        """The parameter objects of one layer of ``self.rnn``: ``W_ih``, ``W_hh``, ``b_ih`` (and ``b_hh``)."""
+        """The parameter objects of one layer of ``self.rnn``: ``W_ih``, ``W_hh`` and ``b_ih`` and/or ``b_hh``."""
         raise NotImplementedError
 
     def _dense_params(self) -> tuple[Any, Any]:

@@ -136,6 +136,7 @@ class CheckpointSaver:
             raise CheckpointError("There is nothing to save or nowhere to save it; give --save FILE.")
         weights, state = self.snapshot
         written = save_weights(target, weights, self.vocab, backend=self.backend.name, model=self.model.kind,
-                               hparams=self.model.hparams, **{STATE_KEY: state})
+                               hparams=self.model.hparams, cell=getattr(self.model, "cell_name", "rnn"),
+                               **{STATE_KEY: state})
         self.saved_epoch = state["epoch"]
         return written

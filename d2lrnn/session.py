@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import checks
+from .cells import get_cell, make_model
 from .errors import CheckpointError, D2LRNNError, DivergenceError
 
 #: train settings a checkpoint records; on resume they come from it (those in RESUME_OVERRIDES may be changed)
 TRAIN_DEFAULTS: dict[str, Any] = {
-    "model": "concise", "epochs": 500, "batch_size": 32, "num_steps": 35, "num_hiddens": 256, "num_layers": 1,
+    "model": "concise", "cell": "rnn", "epochs": 500, "batch_size": 32, "num_steps": 35, "num_hiddens": 256, "num_layers": 1,
     "lr": 1.0, "clip": 1.0, "max_tokens": 10000, "num_val": 5000, "sampling": "sequential", "token": "char",
     "seed": None, "corpus": None,
 }
@@ -64,6 +65,7 @@ class TrainResult:
     plot: str | None
     wall_seconds: float
     stopped_by: str | None = None  #: the signal that stopped the run early
+    cell: str = "rnn"  #: the recurrent cell (see :mod:`d2lrnn.cells`)
     exit_status: int = 0
     message: str = ""
 
@@ -72,7 +74,7 @@ class TrainResult:
         report = asdict(self)
         summary, message = report.pop("summary"), report.pop("message")
         report.pop("exit_status")
-        return {**{k: report.pop(k) for k in ("backend", "model")}, **summary, **report,
+        return {**{k: report.pop(k) for k in ("backend", "model", "cell")}, **summary, **report,
                 **({"problem": message} if message and not self.stopped_by else {})}
 
 
@@ -136,7 +138,7 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
 
     def result(**extra: Any) -> TrainResult:
         return TrainResult(backend.name, s["model"], trainer.summary(), {}, save_path, None,
-                           time.perf_counter() - wall, **extra)
+                           time.perf_counter() - wall, cell=s["cell"], **extra)
 
     stop = _train_and_save(trainer, model, data, saver, save_path, s["lr"], log, backend.device_name(device))
     if stop is not None and stop.get("stopped_by"):
@@ -150,7 +152,7 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     if stop:  # the final save failed: the trained weights are not on disk, but the results are
         outcome.checkpoint = None
     if job.plot:
-        _plot(outcome, trainer, job.plot, f"{backend.name}, {s['model']} RNN", log)
+        _plot(outcome, trainer, job.plot, f"{backend.name}, {s['model']} {get_cell(s['cell']).title}", log)
     return outcome
 
 
@@ -162,6 +164,9 @@ def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any,
     from .memory import check_fits, estimate_training_memory
 
     s, resumed, weights = resolve_settings(job)
+    if resumed:  # the checkpoint's own cell (older ones hold an RNN and their settings do not name it)
+        s["cell"] = resumed["meta"].get("cell", s["cell"])
+    get_cell(s["cell"])
     s["seed"] = checks.seed("seed", s["seed"])
     checks.non_negative_int("save_every", job.save_every, "only at the end")
     checks.positive_int("num_preds", job.num_preds)
@@ -183,7 +188,7 @@ def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any,
             f"tokens in the checkpoint, {len(data.vocab)} in the corpus); resume with the corpus it was trained on."
         )
     check_fits(estimate_training_memory(len(data.vocab), s["num_hiddens"], s["num_layers"], s["batch_size"],
-                                        s["num_steps"]))
+                                        s["num_steps"], s["cell"]))
     return s, resumed, weights, name, data
 
 
@@ -204,10 +209,9 @@ def _build(job: TrainJob, name: str, s: dict[str, Any], data: Any, log: Log) -> 
     device = backend.device(job.device)
     if job.device == "auto" and backend.num_gpus() == 0:
         log(f"note: {backend.name} sees no GPU; training on the CPU.")
-    cls = backend.RNN if s["model"] == "concise" else backend.RNNScratch
     vocab_size = len(data.vocab)
-    model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=s["num_hiddens"], lr=s["lr"],
-                num_layers=s["num_layers"])
+    model = make_model(backend, s["model"], s["cell"], num_inputs=vocab_size, num_outputs=vocab_size,
+                       num_hiddens=s["num_hiddens"], lr=s["lr"], num_layers=s["num_layers"])
     trainer = Trainer(s["epochs"], s["clip"], device=device, progress=job.progress,
                       batch_callbacks=[governor] if governor else ())
     return model, trainer, backend, device

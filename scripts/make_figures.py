@@ -36,7 +36,7 @@ FIGURES = ROOT / "docs" / "figures"
 GENERATED = ROOT / "docs" / "generated"
 HARNESS = ROOT / "scripts" / "run_example.py"
 #: epochs per job: (committed default, --full)
-EPOCHS = {"chapter": (100, 500), "ex1": (40, 300), "ex2": (30, 300), "ex4": (30, 40), "ex5": (2, 10)}
+EPOCHS = {"chapter": (100, 500), "cells": (20, 500), "ex1": (40, 300), "ex2": (30, 300), "ex4": (30, 40), "ex5": (2, 10)}
 
 
 def adapter_ready(framework: str) -> bool:
@@ -142,6 +142,88 @@ def chapter(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
         rows.append(f"| {LABELS[fw]} | {s['epochs']} | {s['perplexity']:.2f} | {s['val_perplexity']:.2f} | "
                     f"{s['tokens_per_sec']:,.0f} |")
     _write("chapter.md", _stamp(mode) + "\n".join(rows))
+
+
+# --- the GRU and LSTM page ------------------------------------------------------------------------
+#: the cells each cells_<framework> lesson trains, in order (one Trainer each)
+LESSON_CELLS = ("rnn", "gru", "lstm")
+
+
+def cells(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
+    """The three cells' perplexity curves per framework, their final numbers, and the benchmark's speed table."""
+    if settings and mode == "default":  # the committed figure: a short run of a smaller model (--full: the book's)
+        settings = {**settings, "NUM_HIDDENS": 64}
+    _write("cells_speed.md", _stamp("from docs/bench/results.json") + cell_speed_table())
+    runs = {}
+    for fw in FRAMEWORKS:
+        name = f"cells_{fw}"
+        if (EXAMPLES / f"{name}.py").is_file() and adapter_ready(fw) and run_example(name, out, settings):
+            runs[fw] = json.loads((out / f"{name}.json").read_text())["trainers"][-len(LESSON_CELLS):]
+    if not runs:
+        return
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(runs), figsize=(2.9 * len(runs) + 0.6, 3.4), sharey=True, squeeze=False)
+    for ax, (fw, trainers) in zip(axes[0], runs.items()):
+        for cell, run in zip(LESSON_CELLS, trainers):
+            hist = run["history"]
+            ax.plot([h["epoch"] for h in hist], [h["perplexity"] for h in hist], label=cell.upper())
+        ax.set(title=LABELS[fw], xlabel="epoch", yscale="log")
+    axes[0][0].set_ylabel("training perplexity (log scale)")
+    axes[0][0].legend(fontsize=8)
+    _save(fig, "cells_perplexity.png")
+    epochs = next(iter(runs.values()))[0]["summary"]["epochs"]
+    rows = [f"| framework | {' | '.join(c.upper() + ' perplexity' for c in LESSON_CELLS)} | "
+            f"{' | '.join(c.upper() + ' tokens/s' for c in LESSON_CELLS)} |",
+            "|---|" + "---:|" * (2 * len(LESSON_CELLS))]
+    for fw, trainers in runs.items():
+        ppl = [_num(t["summary"]["perplexity"]) for t in trainers]
+        speed = [f"{t['summary']['tokens_per_sec']:,.0f}" for t in trainers]
+        rows.append(f"| {LABELS[fw]} | {' | '.join(ppl)} | {' | '.join(speed)} |")
+    hiddens = (settings or {}).get("NUM_HIDDENS", 256 if mode == "full" else 16)
+    _write("cells.md", _stamp(f"{mode}, {epochs} epochs, {hiddens} hidden units, shared 2-core CPU")
+           + f"After {epochs} epochs with {hiddens} hidden units (this run's length; the book trains 500 epochs "
+           "with 256):\n\n" + "\n".join(rows))
+
+
+def cell_speed_table(path: Path = ROOT / "docs" / "bench" / "results.json") -> str:
+    """Tokens/s of d2lrnn's concise GRU and LSTM and of the book's, from the published benchmark.
+
+    The ratio is the median over the repeats of d2lrnn / book, each pair measured side by side, with
+    the lowest and highest pair. Without published cell rows the table says so and gives the command.
+    """
+    from d2lrnn.bench.config import CELL_BOOK_RATIO_TARGETS, GATED_CELLS
+
+    bench = json.loads(path.read_text()) if path.is_file() else {"rows": []}
+    by_key = {(r["backend"], r["model"], r["condition"]): r for r in bench["rows"] if r.get("status") == "ok"}
+    def target(fw: str) -> str:
+        return f"≥ {CELL_BOOK_RATIO_TARGETS[fw]:g}x" if fw in CELL_BOOK_RATIO_TARGETS else ""
+
+    if not any(cond in GATED_CELLS for _, _, cond in by_key):
+        return ("The published benchmark has no GRU or LSTM rows yet: **not measured yet**. They are measured "
+                "by `d2lrnn bench --threads auto --publish docs/` (the cell rows are on by default; "
+                "`--cells gru,lstm`).\n\n| framework | cell | d2lrnn tokens/s | book tokens/s | d2lrnn / book | target |\n"
+                "|---|---|---:|---:|---:|---:|\n" + "\n".join(
+                    f"| {LABELS[fw]} | {cell.upper()} | not measured yet | not measured yet | | "
+                    f"{target(fw)} |"
+                    for fw in FRAMEWORKS for cell in GATED_CELLS))
+    rows = [f"Measured {bench['machine']['date'][:10]}, {bench['config']['epochs']} epochs x "
+            f"{bench['config']['repeats']} fresh processes per row (see the [results page](results.md)).", "",
+            "| framework | cell | d2lrnn tokens/s | book tokens/s | d2lrnn / book (lowest-highest pair) | target |",
+            "|---|---|---:|---:|---:|---:|"]
+    for fw in FRAMEWORKS:
+        for cell in GATED_CELLS:
+            ours, book = by_key.get((fw, "concise", cell)), by_key.get((fw, "book", cell))
+            if not ours:
+                continue
+            if book:
+                pairs = sorted(a / b for a, b in zip(ours["repeat_tokens_per_sec"], book["repeat_tokens_per_sec"]))
+                ratio = f"{pairs[len(pairs) // 2]:.2f}x ({pairs[0]:.2f}-{pairs[-1]:.2f})"
+                book_speed = f"{book['tokens_per_sec']:,.0f}"
+            else:
+                ratio, book_speed = "", "no book code"
+            rows.append(f"| {LABELS[fw]} | {cell.upper()} | {ours['tokens_per_sec']:,.0f} | {book_speed} | {ratio} | "
+                        f"{target(fw)} |")
+    return "\n".join(rows)
 
 
 # --- exercise 1 ------------------------------------------------------------------------------
@@ -325,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="tiny runs (a smoke test of this script)")
     size.add_argument("--full", action="store_true", help="book-length runs")
-    parser.add_argument("--only", nargs="*", choices=("chapter", "ex1", "ex2", "ex3", "ex4", "ex5"))
+    parser.add_argument("--only", nargs="*", choices=("chapter", "cells", "ex1", "ex2", "ex3", "ex4", "ex5"))
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full" if args.full else "default"
     shared = ROOT.parent / "shared" / "data"
@@ -337,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     def settings(job: str) -> dict[str, Any] | None:
         return None if args.quick else {"EPOCHS": EPOCHS[job][1 if args.full else 0]}
 
-    jobs = args.only or ["chapter", "ex1", "ex2", "ex3", "ex4", "ex5"]
+    jobs = args.only or ["chapter", "cells", "ex1", "ex2", "ex3", "ex4", "ex5"]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)

@@ -29,6 +29,7 @@ EXAMPLES = ROOT / "docs" / "examples"
 #: the smoke-test sizes: example-name pattern -> {assigned name: value}; the test suite runs these
 QUICK: dict[str, dict[str, Any]] = {
     "chapter_*": {"EPOCHS": 2},
+    "cells_*": {"EPOCHS": 1, "NUM_HIDDENS": 16},
     "ex1_overfitting": {"EPOCHS": 2, "CLIP_EPOCHS": 2, "HIDDEN_SIZES": (8, 16), "CLIP_HIDDENS": 32},
     "ex2_layers": {"EPOCHS": 1, "NUM_HIDDENS": 16},
     "ex3_autoregression_*": {"EPOCHS": 1},

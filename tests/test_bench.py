@@ -393,7 +393,7 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "d2lrnn", "bench", "--backends", "torch", "--models", "concise", "--epochs", "2",
          "--repeats", "1", "--no-busy", "--no-scaling", "--no-book", "--cooldown", "0", "--threads", "1",
-         "--out", str(out), "--num-hiddens", "32", "--max-tokens", "2000", "--corpus", str(corpus)],
+         "--cells", "none", "--out", str(out), "--num-hiddens", "32", "--max-tokens", "2000", "--corpus", str(corpus)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads((out / "results.json").read_text())

@@ -34,6 +34,9 @@ SHAPES = r"Y: \(35, 32, 256\) state: \(1, 32, 256\)"
 EXPECT = {
     "chapter_*": [r"vocabulary: 28 tokens", SHAPES, r"^time traveller\w*", r"perplexity \d+\.\d \(validation \d+\.\d\)",
                   r"tokens/sec on"],
+    "cells_*": [r"vocabulary: 28 tokens", r"GRU  Y: \(35, 32, 256\) state: (\(1, 32, 256\)|\(32, 256\))",
+                r"LSTM Y: .* h: .* c: ", r"weights: GRU 21\d{4} LSTM 29\d{4}", r"^rnn: perplexity \d+\.\d\d",
+                r"^gru: perplexity", r"^lstm: perplexity", r"^    time traveller"],
     "ex3_autoregression_*": [r"MLP: test MSE 1-step \d\.\d+, 4-step", r"RNN: test MSE 1-step .*64-step"],
     "ex1_overfitting": [r"8 hidden units: final train", r"best validation", r"clip  0\.1: train", r"clip  off: train"],
     "ex2_layers": [r"1 layer\(s\): perplexity", r"2 layer\(s\)", r"3 layer\(s\): .* s/epoch"],
@@ -43,7 +46,7 @@ EXPECT = {
     "ex5_speed": [r"torch: concise .* tokens/s, scratch .* concise/scratch = \d"],
 }
 #: one lesson per framework: <prefix>_<framework>.py
-PER_FRAMEWORK = ("chapter", "ex3_autoregression")
+PER_FRAMEWORK = ("chapter", "cells", "ex3_autoregression")
 NEUTRAL = ("ex1_overfitting", "ex2_layers", "ex4_compression")
 
 
@@ -94,6 +97,11 @@ def _lessons(prefix: str, adapter: bool, slow: tuple[str, ...] = ()):
 @pytest.mark.parametrize("framework", _lessons("chapter", adapter=True))
 def test_chapter_example(framework):
     run_example(f"chapter_{framework}")
+
+
+@pytest.mark.parametrize("framework", _lessons("cells", adapter=True))
+def test_cells_example(framework):
+    run_example(f"cells_{framework}")
 
 
 @pytest.mark.parametrize("framework", _lessons("ex3_autoregression", adapter=False, slow=("tensorflow",)))

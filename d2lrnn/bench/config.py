@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..backends import NAMES
+from ..cells import CELLS, DEFAULT_CELL
 
 KINDS = ("concise", "scratch")
 FLOOR, BOOK = "floor", "book"
@@ -22,6 +23,10 @@ SCALING = (*(f"h{size}" for size in HIDDEN_SIZES), WORD)
 
 #: d2lrnn's concise model against the book's own code at the seed settings (issue 12)
 BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 7.0}
+#: the gated cells measured beside the RNN: each row's condition is the cell's name (seed settings otherwise)
+GATED_CELLS = tuple(c for c in CELLS if c != DEFAULT_CELL)
+#: d2lrnn's concise GRU and LSTM against the book's own (d2l 0.17.6) at the seed settings (issue 18)
+CELL_BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 5.0}
 #: the share of its quiet speed a backend keeps with one core busy
 BUSY_KEEP = 0.6
 #: quiet speed at the chosen thread count against the frameworks' defaults: no loss beyond noise
@@ -58,6 +63,9 @@ class BenchConfig:
 
     backends: list[str] = field(default_factory=lambda: list(NAMES))
     models: list[str] = field(default_factory=lambda: list(KINDS))
+    #: the gated cells whose concise model (and the book's) is measured at the seed settings
+    #: (``d2lrnn bench`` measures all of them unless told otherwise)
+    cells: list[str] = field(default_factory=list)
     floor: bool = True
     book: bool = True
     busy: bool = True
@@ -94,6 +102,8 @@ class BenchConfig:
                 out.append(Job(backend, "concise", DEFAULT_THREADS))
             if self.busy:
                 out += [Job(backend, model, BUSY) for model in (*self.models[:1], *extra[:1]) if model != FLOOR]
+            out += [Job(backend, model, cell) for cell in self.cells
+                    for model in ("concise", *([BOOK] if self.book else []))]
         return out
 
     def scaling_jobs(self) -> list[Job]:
@@ -105,7 +115,9 @@ class BenchConfig:
 
 
 def condition_settings(condition: str, config: BenchConfig) -> dict[str, object]:
-    """The worker settings a condition changes: hidden units, tokens, epochs."""
+    """The worker settings a condition changes: hidden units, tokens, epochs, the cell."""
+    if condition in GATED_CELLS:
+        return {"cell": condition}
     if condition.startswith("h") and condition[1:].isdigit():
         return {"num_hiddens": int(condition[1:]), "epochs": config.scaling_epochs}
     if condition == WORD:

@@ -35,7 +35,8 @@ def worker_command(job: Job, seed: int, config: BenchConfig) -> list[str]:
            "--epochs", str(settings["epochs"]), "--batch-size", str(config.batch_size),
            "--num-steps", str(config.num_steps), "--num-hiddens", str(settings["num_hiddens"]),
            "--token", str(settings["token"]), "--lr", repr(config.lr), "--clip", repr(config.clip),
-           "--max-tokens", str(config.max_tokens), "--seed", str(seed), "--device", config.device]
+           "--max-tokens", str(config.max_tokens), "--seed", str(seed), "--device", config.device,
+           "--cell", str(settings.get("cell", "rnn"))]
     threads = worker_threads(job, config)
     if threads is not None:
         cmd += ["--threads", str(threads)]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
 from d2lrnn.backends import spec  # noqa: E402
+from d2lrnn.cells import CELLS  # noqa: E402
 from d2lrnn.metrics import perplexity  # noqa: E402
 
 MARKER = "D2LRNN-BENCH "
@@ -120,7 +121,8 @@ def _book(args: argparse.Namespace, baselines: Any, on_first_batch: Callable[[],
     path = args.corpus or str(time_machine_path(args.data_dir))
     data = BookBatches(d2l, book_lines(d2l, path), args.token, args.batch_size, args.num_steps, args.max_tokens,
                        on_first_batch)
-    return baselines.train_book(d2l, data, args.num_hiddens, args.lr, args.epochs, device=args.device), stubbed
+    cell = {"cell": args.cell} if args.cell != "rnn" else {}  # the book's RNN rows call it as they always did
+    return baselines.train_book(d2l, data, args.num_hiddens, args.lr, args.epochs, device=args.device, **cell), stubbed
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -129,13 +131,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     import importlib.util
 
     from ..backends import get_backend, is_installed
+    from ..cells import make_model
     from ..data import TimeMachine, sequential_batches
     from ..errors import BackendError
     from ..threads import ThreadGovernor, apply_threads, start_threads
     from ..trainer import Trainer
 
     name = spec(args.backend).name
-    result: dict[str, Any] = {"backend": name, "model": args.model, "seed": args.seed}
+    result: dict[str, Any] = {"backend": name, "model": args.model, "cell": args.cell, "seed": args.seed}
     if not is_installed(name):
         return {**result, "status": "skipped", "reason": f"{name} is not installed"}
     threads = start_threads(args.threads, name)  # before the framework is imported
@@ -147,6 +150,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if importlib.util.find_spec(baselines_name) is None:
             return {**result, "status": "skipped", "reason": f"{name} has no floor.py"}
         baselines = importlib.import_module(baselines_name)
+    if args.model == "floor" and args.cell != "rnn":
+        return {**result, "status": "skipped", "reason": "the floor is a vanilla RNN"}
     if args.model == "book":
         if not hasattr(baselines, "train_book"):
             return {**result, "status": "skipped", "reason": f"the book has no {name} implementation"}
@@ -176,8 +181,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         governor = ThreadGovernor.for_setting(args.threads, backend, threads)
         backend.seed(args.seed)
         device = backend.device(args.device)
-        cls = backend.RNN if args.model == "concise" else backend.RNNScratch
-        model = cls(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=args.num_hiddens, lr=args.lr)
+        model = make_model(backend, args.model, args.cell, num_inputs=vocab_size, num_outputs=vocab_size,
+                           num_hiddens=args.num_hiddens, lr=args.lr)
         clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
         trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs,
                           batch_callbacks=[governor] if governor else ())
@@ -207,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m d2lrnn.bench.worker", description=__doc__.splitlines()[0])
     p.add_argument("--backend", required=True)
     p.add_argument("--model", choices=MODELS, required=True)
+    p.add_argument("--cell", choices=tuple(CELLS), default="rnn")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--num-steps", type=int, default=35)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..backends import NAMES, canonical_name
 from ..bench import BenchConfig, comparisons_table, publish, rows_table, run_benchmark, write_all
-from ..bench.config import KINDS, PERPLEXITY_EPOCHS
+from ..bench.config import GATED_CELLS, KINDS, PERPLEXITY_EPOCHS
 from ..corpus import time_machine_path
 from ..errors import D2LRNNError
 from ..threads import parse_threads
@@ -57,6 +57,9 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help=f"comma-separated, from {', '.join(NAMES)} (default: all; missing ones are skipped)")
     parser.add_argument("--models", type=lambda t: _names(t, KINDS), default=list(KINDS),
                         help="comma-separated, from concise, scratch (default: both)")
+    parser.add_argument("--cells", type=lambda t: [] if t == "none" else _names(t, GATED_CELLS),
+                        default=list(GATED_CELLS), help="the gated cells measured against the book's own "
+                        f"(default: {','.join(GATED_CELLS)}; none: only the RNN)")
     parser.add_argument("--no-floor", dest="floor", action="store_false", help="skip the bare framework floor")
     parser.add_argument("--no-book", dest="book", action="store_false", help="skip the book's own code (d2l 0.17.6)")
     parser.add_argument("--no-busy", dest="busy", action="store_false", help="skip the rows with one core busy")
@@ -94,8 +97,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
-    return BenchConfig(backends=args.backends or list(NAMES), models=args.models, floor=args.floor, book=args.book,
-                       busy=args.busy, scaling=args.scaling, epochs=args.epochs, repeats=args.repeats,
+    return BenchConfig(backends=args.backends or list(NAMES), models=args.models, cells=args.cells, floor=args.floor,
+                       book=args.book, busy=args.busy, scaling=args.scaling, epochs=args.epochs, repeats=args.repeats,
                        scaling_epochs=args.scaling_epochs, scaling_repeats=args.scaling_repeats,
                        batch_size=args.batch_size, num_steps=args.num_steps, num_hiddens=args.num_hiddens, lr=args.lr,
                        clip=args.clip, max_tokens=args.max_tokens, device=args.device, data_dir=args.data_dir,

@@ -45,4 +45,5 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     model = build(weights, meta, backend.name, device)
     text = model.predict(prefix, args.num_preds, vocab, device, temperature=args.temperature, seed=args.seed)
     print(text)
-    return {"backend": backend.name, "trained_on": meta["backend"], "prefix": args.prefix, "text": text}
+    return {"backend": backend.name, "trained_on": meta["backend"], "cell": meta["cell"], "prefix": args.prefix,
+            "text": text}

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from .. import checks
+from ..cells import CELLS, KINDS
 from ..session import TRAIN_DEFAULTS
 from .common import Stopped, add_common, checked, flag, note, positive_int, threads_option
 
@@ -24,7 +25,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         text = "; ".join(part for part in (help, default) if part)
         train.add_argument(flag(key), default=None, help=f"{text} (from the checkpoint with --resume)", **kwargs)
 
-    add("model", choices=("concise", "scratch"))
+    add("model", "the framework's own layer or the equations in tensor operations", choices=KINDS)
+    add("cell", "the recurrent cell", choices=tuple(CELLS))
     add("epochs", "the total number of epochs", type=pos_int("--epochs"))
     add("batch_size", type=pos_int("--batch-size"))
     add("num_steps", type=pos_int("--num-steps"))

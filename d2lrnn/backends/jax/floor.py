@@ -40,7 +40,7 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     with jax.default_device(dev):
         net = Net(nnx.Rngs(0))
         if weights is not None:
-            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=False, second_bias=False)
+            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=False)
             cell = net.rnn.cell
             for param, value in ((cell.dense_i.kernel, layer["W_ih"]), (cell.dense_h.kernel, layer["W_hh"]),
                                  (cell.dense_i.bias, layer["b_ih"]), (net.linear.kernel, w_out),

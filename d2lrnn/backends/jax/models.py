@@ -1,4 +1,4 @@
-"""JAX models: Flax's ``nnx.RNN(nnx.SimpleCell)`` (concise) and a from-scratch RNN in ``jax.numpy``.
+"""JAX models: Flax's ``nnx.RNN`` over its cells (concise) and the from-scratch model of every cell in ``jax.numpy``.
 
 The models are plain Python objects whose weights sit in :class:`~.params.Param` boxes. The concise
 model keeps its Flax layers in functional form (graph definition plus boxes, :class:`FlaxLayer`)
@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from ...cells import Ops, get_cell, scratch_forward
 from ...model import ModelMixin
 from .params import Param
 
@@ -87,56 +88,37 @@ def _path(path: tuple[Any, ...]) -> str:
     return "/".join(names[:-1] if names and names[-1] == "value" else names)
 
 
-class RNNScratch(ModelMixin, Module):
-    """An RNN written with ``jax.numpy``, with d2l's ``RNNScratch`` interface.
+def _scan_loop(step: Any, state: Any, xp: jax.Array, output: Any, stack: Any) -> tuple[Any, jax.Array]:
+    """The recurrence as one ``jax.lax.scan`` over the time steps."""
 
-    ``forward(X, state=None)`` (also ``model(X, state)``) takes token indices ``(batch, num_steps)``
-    and returns time-major logits ``(num_steps, batch, num_outputs)`` and the state
-    ``(num_layers, batch, num_hiddens)``. Subclasses override ``init_params``, ``forward`` and ``init_state``.
-    """
+    def body(s: Any, xp_t: jax.Array) -> tuple[Any, jax.Array]:
+        s = step(s, xp_t)
+        return s, output(s)
 
-    def init_params(self) -> None:
-        def normal(*shape: int) -> Param:
-            return Param(jax.random.normal(KEYS.next_key(), shape) * self.sigma)
+    return jax.lax.scan(body, state, xp)
 
-        sizes = [self.num_inputs] + [self.num_hiddens] * (self.num_layers - 1)
-        H = self.num_hiddens
-        self.W_xh = [normal(n, H) for n in sizes]
-        self.W_hh = [normal(H, H) for _ in sizes]
-        self.b_h = [Param(jnp.zeros(H)) for _ in sizes]
-        self.W_hq = normal(H, self.num_outputs)
-        self.b_q = Param(jnp.zeros(self.num_outputs))
 
-    def init_state(self, X: jax.Array) -> jax.Array:
-        return jnp.zeros((self.num_layers, X.shape[0], self.num_hiddens))
+OPS = Ops(jnp.matmul, jax.nn.sigmoid, jnp.tanh, lambda a, n: jnp.split(a, n, axis=-1))
 
-    def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, jax.Array]:
-        if state is None:
-            state = self.init_state(X)
-        layer_input = self.W_xh[0].value[X.T]  # a one-hot row times W_xh is a row of W_xh: gather it
-        hidden = []
-        for layer in range(self.num_layers):
-            if layer > 0:
-                layer_input = layer_input @ self.W_xh[layer].value
-            W_hh = self.W_hh[layer].value
 
-            def step(h: jax.Array, x_t: jax.Array, W_hh: jax.Array = W_hh) -> tuple[jax.Array, jax.Array]:
-                h = jnp.tanh(x_t + h @ W_hh)
-                return h, h
+class Model(ModelMixin, Module):
+    """What the concise and the scratch model share: the state and the weight-mapping primitives."""
 
-            h, layer_input = jax.lax.scan(step, state[layer], layer_input + self.b_h[layer].value)
-            hidden.append(h)
-        return layer_input @ self.W_hq.value + self.b_q.value, jnp.stack(hidden)
-
-    # primitives of the core's weight mapping (d2lrnn.model)
     backend_name = "jax"
     _out_in = False
+
+    def init_state(self, X: jax.Array) -> Any:
+        """Zeros ``(num_layers, batch, num_hiddens)``; a tuple ``(h, c)`` of them for an LSTM."""
+        parts = [jnp.zeros((self.num_layers, X.shape[0], self.num_hiddens))
+                 for _ in get_cell(self.cell_name).state_parts]
+        return tuple(parts) if len(parts) > 1 else parts[0]
 
     def _layer_params(self, layer: int) -> dict[str, Param]:
         params = self.rnn.params
         cell = f"layer{layer}/cell"
-        return {"W_ih": params[f"{cell}/dense_i/kernel"], "W_hh": params[f"{cell}/dense_h/kernel"],
-                "b_ih": params[f"{cell}/dense_i/bias"]}
+        found = {"W_ih": f"{cell}/dense_i/kernel", "W_hh": f"{cell}/dense_h/kernel", "b_ih": f"{cell}/dense_i/bias",
+                 "b_hh": f"{cell}/dense_h/bias"}
+        return {key: params[path] for key, path in found.items() if path in params}
 
     def _dense_params(self) -> tuple[Param, Param]:
         return self.linear.params["kernel"], self.linear.params["bias"]
@@ -149,40 +131,95 @@ class RNNScratch(ModelMixin, Module):
         param.value = jax.device_put(jnp.asarray(value, dtype=old.dtype), next(iter(old.devices())))
 
 
+class RNNScratch(Model):
+    """A recurrent model written with ``jax.numpy``, with d2l's ``RNNScratch`` interface.
+
+    ``forward(X, state=None)`` (also ``model(X, state)``) takes token indices ``(batch, num_steps)``
+    and returns time-major logits ``(num_steps, batch, num_outputs)`` and the state
+    ``(num_layers, batch, num_hiddens)`` (a tuple ``(h, c)`` for an LSTM). The step equations are
+    the cell's (:mod:`d2lrnn.cells`), scanned over time. Subclasses override ``init_params``,
+    ``forward`` and ``init_state``.
+    """
+
+    def init_params(self) -> None:
+        def init(name: str, shape: tuple[int, ...]) -> Param:
+            if name.startswith("b"):
+                return Param(jnp.zeros(shape))
+            return Param(jax.random.normal(KEYS.next_key(), shape) * self.sigma)
+
+        spec = get_cell(self.cell_name)
+        for name in spec.layer_names():
+            setattr(self, name, [
+                init(name, spec.layer_shapes(self.num_inputs if i == 0 else self.num_hiddens, self.num_hiddens)[name])
+                for i in range(self.num_layers)])
+        self.W_hq = init("W_hq", (self.num_hiddens, self.num_outputs))
+        self.b_q = init("b_q", (self.num_outputs,))
+
+    def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, Any]:
+        if state is None:
+            state = self.init_state(X)
+        spec = get_cell(self.cell_name)
+        params: dict[str, Any] = {name: [p.value for p in getattr(self, name)] for name in spec.layer_names()}
+        params["W_hq"], params["b_q"] = self.W_hq.value, self.b_q.value
+        xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]  # one-hot rows times W_x: a gather
+        return scratch_forward(self.cell_name, OPS, params, xp0, state, jnp.stack, _scan_loop)
+
+
 #: Keras's initialisers (Glorot-uniform input and output kernels, orthogonal recurrent kernel, zero
 #: biases) instead of Flax's LeCun-normal ones, so that default-initialised models train alike everywhere
 GLOROT = nnx.initializers.glorot_uniform()
 
 
+def flax_cell(cell: str, num_in: int, num_hiddens: int, rngs: nnx.Rngs) -> nnx.Module:
+    """Flax's own cell for ``cell``: ``SimpleCell``, ``GRUCell`` or ``OptimizedLSTMCell`` (gates i, f, g, o).
+
+    Flax's ``GRUCell`` keeps no bias in its recurrent dense layer, so the reset gate could not
+    multiply a recurrent bias as in PyTorch, Keras and Gluon: its ``dense_h`` is replaced by the
+    same ``nnx.Linear`` with a bias, which the cell's own equations then use.
+    """
+    if cell == "rnn":
+        return nnx.SimpleCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
+    if cell == "lstm":
+        return nnx.OptimizedLSTMCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
+    gru = nnx.GRUCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
+    gru.dense_h = nnx.Linear(num_hiddens, 3 * num_hiddens, use_bias=True, kernel_init=gru.recurrent_kernel_init,
+                             rngs=rngs)
+    return gru
+
+
 class RecurrentStack(nnx.Module):
-    """``num_layers`` Flax ``nnx.RNN(nnx.SimpleCell)`` layers (tanh, one recurrent bias each), time-major."""
+    """``num_layers`` Flax ``nnx.RNN`` layers over Flax's cell for ``cell``, time-major."""
 
-    def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, rngs: nnx.Rngs) -> None:
-        self.num_layers = num_layers
+    def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, rngs: nnx.Rngs, cell: str = "rnn") -> None:
+        self.num_layers, self.lstm = num_layers, cell == "lstm"
         for layer in range(num_layers):
-            cell = nnx.SimpleCell(num_inputs if layer == 0 else num_hiddens, num_hiddens, kernel_init=GLOROT, rngs=rngs)
-            setattr(self, f"layer{layer}", nnx.RNN(cell, time_major=True, return_carry=True))
+            unit = flax_cell(cell, num_inputs if layer == 0 else num_hiddens, num_hiddens, rngs)
+            setattr(self, f"layer{layer}", nnx.RNN(unit, time_major=True, return_carry=True))
 
-    def __call__(self, inputs: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def __call__(self, inputs: jax.Array, state: Any) -> tuple[jax.Array, Any]:
         carries = []
         for layer in range(self.num_layers):
-            carry, inputs = getattr(self, f"layer{layer}")(inputs, initial_carry=state[layer])
-            carries.append(carry)
+            # Flax's LSTM carry is (c, h); d2lrnn's state is (h, c), as in PyTorch
+            carry = (state[1][layer], state[0][layer]) if self.lstm else state[layer]
+            carry, inputs = getattr(self, f"layer{layer}")(inputs, initial_carry=carry)
+            carries.append(carry[::-1] if self.lstm else carry)
+        if self.lstm:
+            return inputs, (jnp.stack([c[0] for c in carries]), jnp.stack([c[1] for c in carries]))
         return inputs, jnp.stack(carries)
 
 
-class RNN(RNNScratch):
-    """The concise model: Flax's ``nnx.RNN(nnx.SimpleCell)`` layers followed by ``nnx.Linear``."""
+class RNN(Model):
+    """The concise model: Flax's ``nnx.RNN`` over its ``SimpleCell``, ``GRUCell`` or LSTM cell, then ``nnx.Linear``."""
 
     kind = "concise"
     _rnn_layer_type = FlaxLayer
 
     def init_params(self) -> None:
         rngs = nnx.Rngs(KEYS.next_seed())
-        self.rnn = FlaxLayer(RecurrentStack(self.num_inputs, self.num_hiddens, self.num_layers, rngs))
+        self.rnn = FlaxLayer(RecurrentStack(self.num_inputs, self.num_hiddens, self.num_layers, rngs, self.cell_name))
         self.linear = FlaxLayer(nnx.Linear(self.num_hiddens, self.num_outputs, kernel_init=GLOROT, rngs=rngs))
 
-    def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, jax.Array]:
+    def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, Any]:
         if state is None:
             state = self.init_state(X)
         outputs, state = self.rnn(jax.nn.one_hot(X.T, self.num_inputs), state)

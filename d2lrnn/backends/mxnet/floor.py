@@ -43,7 +43,7 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     net.rnn.l0_h2h_bias.set_data(np.zeros(num_hiddens, ctx=ctx))
     net.rnn.l0_h2h_bias.grad_req = "null"
     if weights is not None:
-        (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True, second_bias=False)
+        (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
         for param, value in ((net.rnn.l0_i2h_weight, layer["W_ih"]), (net.rnn.l0_h2h_weight, layer["W_hh"]),
                              (net.rnn.l0_i2h_bias, layer["b_ih"]), (net.dense.weight, w_out), (net.dense.bias, b_out)):
             param.set_data(np.array(value, ctx=ctx))
@@ -76,16 +76,17 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     return time_epochs(epochs, epoch)
 
 
-def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
-    """The book's concise MXNet RNN (``d2l.RNNModel`` over Gluon's ``rnn.RNN``), initialised and trained
-    as ``train_ch8`` does."""
+def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu",
+               cell: str = "rnn") -> list[Epoch]:
+    """The book's concise MXNet model (``d2l.RNNModel`` over Gluon's ``rnn.RNN``, ``rnn.GRU`` or
+    ``rnn.LSTM``), initialised and trained as ``train_ch8`` does."""
     import mxnet as mx
     from mxnet import gluon, init, npx
     from mxnet.gluon import rnn
 
     npx.set_np()  # the first line of every MXNet notebook of the book
     ctx = mx.gpu() if device == "gpu" else mx.cpu()
-    layer = rnn.RNN(num_hiddens)
+    layer = {"rnn": rnn.RNN, "gru": rnn.GRU, "lstm": rnn.LSTM}[cell](num_hiddens)
     layer.initialize()
     net = d2l.RNNModel(layer, len(data.vocab))
     net.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))

@@ -1,4 +1,4 @@
-"""MXNet models (Gluon, NumPy style): ``gluon.rnn.RNN`` (concise) and a from-scratch RNN."""
+"""MXNet models (Gluon, NumPy style): ``gluon.rnn.RNN``/``GRU``/``LSTM`` (concise) and the from-scratch model of every cell."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as onp
 from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn, rnn
 
+from ...cells import Ops, get_cell, scratch_forward
 from ...model import ModelMixin, canonical_names
 
 npx.set_np()
@@ -41,16 +42,15 @@ def build_deferred(model: gluon.Block) -> None:
             model(np.zeros((1, 1), dtype="int64", ctx=pending[0].list_ctx()[0]))
 
 
-class RNNScratch(ModelMixin, gluon.HybridBlock):
-    """An RNN written with array operations, with d2l's ``RNNScratch`` interface.
+class Model(ModelMixin, gluon.HybridBlock):
+    """What the concise and the scratch model share: the state forms, hybridization and the weight-mapping primitives.
 
-    ``forward(X, state=None)`` takes token indices ``(batch, num_steps)`` and returns time-major
-    logits ``(num_steps, batch, num_outputs)`` and the state ``(num_layers, batch, num_hiddens)``
-    (or ``[state]`` when the state came in as a list, Gluon's form). Subclasses override
-    ``init_params``, ``forward`` and ``init_state``. The model is hybridized: ``hybrid_forward``
-    runs as one compiled graph (unrolled over the time steps, rebuilt when their number changes).
+    The state comes and goes as Gluon's list or as bare arrays, in the form the caller passed:
+    an array ``(num_layers, batch, num_hiddens)`` (or ``[state]``), and for an LSTM ``(h, c)`` (or ``[h, c]``).
     """
 
+    backend_name = "mxnet"
+    _rnn_layer_type, _out_in = (rnn.RNN, rnn.GRU, rnn.LSTM), True
     _unrolled = True  # the graph depends on num_steps
     _num_steps: int | None = None  # the number the current graph was built for
 
@@ -58,22 +58,10 @@ class RNNScratch(ModelMixin, gluon.HybridBlock):
         super().__init__(*args, **kwargs)
         self.hybridize(static_alloc=True, static_shape=True)
 
-    def init_params(self) -> None:
-        normal, H = mx.init.Normal(self.sigma), self.num_hiddens
-        for layer in range(self.num_layers):
-            n = self.num_inputs if layer == 0 else H
-            self._param(f"W_xh{layer}", (n, H), normal)
-            self._param(f"W_hh{layer}", (H, H), normal)
-            self._param(f"b_h{layer}", (H,), "zeros")
-        self._param("W_hq", (H, self.num_outputs), normal)
-        self._param("b_q", (self.num_outputs,), "zeros")
-        self.initialize()
-
-    def _param(self, name: str, shape: tuple[int, ...], init: Any) -> None:
-        setattr(self, name, self.params.get(name, shape=shape, init=init))  # registered for hybrid_forward
-
-    def init_state(self, X: np.ndarray) -> np.ndarray:
-        return np.zeros((self.num_layers, X.shape[0], self.num_hiddens), ctx=X.ctx)
+    def init_state(self, X: np.ndarray) -> Any:
+        parts = [np.zeros((self.num_layers, X.shape[0], self.num_hiddens), ctx=X.ctx)
+                 for _ in get_cell(self.cell_name).state_parts]
+        return tuple(parts) if len(parts) > 1 else parts[0]
 
     def forward(self, X: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
         if state is None:
@@ -81,13 +69,59 @@ class RNNScratch(ModelMixin, gluon.HybridBlock):
         if self._unrolled and X.shape[1] != self._num_steps:
             self._num_steps = X.shape[1]
             self._clear_cached_op()
+        if len(get_cell(self.cell_name).state_parts) > 1:
+            logits, *new = super().forward(X, *state)
+            return logits, type(state)(new)
         logits, new = super().forward(X, _as_array(state))
         return logits, _like(state, new)
 
-    def hybrid_forward(self, F: Any, X: Any, state: Any, **p: Any) -> tuple[Any, Any]:
+    def _layer_params(self, layer: int) -> dict[str, gluon.Parameter]:
+        return _rnn_layer_params(self, layer)
+
+    def _dense_params(self) -> tuple[gluon.Parameter, gluon.Parameter]:
+        return self.linear.weight, self.linear.bias
+
+    def _read(self, param: gluon.Parameter) -> onp.ndarray:
+        return param.data().asnumpy()
+
+    def _write(self, param: gluon.Parameter, value: onp.ndarray) -> None:
+        param.set_data(np.array(value))
+
+    def _build_weights(self) -> None:
+        build_deferred(self)
+
+
+class RNNScratch(Model):
+    """A recurrent model written with array operations, with d2l's ``RNNScratch`` interface.
+
+    ``forward(X, state=None)`` takes token indices ``(batch, num_steps)`` and returns time-major
+    logits ``(num_steps, batch, num_outputs)`` and the state ``(num_layers, batch, num_hiddens)``
+    (a pair ``(h, c)`` for an LSTM; see :class:`Model` for the list forms). Subclasses override
+    ``init_params``, ``forward`` and ``init_state``. The model is hybridized: ``hybrid_forward``
+    runs as one compiled graph (unrolled over the time steps, rebuilt when their number changes).
+    The gated cells run the cell's equations (:mod:`d2lrnn.cells`); the vanilla RNN has a tuned
+    graph of its own.
+    """
+
+    def init_params(self) -> None:
+        normal, spec = mx.init.Normal(self.sigma), get_cell(self.cell_name)
+        for layer in range(self.num_layers):
+            n = self.num_inputs if layer == 0 else self.num_hiddens
+            for name, shape in spec.layer_shapes(n, self.num_hiddens).items():
+                self._param(f"{name}{layer}", shape, "zeros" if name.startswith("b") else normal)
+        self._param("W_hq", (self.num_hiddens, self.num_outputs), normal)
+        self._param("b_q", (self.num_outputs,), "zeros")
+        self.initialize()
+
+    def _param(self, name: str, shape: tuple[int, ...], init: Any) -> None:
+        setattr(self, name, self.params.get(name, shape=shape, init=init))  # registered for hybrid_forward
+
+    def hybrid_forward(self, F: Any, X: Any, *state: Any, **p: Any) -> tuple[Any, ...]:
+        if self.cell_name != "rnn":
+            return self._gated_forward(F, X, state, p)
         # np.split is slow in MXNet 1.9 (7 ms for a (35, 32, 256) array): split only the token ids,
         # gather each step's input rows, and keep per-step lists until the output layer
-        H, L = self.num_hiddens, self.num_layers
+        H, L, state = self.num_hiddens, self.num_layers, state[0]
         hidden = [state] if L == 1 else F.np.split(state, L)
         token_steps = F.np.split(F.np.transpose(X), self._num_steps)  # num_steps arrays (1, batch)
         inputs = [F.np.take(p["W_xh0"], x_t, axis=0) for x_t in token_steps]  # one-hot row times W_xh: a gather
@@ -106,52 +140,64 @@ class RNNScratch(ModelMixin, gluon.HybridBlock):
         logits = F.np.dot(F.np.concatenate(inputs), p["W_hq"]) + p["b_q"]
         return logits, hidden[0] if L == 1 else F.np.concatenate(hidden)
 
+    def _gated_forward(self, F: Any, X: Any, state: tuple[Any, ...], p: dict[str, Any]) -> tuple[Any, ...]:
+        spec, L, T = get_cell(self.cell_name), self.num_layers, self._num_steps
+        ops = Ops(F.np.dot, F.npx.sigmoid, F.np.tanh, lambda a, n: F.np.split(a, n, axis=-1))
+        params: dict[str, Any] = {name: [p[f"{name}{layer}"] for layer in range(L)] for name in spec.layer_names()}
+        params["W_hq"], params["b_q"] = p["W_hq"], p["b_q"]
+        parts = [[s] if L == 1 else F.np.split(s, L) for s in state]  # per part, per layer (1, B, H)
+        parts = [[F.np.squeeze(x, axis=0) for x in part] for part in parts]
+        token_steps = F.np.split(F.np.transpose(X), T)  # (1, batch) each
+        xp0 = [F.np.take(params[spec.input_weight][0], F.np.squeeze(x_t, axis=0), axis=0) + params[spec.input_bias][0]
+               for x_t in token_steps]
+
+        def loop(step: Any, s: Any, xp: Any, output: Any, stack: Any) -> tuple[Any, Any]:
+            steps = xp if isinstance(xp, list) else [F.np.squeeze(x, axis=0) for x in F.np.split(xp, T)]
+            outputs = []
+            for xp_t in steps:
+                s = step(s, xp_t)
+                outputs.append(output(s))
+            return s, stack(outputs)
+
+        def stack(arrays: list[Any]) -> Any:
+            return F.np.stack(arrays)
+
+        logits, new = scratch_forward(self.cell_name, ops, params, xp0, tuple(parts) if len(parts) > 1 else parts[0],
+                                      stack, loop)
+        return (logits, *new) if len(parts) > 1 else (logits, new)
+
     def _canonical_params(self) -> dict[str, gluon.Parameter]:
-        return {name: getattr(self, name.replace(".", "")) for name in canonical_names(self.num_layers)}
-
-    # primitives of the core's weight mapping (d2lrnn.model)
-    backend_name = "mxnet"
-    _rnn_layer_type, _out_in = rnn.RNN, True
-
-    def _layer_params(self, layer: int) -> dict[str, gluon.Parameter]:
-        return _rnn_layer_params(self, layer)
-
-    def _dense_params(self) -> tuple[gluon.Parameter, gluon.Parameter]:
-        return self.linear.weight, self.linear.bias
-
-    def _read(self, param: gluon.Parameter) -> onp.ndarray:
-        return param.data().asnumpy()
-
-    def _write(self, param: gluon.Parameter, value: onp.ndarray) -> None:
-        param.set_data(np.array(value))
-
-    def _build_weights(self) -> None:
-        build_deferred(self)
+        return {name: getattr(self, name.replace(".", "")) for name in canonical_names(self.num_layers, self.cell_name)}
 
 
-class RNN(RNNScratch):
-    """The concise model: ``gluon.rnn.RNN`` followed by a dense output layer, hybridized."""
+class RNN(Model):
+    """The concise model: ``gluon.rnn.RNN``, ``GRU`` or ``LSTM`` followed by a dense output layer, hybridized."""
 
     kind = "concise"
-
     _unrolled = False
 
     def init_params(self) -> None:
-        # tanh like the other backends and the book's equations (Gluon's default activation is relu)
-        self.rnn = rnn.RNN(self.num_hiddens, num_layers=self.num_layers, activation="tanh", input_size=self.num_inputs)
+        if self.cell_name == "rnn":
+            # tanh like the other backends and the book's equations (Gluon's default activation is relu)
+            self.rnn = rnn.RNN(self.num_hiddens, num_layers=self.num_layers, activation="tanh",
+                               input_size=self.num_inputs)
+        else:
+            layer = {"gru": rnn.GRU, "lstm": rnn.LSTM}[self.cell_name]
+            self.rnn = layer(self.num_hiddens, num_layers=self.num_layers, input_size=self.num_inputs)
         self.linear = nn.Dense(self.num_outputs, flatten=False, in_units=self.num_hiddens)
         self.initialize()
-        # One recurrent bias per layer, as in the equations and Keras: Gluon's second one (h2h) is
-        # zero and frozen, so every backend trains the same model (see docs/backends.md).
-        for layer in range(self.num_layers):
-            bias = _rnn_layer_params(self, layer)["b_hh"]
-            bias.set_data(np.zeros(bias.shape))
-            bias.grad_req = "null"
+        if not get_cell(self.cell_name).recurrent_bias:
+            # One bias per layer, as in the canonical weights and Keras: Gluon's second one (h2h) is
+            # zero and frozen, so every backend trains the same model (see docs/backends.md).
+            for layer in range(self.num_layers):
+                bias = _rnn_layer_params(self, layer)["b_hh"]
+                bias.set_data(np.zeros(bias.shape))
+                bias.grad_req = "null"
 
-    def hybrid_forward(self, F: Any, X: Any, state: Any) -> tuple[Any, Any]:
+    def hybrid_forward(self, F: Any, X: Any, *state: Any) -> tuple[Any, ...]:
         embs = F.npx.one_hot(F.np.transpose(X), self.num_inputs)
-        Y, new = self.rnn(embs, [state])
-        return self.linear(Y), new[0]
+        Y, new = self.rnn(embs, list(state))
+        return (self.linear(Y), *new)
 
 
 def _rnn_layer_params(model: Any, layer: int) -> dict[str, gluon.Parameter]:

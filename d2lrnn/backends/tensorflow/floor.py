@@ -67,8 +67,10 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     return time_epochs(epochs, epoch)
 
 
-def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
-    """The book's concise TensorFlow RNN (``d2l.RNNModel`` over a time-major Keras 2 ``RNN``), trained
+def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu",
+               cell: str = "rnn") -> list[Epoch]:
+    """The book's concise TensorFlow model (``d2l.RNNModel`` over a time-major Keras 2 ``RNN`` of a
+    ``SimpleRNNCell``, ``GRUCell`` or ``LSTMCell``), trained
     eagerly as ``train_ch8`` does, in a ``OneDeviceStrategy`` scope.
 
     Needs ``tf.keras`` to be Keras 2: the worker sets ``TF_USE_LEGACY_KERAS=1`` for book runs."""
@@ -77,8 +79,9 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
     name = "/GPU:0" if device == "gpu" else "/CPU:0"
     strategy = tf.distribute.OneDeviceStrategy(name)
     with strategy.scope():
-        cell = tf.keras.layers.SimpleRNNCell(num_hiddens, kernel_initializer="glorot_uniform")
-        layer = tf.keras.layers.RNN(cell, time_major=True, return_sequences=True, return_state=True)
+        kind = {"rnn": "SimpleRNNCell", "gru": "GRUCell", "lstm": "LSTMCell"}[cell]
+        unit = getattr(tf.keras.layers, kind)(num_hiddens, kernel_initializer="glorot_uniform")
+        layer = tf.keras.layers.RNN(unit, time_major=True, return_sequences=True, return_state=True)
         net = d2l.RNNModel(layer, vocab_size=len(data.vocab))
         loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         updater = tf.keras.optimizers.SGD(lr)

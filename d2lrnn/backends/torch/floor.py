@@ -30,7 +30,7 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     with torch.no_grad():
         rnn.bias_hh_l0.zero_()
         if weights is not None:
-            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True, second_bias=False)
+            (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
             for param, value in ((rnn.weight_ih_l0, layer["W_ih"]), (rnn.weight_hh_l0, layer["W_hh"]),
                                  (rnn.bias_ih_l0, layer["b_ih"]), (linear.weight, w_out), (linear.bias, b_out)):
                 param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
@@ -61,13 +61,16 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     return time_epochs(epochs, epoch)
 
 
-def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu") -> list[Epoch]:
-    """The book's concise PyTorch RNN (``d2l.RNNModel`` over ``nn.RNN``), trained as ``train_ch8`` does."""
+def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu",
+               cell: str = "rnn") -> list[Epoch]:
+    """The book's concise PyTorch model (``d2l.RNNModel`` over ``nn.RNN``, ``nn.GRU`` or ``nn.LSTM``), trained
+    as ``train_ch8`` does."""
     import torch
     from torch import nn
 
     dev = torch.device("cuda" if device == "gpu" else "cpu")
-    net = d2l.RNNModel(nn.RNN(len(data.vocab), num_hiddens), vocab_size=len(data.vocab)).to(dev)
+    layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+    net = d2l.RNNModel(layer(len(data.vocab), num_hiddens), vocab_size=len(data.vocab)).to(dev)
     loss, updater = nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr)
 
     def epoch() -> tuple[float, int]:

@@ -1,4 +1,4 @@
-"""PyTorch models: ``torch.nn.RNN`` (concise) and a from-scratch RNN."""
+"""PyTorch models: ``torch.nn.RNN``/``GRU``/``LSTM`` (concise) and the from-scratch model of every cell."""
 
 from __future__ import annotations
 
@@ -9,50 +9,25 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ...cells import Ops, get_cell, scratch_forward
 from ...model import ModelMixin
 
+OPS = Ops(torch.matmul, torch.sigmoid, torch.tanh, lambda a, n: a.chunk(n, -1))
+#: the framework layer of each cell (the gate order of every one is the canonical one)
+LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
-class RNNScratch(ModelMixin, nn.Module):
-    """An RNN written with tensor operations, with d2l's ``RNNScratch`` interface.
 
-    ``forward(X, state=None)`` takes token indices ``(batch, num_steps)`` and returns time-major
-    logits ``(num_steps, batch, num_outputs)`` and the state ``(num_layers, batch, num_hiddens)``.
-    Subclasses override ``init_params``, ``forward`` and ``init_state``.
-    """
+class Model(ModelMixin, nn.Module):
+    """What the concise and the scratch model share: the primitives of the core's weight mapping."""
 
-    def init_params(self) -> None:
-        def normal(*shape: int) -> nn.Parameter:
-            return nn.Parameter(torch.randn(*shape) * self.sigma)
-
-        sizes = [self.num_inputs] + [self.num_hiddens] * (self.num_layers - 1)
-        self.W_xh = nn.ParameterList(normal(n, self.num_hiddens) for n in sizes)
-        self.W_hh = nn.ParameterList(normal(self.num_hiddens, self.num_hiddens) for _ in sizes)
-        self.b_h = nn.ParameterList(nn.Parameter(torch.zeros(self.num_hiddens)) for _ in sizes)
-        self.W_hq = normal(self.num_hiddens, self.num_outputs)
-        self.b_q = nn.Parameter(torch.zeros(self.num_outputs))
-
-    def init_state(self, X: torch.Tensor) -> torch.Tensor:
-        return torch.zeros((self.num_layers, X.shape[0], self.num_hiddens), device=X.device)
-
-    def forward(self, X: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        if state is None:
-            state = self.init_state(X)
-        layer_input = self.W_xh[0][X.T]  # a one-hot row times W_xh is a row of W_xh: gather it
-        hidden = list(state.unbind(0))
-        for layer in range(self.num_layers):
-            if layer > 0:
-                layer_input = layer_input @ self.W_xh[layer]
-            projected = layer_input + self.b_h[layer]
-            h, outputs = hidden[layer], []
-            for x_t in projected:
-                h = torch.tanh(x_t + h @ self.W_hh[layer])
-                outputs.append(h)
-            hidden[layer], layer_input = h, torch.stack(outputs)
-        return layer_input @ self.W_hq + self.b_q, torch.stack(hidden)
-
-    # primitives of the core's weight mapping (d2lrnn.model)
     backend_name = "torch"
-    _rnn_layer_type, _out_in = nn.RNN, True
+    _rnn_layer_type, _out_in = tuple(LAYERS.values()), True
+
+    def init_state(self, X: torch.Tensor) -> Any:
+        """Zeros ``(num_layers, batch, num_hiddens)``; a tuple ``(h, c)`` of them for an LSTM."""
+        parts = [torch.zeros((self.num_layers, X.shape[0], self.num_hiddens), device=X.device)
+                 for _ in get_cell(self.cell_name).state_parts]
+        return tuple(parts) if len(parts) > 1 else parts[0]
 
     def _layer_params(self, layer: int) -> dict[str, Any]:
         names = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
@@ -69,20 +44,54 @@ class RNNScratch(ModelMixin, nn.Module):
             param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 
-class RNN(RNNScratch):
-    """The concise model: ``torch.nn.RNN`` followed by a linear output layer."""
+class RNNScratch(Model):
+    """A recurrent model written with tensor operations, with d2l's ``RNNScratch`` interface.
+
+    ``forward(X, state=None)`` takes token indices ``(batch, num_steps)`` and returns time-major
+    logits ``(num_steps, batch, num_outputs)`` and the state ``(num_layers, batch, num_hiddens)``
+    (a tuple ``(h, c)`` for an LSTM). The step equations are the cell's (:mod:`d2lrnn.cells`).
+    Subclasses override ``init_params``, ``forward`` and ``init_state``.
+    """
+
+    def init_params(self) -> None:
+        spec = get_cell(self.cell_name)
+        for name in spec.layer_names():
+            shapes = [spec.layer_shapes(self.num_inputs if layer == 0 else self.num_hiddens, self.num_hiddens)[name]
+                      for layer in range(self.num_layers)]
+            setattr(self, name, nn.ParameterList(self._init(name, shape) for shape in shapes))
+        self.W_hq = self._init("W_hq", (self.num_hiddens, self.num_outputs))
+        self.b_q = self._init("b_q", (self.num_outputs,))
+
+    def _init(self, name: str, shape: tuple[int, ...]) -> nn.Parameter:
+        return nn.Parameter(torch.zeros(shape) if name.startswith("b") else torch.randn(*shape) * self.sigma)
+
+    def forward(self, X: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        if state is None:
+            state = self.init_state(X)
+        spec = get_cell(self.cell_name)
+        params = {name: list(getattr(self, name)) for name in spec.layer_names()}
+        params["W_hq"], params["b_q"] = self.W_hq, self.b_q
+        xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]  # one-hot rows times W_x: a gather
+        return scratch_forward(self.cell_name, OPS, params, xp0, state, torch.stack)
+
+
+class RNN(Model):
+    """The concise model: ``torch.nn.RNN``, ``GRU`` or ``LSTM`` followed by a linear output layer."""
 
     kind = "concise"
 
     def init_params(self) -> None:
-        self.rnn = nn.RNN(self.num_inputs, self.num_hiddens, num_layers=self.num_layers)
+        layer = LAYERS[self.cell_name]
+        extra = {"nonlinearity": "tanh"} if layer is nn.RNN else {}
+        self.rnn = layer(self.num_inputs, self.num_hiddens, num_layers=self.num_layers, **extra)
         self.linear = nn.Linear(self.num_hiddens, self.num_outputs)
-        # One recurrent bias per layer, as in the book's equations and Keras: the second one that
-        # cuDNN-style layers keep is zero and frozen, so every backend trains the same model.
-        for layer in range(self.num_layers):
-            getattr(self.rnn, f"bias_hh_l{layer}").requires_grad_(False).zero_()
+        if not get_cell(self.cell_name).recurrent_bias:
+            # One bias per layer, as in the canonical weights and Keras: the second one that
+            # cuDNN-style layers keep is zero and frozen, so every backend trains the same model.
+            for i in range(self.num_layers):
+                getattr(self.rnn, f"bias_hh_l{i}").requires_grad_(False).zero_()
 
-    def forward(self, X: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, X: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         if state is None:
             state = self.init_state(X)
         embs = F.one_hot(X.T, self.num_inputs).to(torch.float32)
