@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from d2lrnn.bench.config import DEFAULT_THREADS, SEED, BenchConfig
+from d2lrnn.bench.config import BOOK, DEFAULT_THREADS, SEED, BenchConfig
 from d2lrnn.bench.stats import comparisons, verdict
 
 
@@ -44,3 +44,15 @@ def test_threads_are_compared_with_the_framework_default_only_when_they_differ(t
             f"torch/concise/{DEFAULT_THREADS}": _row("concise", (95, 105, 100), DEFAULT_THREADS)}
     names = [c["name"] for c in comparisons(rows, BenchConfig(backends=["torch"], threads=threads))]
     assert any(n.startswith("quiet: threads") for n in names) == compared, names
+
+
+def test_each_gated_cell_is_compared_with_the_books_own_against_its_target() -> None:
+    rows = {f"torch/{model}/{cell}": _row(model, rates, cell)
+            for cell, pairs in {"gru": ((130, 125, 128), (100, 100, 100)),
+                                "lstm": ((100, 105, 98), (100, 100, 100))}.items()
+            for model, rates in zip(("concise", BOOK), pairs)}
+    found = {c["name"]: c for c in comparisons(rows, BenchConfig(backends=["torch"], cells=["gru", "lstm"]))}
+    assert found["GRU: d2lrnn / book"]["target"] == 1.2 and found["GRU: d2lrnn / book"]["verdict"] == "met"
+    assert found["LSTM: d2lrnn / book"]["verdict"] == "not met"
+    assert not any(name.startswith(("GRU", "LSTM")) for name in
+                   (c["name"] for c in comparisons(rows, BenchConfig(backends=["torch"]))))

@@ -12,6 +12,7 @@ from .config import (
     BOOK_RATIO_TARGETS,
     BUSY,
     BUSY_KEEP,
+    CELL_BOOK_RATIO_TARGETS,
     DEFAULT_THREADS,
     FLOOR,
     MAX_PERPLEXITY,
@@ -157,6 +158,9 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
                 key("concise", DEFAULT_THREADS), THREADS_KEEP)
         add(backend, "book: one core busy / quiet", key(BOOK, BUSY), key(BOOK, SEED), None)
         add(backend, "d2lrnn / book, one core busy", key("concise", BUSY), key(BOOK, BUSY), None)
+        for cell in config.cells:  # each gated cell against the book's own code for that cell
+            add(backend, f"{cell.upper()}: d2lrnn / book", key("concise", cell), key(BOOK, cell),
+                CELL_BOOK_RATIO_TARGETS.get(backend) if seed_targets else None)
     return out
 
 
