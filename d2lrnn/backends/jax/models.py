@@ -168,6 +168,8 @@ class RNNScratch(Model):
 #: Keras's initialisers (Glorot-uniform input and output kernels, orthogonal recurrent kernel, zero
 #: biases) instead of Flax's LeCun-normal ones, so that default-initialised models train alike everywhere
 GLOROT = nnx.initializers.glorot_uniform()
+#: Flax's default for recurrent kernels, named here: Flax 0.12.8's GRUCell no longer keeps it as an attribute
+ORTHOGONAL = nnx.initializers.orthogonal()
 
 
 def flax_cell(cell: str, num_in: int, num_hiddens: int, rngs: nnx.Rngs) -> nnx.Module:
@@ -181,9 +183,8 @@ def flax_cell(cell: str, num_in: int, num_hiddens: int, rngs: nnx.Rngs) -> nnx.M
         return nnx.SimpleCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
     if cell == "lstm":
         return nnx.OptimizedLSTMCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
-    gru = nnx.GRUCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
-    gru.dense_h = nnx.Linear(num_hiddens, 3 * num_hiddens, use_bias=True, kernel_init=gru.recurrent_kernel_init,
-                             rngs=rngs)
+    gru = nnx.GRUCell(num_in, num_hiddens, kernel_init=GLOROT, recurrent_kernel_init=ORTHOGONAL, rngs=rngs)
+    gru.dense_h = nnx.Linear(num_hiddens, 3 * num_hiddens, use_bias=True, kernel_init=ORTHOGONAL, rngs=rngs)
     return gru
 
 
