@@ -186,43 +186,50 @@ def cells(out: Path, mode: str, settings: dict[str, Any] | None) -> None:
 
 
 def cell_speed_table(path: Path = ROOT / "docs" / "bench" / "results.json") -> str:
-    """Tokens/s of d2lrnn's concise GRU and LSTM and of the book's, from the published benchmark.
-
-    The ratio is the median over the repeats of d2lrnn / book, each pair measured side by side, with
-    the lowest and highest pair. Without published cell rows the table says so and gives the command.
-    """
+    """Tokens/s of d2lrnn's concise GRU and LSTM, of the bare framework floor and of the book's, from the
+    published benchmark, with the run's own comparisons (median and lowest-highest pair) and verdicts."""
     from d2lrnn.bench.config import CELL_BOOK_RATIO_TARGETS, GATED_CELLS
 
     bench = json.loads(path.read_text()) if path.is_file() else {"rows": []}
     by_key = {(r["backend"], r["model"], r["condition"]): r for r in bench["rows"] if r.get("status") == "ok"}
+    compared = {(c["backend"], c["name"]): c for c in bench.get("comparisons", [])}
+
     def target(fw: str) -> str:
         return f"≥ {CELL_BOOK_RATIO_TARGETS[fw]:g}x" if fw in CELL_BOOK_RATIO_TARGETS else ""
 
+    def ratio(fw: str, name: str, verdict: bool = False) -> str:
+        c = compared.get((fw, name))
+        if c is None:
+            return ""
+        text = f"{c['median']:.2f}x ({c['low']:.2f}-{c['high']:.2f})"
+        return f"{text}, {c['verdict']}" if verdict and c.get("verdict") else text
+
+    def speed(row: dict | None, missing: str = "") -> str:
+        return f"{row['tokens_per_sec']:,.0f}" if row else missing
+
+    header = ("| framework | cell | d2lrnn tokens/s | floor tokens/s | book tokens/s | d2lrnn / book "
+              "(lowest-highest pair), verdict | floor / book | target |\n|---|---|---:|---:|---:|---:|---:|---:|")
     if not any(cond in GATED_CELLS for _, _, cond in by_key):
         return ("The published benchmark has no GRU or LSTM rows yet: **not measured yet**. They are measured "
-                "by `d2lrnn bench --threads auto --publish docs/` (the cell rows are on by default; "
-                "`--cells gru,lstm`).\n\n| framework | cell | d2lrnn tokens/s | book tokens/s | d2lrnn / book | target |\n"
-                "|---|---|---:|---:|---:|---:|\n" + "\n".join(
-                    f"| {LABELS[fw]} | {cell.upper()} | not measured yet | not measured yet | | "
-                    f"{target(fw)} |"
-                    for fw in FRAMEWORKS for cell in GATED_CELLS))
+                "by `d2lrnn bench --publish docs/` (the cell rows are on by default; `--cells gru,lstm`).\n\n"
+                + header + "\n" + "\n".join(f"| {LABELS[fw]} | {cell.upper()} | not measured yet | | | | | "
+                                            f"{target(fw)} |" for fw in FRAMEWORKS for cell in GATED_CELLS))
+    load = bench["machine"].get("load_average_before", [None])[0]
     rows = [f"Measured {bench['machine']['date'][:10]}, {bench['config']['epochs']} epochs x "
-            f"{bench['config']['repeats']} fresh processes per row (see the [results page](results.md)).", "",
-            "| framework | cell | d2lrnn tokens/s | book tokens/s | d2lrnn / book (lowest-highest pair) | target |",
-            "|---|---|---:|---:|---:|---:|"]
+            f"{bench['config']['repeats']} fresh processes per row, 1-minute load {load} before the run "
+            "(see the [results page](results.md) for the run's caution and versions). The floor is the "
+            "framework's own GRU or LSTM layer in a bare training loop: the most any library on that layer "
+            "could reach against the book's code.", "", header]
     for fw in FRAMEWORKS:
         for cell in GATED_CELLS:
-            ours, book = by_key.get((fw, "concise", cell)), by_key.get((fw, "book", cell))
+            ours = by_key.get((fw, "concise", cell))
             if not ours:
                 continue
-            if book:
-                pairs = sorted(a / b for a, b in zip(ours["repeat_tokens_per_sec"], book["repeat_tokens_per_sec"]))
-                ratio = f"{pairs[len(pairs) // 2]:.2f}x ({pairs[0]:.2f}-{pairs[-1]:.2f})"
-                book_speed = f"{book['tokens_per_sec']:,.0f}"
-            else:
-                ratio, book_speed = "", "no book code"
-            rows.append(f"| {LABELS[fw]} | {cell.upper()} | {ours['tokens_per_sec']:,.0f} | {book_speed} | {ratio} | "
-                        f"{target(fw)} |")
+            floor, book = by_key.get((fw, "floor", cell)), by_key.get((fw, "book", cell))
+            name = cell.upper()
+            rows.append(f"| {LABELS[fw]} | {name} | {speed(ours)} | {speed(floor, 'not measured')} | "
+                        f"{speed(book, 'no book code')} | {ratio(fw, f'{name}: d2lrnn / book', True)} | "
+                        f"{ratio(fw, f'{name}: floor / book')} | {target(fw)} |")
     return "\n".join(rows)
 
 

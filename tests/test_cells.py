@@ -183,7 +183,9 @@ def test_bench_measures_each_gated_cell_against_the_book():
 
     config = BenchConfig(backends=["torch"], models=["concise"], cells=["gru", "lstm"], busy=False, scaling=False)
     jobs = config.jobs()
-    assert {Job("torch", m, c) for m in ("concise", "book") for c in ("gru", "lstm")} <= set(jobs)
+    assert {Job("torch", m, c) for m in ("concise", "book", "floor") for c in ("gru", "lstm")} <= set(jobs)
+    no_floor = BenchConfig(backends=["torch"], models=["concise"], cells=["gru"], floor=False, busy=False)
+    assert Job("torch", "floor", "gru") not in no_floor.jobs()
     assert condition_settings("lstm", config) == {"cell": "lstm"}
     command = worker_command(Job("torch", "book", "gru"), 0, config)
     assert command[command.index("--cell") + 1] == "gru"

@@ -7,6 +7,7 @@ epoch after epoch (so the same model, the same frozen bias, the same clipping an
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 
 import numpy as np
@@ -55,3 +56,18 @@ def test_floor_calls_on_first_batch_once(name: str) -> None:
     calls: list[int] = []
     floor.train_floor(_batches(), VOCAB, HIDDEN, 0.5, 1.0, 2, on_first_batch=lambda: calls.append(1))
     assert calls == [1]
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_gated_floor_trains_the_framework_layer(name: str, cell: str) -> None:
+    """The gated cells' floor rows (the most the framework's own GRU/LSTM layer gives against the book)."""
+    floor = _floor_module(name)
+    if "cell" not in inspect.signature(floor.train_floor).parameters:
+        pytest.skip(f"{name}'s floor is a vanilla RNN")
+    epochs = floor.train_floor(_batches(), VOCAB, HIDDEN, 0.5, 1.0, 4, cell=cell)
+    losses = [e["loss"] for e in epochs]
+    assert [e["tokens"] for e in epochs] == [3 * BATCH * STEPS] * 4
+    assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0], losses
+    with pytest.raises(ValueError, match="vanilla RNN"):
+        floor.train_floor(_batches(), VOCAB, HIDDEN, 0.5, 1.0, 1, cell=cell, weights={})

@@ -103,7 +103,7 @@ class BenchConfig:
             if self.busy:
                 out += [Job(backend, model, BUSY) for model in (*self.models[:1], *extra[:1]) if model != FLOOR]
             out += [Job(backend, model, cell) for cell in self.cells
-                    for model in ("concise", *([BOOK] if self.book else []))]
+                    for model in ("concise", *extra)]
         return out
 
     def scaling_jobs(self) -> list[Job]:

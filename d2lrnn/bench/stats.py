@@ -161,6 +161,9 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
         for cell in config.cells:  # each gated cell against the book's own code for that cell
             add(backend, f"{cell.upper()}: d2lrnn / book", key("concise", cell), key(BOOK, cell),
                 CELL_BOOK_RATIO_TARGETS.get(backend) if seed_targets else None)
+            add(backend, f"{cell.upper()}: floor / book", key(FLOOR, cell), key(BOOK, cell), None)
+            add(backend, f"{cell.upper()}: overhead over the floor", key("concise", cell), key(FLOOR, cell), None,
+                "overhead")
     return out
 
 

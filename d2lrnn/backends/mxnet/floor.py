@@ -17,31 +17,39 @@ BOOK_MODULE = "d2l.mxnet"
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
                 device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, onp.ndarray] | None = None) -> list[Epoch]:
+                weights: dict[str, onp.ndarray] | None = None, cell: str = "rnn") -> list[Epoch]:
     """Gluon with NumPy arrays, as the adapter: a hybridized block of ``rnn.RNN`` (tanh, second bias
-    frozen at zero) + ``nn.Dense`` on one-hot inputs; the loss, branch-free clipping and the in-place
-    SGD update outside it."""
+    frozen at zero), ``rnn.GRU`` or ``rnn.LSTM`` + ``nn.Dense`` on one-hot inputs; the loss,
+    branch-free clipping and the in-place SGD update outside it. ``weights`` (canonical, vanilla RNN
+    only) start it where a test wants."""
     import mxnet as mx
     from mxnet import autograd, gluon, np, npx
     from mxnet.gluon import nn, rnn
 
+    if weights is not None and cell != "rnn":
+        raise ValueError("the floor's starting weights are a vanilla RNN's")
     npx.set_np()
     ctx = mx.gpu() if device == "gpu" else mx.cpu()
+    num_states = 2 if cell == "lstm" else 1
 
     class Net(gluon.HybridBlock):
         def __init__(self) -> None:
             super().__init__()
-            self.rnn = rnn.RNN(num_hiddens, activation="tanh", input_size=vocab_size)
+            if cell == "rnn":
+                self.rnn = rnn.RNN(num_hiddens, activation="tanh", input_size=vocab_size)
+            else:
+                self.rnn = {"gru": rnn.GRU, "lstm": rnn.LSTM}[cell](num_hiddens, input_size=vocab_size)
             self.dense = nn.Dense(vocab_size, flatten=False, in_units=num_hiddens)
 
-        def hybrid_forward(self, F: Any, X: Any, state: Any) -> Any:
-            outputs, states = self.rnn(F.npx.one_hot(F.np.transpose(X), vocab_size), [state])
-            return self.dense(outputs), states[0]
+        def hybrid_forward(self, F: Any, X: Any, *state: Any) -> Any:
+            outputs, states = self.rnn(F.npx.one_hot(F.np.transpose(X), vocab_size), list(state))
+            return (self.dense(outputs), *states)
 
     net = Net()
     net.initialize(ctx=ctx)
-    net.rnn.l0_h2h_bias.set_data(np.zeros(num_hiddens, ctx=ctx))
-    net.rnn.l0_h2h_bias.grad_req = "null"
+    if cell == "rnn":
+        net.rnn.l0_h2h_bias.set_data(np.zeros(num_hiddens, ctx=ctx))
+        net.rnn.l0_h2h_bias.grad_req = "null"
     if weights is not None:
         (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
         for param, value in ((net.rnn.l0_i2h_weight, layer["W_ih"]), (net.rnn.l0_h2h_weight, layer["W_hh"]),
@@ -53,10 +61,11 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
 
     def epoch() -> tuple[float, int]:
         nonlocal on_first_batch
-        state, total = np.zeros((1, batches[0][0].shape[0], num_hiddens), ctx=ctx), None
+        state = [np.zeros((1, batches[0][0].shape[0], num_hiddens), ctx=ctx) for _ in range(num_states)]
+        total = None
         for X, Y in data:
             with autograd.record():
-                logits, state = net(X, state.detach())
+                logits, *state = net(X, *(s.detach() for s in state))
                 loss = -npx.pick(npx.log_softmax(logits), Y.T, axis=-1).mean()
             loss.backward()
             grads = [p.grad() for p in params]

@@ -16,18 +16,25 @@ BOOK_MODULE = "d2l.tensorflow"
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
                 device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, np.ndarray] | None = None) -> list[Epoch]:
-    """TensorFlow + Keras, as the adapter: ``RNN(SimpleRNNCell, unroll=True)`` + ``Dense`` on one-hot
-    inputs; one ``tf.function`` holds forward, tape, branch-free clipping and the ``assign_sub`` updates."""
+                weights: dict[str, np.ndarray] | None = None, cell: str = "rnn") -> list[Epoch]:
+    """TensorFlow + Keras, as the adapter: ``RNN(SimpleRNNCell, unroll=True)``, ``GRU`` or ``LSTM`` +
+    ``Dense`` on one-hot inputs; one ``tf.function`` holds forward, tape, branch-free clipping and the
+    ``assign_sub`` updates. ``weights`` (canonical, vanilla RNN only) start it where a test wants."""
     import tensorflow as tf
 
     from ..tensorflow.models import UNROLL, keras
 
+    if weights is not None and cell != "rnn":
+        raise ValueError("the floor's starting weights are a vanilla RNN's")
     batch_size = batches[0][0].shape[0]
-    rnn = keras.layers.RNN(keras.layers.SimpleRNNCell(num_hiddens), return_sequences=True, return_state=True,
-                           unroll=UNROLL)
+    if cell == "rnn":
+        rnn = keras.layers.RNN(keras.layers.SimpleRNNCell(num_hiddens), return_sequences=True,
+                               return_state=True, unroll=UNROLL)
+    else:
+        layer = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[cell]
+        rnn = layer(num_hiddens, return_sequences=True, return_state=True, unroll=UNROLL)
     dense = keras.layers.Dense(vocab_size)
-    zeros = tf.zeros((batch_size, num_hiddens))
+    zeros = [tf.zeros((batch_size, num_hiddens))] * (2 if cell == "lstm" else 1)
     dense(rnn(tf.zeros((1, 1, vocab_size)))[0])  # build the weights
     if weights is not None:
         cell = rnn.cell
@@ -39,7 +46,7 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     @tf.function
     def step(X: Any, Y: Any, state: Any) -> Any:
         with tf.GradientTape() as tape:
-            outputs, state = rnn(tf.one_hot(X, vocab_size), initial_state=[state])
+            outputs, *state = rnn(tf.one_hot(X, vocab_size), initial_state=state)
             logits = tf.transpose(dense(outputs), (1, 0, 2))
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.transpose(Y), logits))
         grads = tape.gradient(loss, variables)

@@ -17,18 +17,25 @@ BOOK_MODULE = "d2l.torch"
 
 def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
                 device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, np.ndarray] | None = None) -> list[Epoch]:
-    """Eager PyTorch: ``nn.RNN`` (second bias frozen at zero) + ``nn.Linear`` on one-hot inputs,
-    ``autograd.grad``, branch-free global-norm clipping and a ``_foreach_add_`` SGD update."""
+                weights: dict[str, np.ndarray] | None = None, cell: str = "rnn") -> list[Epoch]:
+    """Eager PyTorch: ``nn.RNN`` (second bias frozen at zero), ``nn.GRU`` or ``nn.LSTM`` + ``nn.Linear``
+    on one-hot inputs, ``autograd.grad``, branch-free global-norm clipping and a ``_foreach_add_`` SGD
+    update. ``weights`` (canonical, vanilla RNN only) start it where a test wants."""
     import torch
     from torch import nn
     from torch.nn import functional as F
 
+    from .models import LAYERS
+
+    if weights is not None and cell != "rnn":
+        raise ValueError("the floor's starting weights are a vanilla RNN's")
     dev = torch.device("cuda" if device == "gpu" else "cpu")
-    rnn, linear = nn.RNN(vocab_size, num_hiddens), nn.Linear(num_hiddens, vocab_size)
-    rnn.bias_hh_l0.requires_grad_(False)
+    rnn, linear = LAYERS[cell](vocab_size, num_hiddens), nn.Linear(num_hiddens, vocab_size)
+    if cell == "rnn":
+        rnn.bias_hh_l0.requires_grad_(False)
     with torch.no_grad():
-        rnn.bias_hh_l0.zero_()
+        if cell == "rnn":
+            rnn.bias_hh_l0.zero_()
         if weights is not None:
             (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
             for param, value in ((rnn.weight_ih_l0, layer["W_ih"]), (rnn.weight_hh_l0, layer["W_hh"]),
@@ -40,10 +47,12 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     def epoch() -> tuple[float, int]:
         nonlocal on_first_batch
-        state = torch.zeros((1, data[0][0].shape[0], num_hiddens), device=dev)
+        zeros = torch.zeros((1, data[0][0].shape[0], num_hiddens), device=dev)
+        state: Any = (zeros, zeros.clone()) if cell == "lstm" else zeros
         total: Any = 0.0
         for X, Y in data:
-            outputs, state = rnn(F.one_hot(X.T, vocab_size).to(torch.float32), state.detach())
+            state = tuple(s.detach() for s in state) if cell == "lstm" else state.detach()
+            outputs, state = rnn(F.one_hot(X.T, vocab_size).to(torch.float32), state)
             loss = F.cross_entropy(linear(outputs).reshape(-1, vocab_size), Y.T.reshape(-1))
             grads = torch.autograd.grad(loss, params)
             if clip > 0:
