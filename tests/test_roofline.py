@@ -131,7 +131,7 @@ def test_a_run_without_the_limit_says_so(monkeypatch: pytest.MonkeyPatch) -> Non
     config = BenchConfig(backends=["torch"], models=["concise"], busy=False, scaling=False, book=False, repeats=1,
                          cooldown=0)
     out = bench.run_benchmark(config, log=lambda m: None, runner=fake_runner)
-    assert "roofline" not in out and "Not measured" in bench.report.roofline_text(out)
+    assert "roofline" not in out and "limit was not measured" in bench.report.roofline_text(out)
     assert "| – |" in bench.rows_table(out)
 
 

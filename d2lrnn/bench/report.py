@@ -222,7 +222,7 @@ def roofline_text(results: dict[str, Any]) -> str:
     roofline = results.get("roofline")
     if not roofline or not roofline.get("shapes"):
         note = (roofline or {}).get("note") or "this run did not measure it"
-        return f"Not measured: {note}. `python -m d2lrnn.bench.roofline` measures it on its own.\n"
+        return f"The limit was not measured: {note}. `python -m d2lrnn.bench.roofline` measures it on its own.\n"
     engines = "; ".join(f"{e['engine']} {e.get('version') or ''} ({e['status']}"
                         + (f": {_short(e.get('reason') or '')})" if e["status"] != "ok" else ")")
                         for e in roofline.get("engines", []))
