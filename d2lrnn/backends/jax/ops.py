@@ -33,6 +33,10 @@ def _loss(model: Any, X: jax.Array, Y: jax.Array, state: Any) -> tuple[jax.Array
     return _cross_entropy(logits, Y), state
 
 
+#: a lever: hand the parameters' buffers to the compiled step, which may write the new values into them
+DONATE = True
+
+
 class JaxBackend(Backend):
     name = "jax"
     math = ArrayMath(jnp.sum, jnp.sqrt, jnp.maximum)
@@ -129,7 +133,7 @@ class JaxBackend(Backend):
                 result = step(X, Y, state)
             finally:
                 self._recording = None
-            compiled = jax.jit(pure(trained, functional))
+            compiled = jax.jit(pure(trained, functional), donate_argnums=(0,) if DONATE else ())
             return result
 
         return run
