@@ -36,16 +36,16 @@ def test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer
     runs = {}
     for project in (True, False):
         monkeypatch.setattr(models, "PROJECT_INPUTS", project)
-        _, model = make("jax", "RNN", cell, num_layers, weights)
+        _, model = make("jax", "concise", cell, num_layers, weights)
         assert any(k.startswith("input0/") for k in model.rnn.params) == project
-        runs[project] = _train("RNN", cell, num_layers, weights)
+        runs[project] = _train("concise", cell, num_layers, weights)
     np.testing.assert_allclose(runs[True][0], runs[False][0], rtol=1e-5)
     for key, value in runs[False][1].items():
         np.testing.assert_allclose(runs[True][1][key], value, atol=2e-5, err_msg=key)
     assert any(not np.allclose(runs[True][1][k], weights[k]) for k in weights)  # the steps did train
 
 
-@pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])
+@pytest.mark.parametrize("kind", ["concise", "scratch"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_unrolling_the_scan_and_donating_buffers_keep_the_numbers(monkeypatch: pytest.MonkeyPatch, kind: str,
                                                                   cell: str) -> None:

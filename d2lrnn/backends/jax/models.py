@@ -228,7 +228,8 @@ class RecurrentStack(nnx.Module):
             return jax.nn.one_hot(inputs, self.num_inputs) if layer == 0 else inputs
         dense = getattr(self, f"input{layer}")
         if layer == 0:  # one-hot rows times the kernel: the kernel's rows
-            return dense.kernel.value[inputs] + dense.bias.value
+            rows = dense.kernel.value[inputs]
+            return rows if dense.bias is None else rows + dense.bias.value  # Flax's LSTM keeps its bias in dense_h
         return dense(inputs)
 
     def __call__(self, inputs: jax.Array, state: Any) -> tuple[jax.Array, Any]:
