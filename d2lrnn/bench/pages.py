@@ -11,7 +11,7 @@ from typing import Any
 
 from ..backends import LABELS
 from .charts import has_limits, write_limit_chart, write_rows_chart, write_scaling_chart
-from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
+from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, LIMIT_TARGET, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
 from .headline import HEADLINE_END, HEADLINE_START, headline_block, place_headline, write_headline_chart
 from .report import gpu_text, markdown_report, warnings
 
@@ -130,6 +130,13 @@ code at the seed settings ({targets}); with one core busy every backend keeps at
 {BUSY_KEEP:.0%} of its quiet speed; the overhead over the floor within {OVERHEAD_BOUNDS[0]:+.0%} to
 {OVERHEAD_BOUNDS[1]:+.0%}. Every run that is published is appended to
 `docs/bench/history.jsonl` and listed under the latest one.
+
+Every row is also held against the machine's limit for its settings, measured in the same run
+(`d2lrnn/bench/roofline.py`): the matrix products that one training step cannot do without, each
+timed alone at the row's exact shapes by the fastest engine on this machine. A row's **fraction of
+the limit** is its tokens/s over that limit; the target at 1024 hidden units, where the products
+should dominate, is {LIMIT_TARGET:.0%} for every backend. How the limit is measured is under "The
+machine's limit" below the tables.
 
 Regenerate with (the book's code: `pip install --no-deps d2l==0.17.6`, or the `bench` extra)
 

@@ -231,13 +231,14 @@ def roofline_text(results: dict[str, Any]) -> str:
 
 LIMIT_METHOD = """\
 **The limit** (`d2lrnn/bench/roofline.py`, after the rows in the same run) times alone, at each
-setting's exact shapes, the products one training step cannot do without: the input gather, the
-three recurrent products per time step (forward; state and weight gradients backward) and the
-output layer's three (forward and both gradients, all steps at once). Each product is timed by
-NumPy's BLAS and by every installed framework's own matrix product, each in a fresh process at the
-run's thread setting; the fastest counts. The limit is the step's tokens over the sum of those
-times: it leaves out everything else (activations, the loss, the update), so a row's **fraction of
-the limit** (tokens/s over the limit) stays below one unless the row skips work. The one-core-busy
+setting's exact shapes, the products one training step cannot do without: the input gather; per
+time step the two recurrent products that wait for the step before (forward, and the state's
+gradient backward); the recurrent weights' gradient as one product over all steps; and the output
+layer's three (forward and both gradients, all steps at once). Each product is timed by NumPy's
+BLAS and by every installed framework's own matrix product, each in a fresh process at the run's
+thread setting; the fastest counts. The limit is the step's tokens over the sum of those times: it
+leaves out everything else (activations, the loss, the update), so a row's **fraction of the
+limit** (tokens/s over the limit) stays below one unless the row skips work. The one-core-busy
 rows are held against the quiet limit.
 """
 

@@ -4,8 +4,11 @@ One training step of a one-layer recurrent model over a batch of ``B`` sequences
 (hidden size ``H``, vocabulary ``V``, ``G`` gates: 1 RNN, 3 GRU, 4 LSTM) needs at least
 
 - the input gather: ``B*T`` rows of the ``V x GH`` input weights (one-hot inputs times a matrix);
-- per time step, three recurrent products: ``(B, H) @ (H, GH)`` forward, and in the backward pass
-  ``(B, GH) @ (GH, H)`` for the state's gradient and ``(H, B) @ (B, GH)`` for the weights';
+- per time step, two recurrent products that must wait for the step before: ``(B, H) @ (H, GH)``
+  forward and ``(B, GH) @ (GH, H)`` for the state's gradient in the backward pass;
+- the recurrent weights' gradient, which needs no step order: one ``(H, BT) @ (BT, GH)`` product
+  over all steps (done step by step, as the frameworks' autodiff does, it is the same work in
+  smaller, slower pieces);
 - the output layer over all steps at once: ``(BT, H) @ (H, V)`` forward, ``(BT, V) @ (V, H)`` and
   ``(H, BT) @ (BT, V)`` backward.
 
@@ -79,7 +82,7 @@ def products(shape: Shape) -> list[Product]:
     return [Product("input gather", b * t, 0, gh, 1),
             Product("recurrent forward", b, h, gh, t),
             Product("recurrent backward, state", b, gh, h, t),
-            Product("recurrent backward, weights", h, b, gh, t),
+            Product("recurrent backward, weights", h, b * t, gh, 1),
             Product("output forward", b * t, h, v, 1),
             Product("output backward, input", b * t, v, h, 1),
             Product("output backward, weights", h, b * t, v, 1)]
