@@ -159,3 +159,14 @@ def test_the_page_is_redrawn_from_stored_results_without_a_new_history_line(resu
     assert "STALE" not in page.read_text() and "fraction of the limit" in page.read_text()
     assert (docs / "bench" / pages.HISTORY).read_text() == history
     assert json.loads((docs / "bench" / "results.json").read_text())["roofline"]["shapes"]
+
+
+def test_each_engine_runs_in_a_fresh_process_and_a_backend_times_with_its_own_product() -> None:
+    shape = Shape(2, 3, 8, 11)
+    summary = roofline.measure_roofline([shape], names=["numpy", "jax"])
+    assert [e["status"] for e in summary["engines"]] == ["ok", "ok"], summary["engines"]
+    entry = summary["shapes"][shape.key]
+    assert entry["limit_tokens_per_sec"] > 0
+    assert entry["products"]["input gather"]["engine"] == "numpy"  # only NumPy times the gather
+    assert {p for r in summary["raw"] if r["engine"] == "jax" for p in r["shapes"][shape.key]} == {
+        p.name for p in products(shape) if p.k}
