@@ -70,7 +70,7 @@ def write_limit_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
             ha="right", va="bottom")
     ax.set_xticks(range(len(backends)), [LABELS.get(b, b) for b in backends])
     ax.set_ylabel("% of the machine's limit (products only)")
-    ax.set_ylim(0, 110)
+    ax.set_ylim(0, max(110.0, 110 * max(r["fraction_of_limit"] for r in rows.values())))
     ax.set_title(f"tokens/s over the measured limit of each setting, {results['machine']['usable_cores']} cores, "
                  f"threads {results['config'].get('threads') or 'default'}", fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
