@@ -33,8 +33,10 @@ def _loss(model: Any, X: jax.Array, Y: jax.Array, state: Any) -> tuple[jax.Array
     return _cross_entropy(logits, Y), state
 
 
-#: a lever: hand the parameters' buffers to the compiled step, which may write the new values into them
-DONATE = True
+#: a lever, off: hand the parameters' buffers to the compiled step, which may write the new values into
+#: them. Off because no quiet measurement has shown a gain yet, and an interrupt (a notebook's stop
+#: button) between the step and the write-back would leave the model holding deleted arrays.
+DONATE = False
 
 
 class JaxBackend(Backend):
