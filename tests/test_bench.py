@@ -211,7 +211,7 @@ def test_writers_and_history(results: dict[str, Any], tmp_path: Path) -> None:
     data = json.loads(files["json"].read_text())
     assert {"machine", "config", "rows", "comparisons"} <= data.keys()
     md = files["md"].read_text()
-    assert "| PyTorch | concise | quiet | 131k | 130k, 131k, 133k |" in md
+    assert "| PyTorch | concise | quiet | 131k | – | 130k, 131k, 133k |" in md  # no limit measured: –
     assert "| PyTorch | d2lrnn / book | 1.30x, 1.30x, 1.30x | 1.30x |" in md
     assert "| MXNet | concise | quiet | skipped: no adapter |" in md  # the first sentence only
     assert "| PyTorch | 1024 | char | 32.5k | 25.0k | 1.30x |" in md  # one repeat: 130k x 256/1024

@@ -76,12 +76,16 @@ def test_seeding_makes_initial_weights_reproducible(backend, kind):
 def test_concise_model_is_flax_nnx_rnn_with_one_trainable_bias_per_layer(backend):
     from flax import nnx
 
+    from d2lrnn.backends.jax.models import Projected
+
     _, model = build("jax", "RNN", 2)
     stack = model.rnn.module()
     cells = [getattr(stack, f"layer{layer}") for layer in range(2)]
     assert all(isinstance(c, nnx.RNN) and isinstance(c.cell, nnx.SimpleCell) for c in cells)
     biases = [name for name in model.rnn.params if name.endswith("bias")]
-    assert biases == ["layer0/cell/dense_i/bias", "layer1/cell/dense_i/bias"]
+    # the cells' input layers run before the scan (models.PROJECT_INPUTS), kept as input{layer}
+    assert biases == ["input0/bias", "input1/bias"]
+    assert all(isinstance(c.cell.dense_i, Projected) for c in cells)
     assert len(backend.parameters(model)) == 3 * 2 + 2
 
 

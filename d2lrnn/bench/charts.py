@@ -8,7 +8,7 @@ from typing import Any
 
 from ..backends import LABELS
 from ..plot import new_figure
-from .config import BOOK, BUSY, DEFAULT_THREADS, SEED
+from .config import BOOK, BUSY, DEFAULT_THREADS, FLOOR, LIMIT_TARGET, SEED
 from .report import MODEL_TEXT, condition_text, scaling_rows
 
 
@@ -36,6 +36,43 @@ def write_rows_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
     c = results["config"]
     ax.set_title(f"seed settings, {c['epochs']} epochs x {c['repeats']} repeats, threads "
                  f"{c.get('threads') or 'default'}, {results['machine']['usable_cores']} cores", fontsize=9)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(path)
+    return Path(path)
+
+
+def has_limits(results: dict[str, Any]) -> bool:
+    return any(r.get("fraction_of_limit") for r in results["rows"])
+
+
+def write_limit_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Bars of the fraction of the machine's limit per backend: d2lrnn's concise model in every setting,
+    the scratch model, the floor and the book at the seed settings; the 1024-hidden target as a line."""
+    rows = {(r["backend"], r["model"], r["condition"]): r for r in results["rows"] if r.get("fraction_of_limit")}
+    backends = list(dict.fromkeys(k[0] for k in rows))
+    order = [(m, SEED) for m in ("concise", "scratch", FLOOR, BOOK)]
+    order += [("concise", c) for c in dict.fromkeys(k[2] for k in rows) if c not in (SEED, BUSY, DEFAULT_THREADS)]
+    series = [s for s in order if any((b, *s) in rows for b in backends)]
+    width = 0.8 / max(1, len(series))
+    fig, ax = new_figure((9, 4))
+    for i, (model, condition) in enumerate(series):
+        offset = (i - (len(series) - 1) / 2) * width
+        measured = [(j + offset, rows[(b, model, condition)]["fraction_of_limit"]) for j, b in enumerate(backends)
+                    if (b, model, condition) in rows]
+        xs, heights = zip(*measured)
+        label = MODEL_TEXT.get(model, model) + f", {condition_text(condition)}"
+        bars = ax.bar(xs, [100 * h for h in heights], width, label=label)
+        ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+    ax.axhline(100 * LIMIT_TARGET, color="0.3", linestyle="--", linewidth=1)
+    ax.text(len(backends) - 0.5, 100 * LIMIT_TARGET, f"target at 1024 hidden: {LIMIT_TARGET:.0%}", fontsize=7,
+            ha="right", va="bottom")
+    ax.set_xticks(range(len(backends)), [LABELS.get(b, b) for b in backends])
+    ax.set_ylabel("% of the machine's limit (products only)")
+    ax.set_ylim(0, max(110.0, 110 * max(r["fraction_of_limit"] for r in rows.values())))
+    ax.set_title(f"tokens/s over the measured limit of each setting, {results['machine']['usable_cores']} cores, "
+                 f"threads {results['config'].get('threads') or 'default'}", fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()

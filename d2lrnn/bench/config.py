@@ -27,6 +27,8 @@ BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 7.0}
 GATED_CELLS = tuple(c for c in CELLS if c != DEFAULT_CELL)
 #: d2lrnn's concise GRU and LSTM against the book's own (d2l 0.17.6) at the seed settings (issue 18)
 CELL_BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 5.0}
+#: the share of the machine's measured limit every backend should reach at 1024 hidden units (issue 20)
+LIMIT_TARGET = 0.75
 #: the share of its quiet speed a backend keeps with one core busy
 BUSY_KEEP = 0.6
 #: quiet speed at the chosen thread count against the frameworks' defaults: no loss beyond noise

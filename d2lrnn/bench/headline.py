@@ -1,9 +1,9 @@
 """The headline of a benchmark run: one chart and a few generated sentences, shown before any table.
 
 The chart puts, per backend, d2lrnn's concise model beside the book's own code at the seed
-settings (the quiet machine), labelled with the median of the paired ratios. The machine's limit
-(what the hardware could do at best) is not measured by the benchmark yet; the chart and the
-summary say so rather than leave it out silently.
+settings (the quiet machine), labelled with the median of the paired ratios, under a line at the
+machine's limit for these settings (:mod:`.roofline`, measured in the same run). A run without it
+says "not measured" rather than leave it out silently.
 
     python -m d2lrnn.bench.headline docs/   # redraw the headline of docs/results.md from docs/bench/results.json
 """
@@ -34,6 +34,17 @@ def _ratios(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["backend"]: c for c in results.get("comparisons", []) if c["name"] == PAIR and c.get("median")}
 
 
+def seed_limit(results: dict[str, Any]) -> float | None:
+    """The limit the run measured for the seed settings (None when it measured none)."""
+    return next((r["limit_tokens_per_sec"] for r in results["rows"]
+                 if r["condition"] == SEED and r.get("limit_tokens_per_sec")), None)
+
+
+def _fractions(results: dict[str, Any]) -> dict[str, float]:
+    return {r["backend"]: r["fraction_of_limit"] for r in results["rows"]
+            if r["model"] == "concise" and r["condition"] == SEED and r.get("fraction_of_limit")}
+
+
 def _backends(results: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(r["backend"] for r in results["rows"] if r["condition"] == SEED))
 
@@ -46,7 +57,8 @@ def write_headline_chart(results: dict[str, Any], path: str | os.PathLike) -> Pa
     backends = _backends(results)
     fig, ax = new_figure((7.5, 3.6), dpi=110)
     width = 0.38
-    top = max([*book.values(), *ours.values(), 1.0]) / 1000
+    limit = seed_limit(results)
+    top = max([*book.values(), *ours.values(), limit or 1.0, 1.0]) / 1000
     legend = {"book": "the book's code (d2l 0.17.6)", "d2lrnn": "d2lrnn"}  # each label once, on its first bar
     for j, b in enumerate(backends):
         if b in book:
@@ -59,11 +71,16 @@ def write_headline_chart(results: dict[str, Any], path: str | os.PathLike) -> Pa
             ratio = ratios.get(b)
             text = f"{ours[b] / 1000:.0f}k" + (f"\n{ratio['median']:.2f}x book" if ratio else "")
             ax.bar_label(bar, labels=[text], fontsize=8, padding=1)
+    if limit:
+        ax.axhline(limit / 1000, color="0.2", linestyle="--", linewidth=1)
+        ax.text(len(backends) - 0.6, limit / 1000, f"the machine's limit: {limit / 1000:.0f}k", fontsize=8,
+                ha="right", va="bottom")
     ax.set_xticks(range(len(backends)), [LABELS.get(b, b) for b in backends])
     ax.set_ylim(0, top * 1.3)
     ax.set_ylabel("training tokens/s (thousands)")
     m = results["machine"]
-    ax.set_title(f"d2lrnn vs the book's code, CPU, measured {m['date'][:10]}; {LIMIT_NOTE}", fontsize=9)
+    note = "dashed: the machine's limit (products only)" if limit else LIMIT_NOTE
+    ax.set_title(f"d2lrnn vs the book's code, CPU, measured {m['date'][:10]}; {note}", fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
@@ -77,23 +94,32 @@ def headline_summary(results: dict[str, Any]) -> str:
     """A few sentences, all numbers from ``results``: how d2lrnn compares with the book per backend."""
     m, c = results["machine"], results["config"]
     book, ours, ratios = _speeds(results, BOOK), _speeds(results, "concise"), _ratios(results)
+    fractions, limit = _fractions(results), seed_limit(results)
     parts = []
     for b in _backends(results):
         label = LABELS.get(b, b)
+        share = f", {fractions[b]:.0%} of the limit" if b in fractions else ""
         if b in ratios:
             r = ratios[b]
-            parts.append(f"**{label}**: d2lrnn {ours.get(b, 0) / 1000:.0f}k tokens/s, the book's code "
+            parts.append(f"**{label}**: d2lrnn {ours.get(b, 0) / 1000:.0f}k tokens/s{share}, the book's code "
                          f"{book.get(b, 0) / 1000:.0f}k, {r['median']:.2f}x (pairs {r['low']:.2f}x to {r['high']:.2f}x)")
         elif b in ours:
-            parts.append(f"**{label}**: d2lrnn {ours[b] / 1000:.0f}k tokens/s; the book (d2l 0.17.6) has no {label} code")
+            parts.append(f"**{label}**: d2lrnn {ours[b] / 1000:.0f}k tokens/s{share}; the book (d2l 0.17.6) has no "
+                         f"{label} code")
     load = [(m.get(k) or ["?"])[0] for k in ("load_average_before", "load_average_after")]
     lines = [f"At the book's settings ({c['num_hiddens']} hidden units, batch {c['batch_size']}, {c['num_steps']} steps, "
              f"CPU, machine quiet), the median of {c['repeats']} paired fresh-process runs per backend:", ""]
     lines += [f"- {p}" for p in parts]
+    if limit:
+        bound = (f" The machine's limit at these settings, measured in the same run, is {limit / 1000:.0f}k "
+                 "tokens/s: the products one training step needs, each timed alone by the fastest engine here "
+                 "(\"The machine's limit\" below).")
+    else:
+        bound = (" The machine's limit (the best this CPU could do for this model) is not measured yet, so the "
+                 "chart cannot show how close either comes to it; the bare-framework floor in the tables below is "
+                 "the nearest bound measured so far.")
     lines += ["", f"Measured {m['date'][:10]} on {m['cpu']} ({m['usable_cores']} usable cores), 1-minute load "
-              f"{load[0]} before and {load[1]} after the run. The machine's limit (the best this CPU could do "
-              "for this model) is not measured yet, so the chart cannot show how close either comes to it; the "
-              "bare-framework floor in the tables below is the nearest bound measured so far."]
+              f"{load[0]} before and {load[1]} after the run.{bound}"]
     lines += [f"*Caution: {w}*" for w in warnings(results)]
     return "\n".join(lines) + "\n"
 

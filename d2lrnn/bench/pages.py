@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import LABELS
-from .charts import write_rows_chart, write_scaling_chart
-from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
+from .charts import has_limits, write_limit_chart, write_rows_chart, write_scaling_chart
+from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, LIMIT_TARGET, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
 from .headline import HEADLINE_END, HEADLINE_START, headline_block, place_headline, write_headline_chart
 from .report import gpu_text, markdown_report, warnings
 
@@ -43,6 +43,8 @@ def history_record(results: dict[str, Any]) -> dict[str, Any]:
                         for c in results.get("comparisons", [])],
         "tokens_per_sec": {f"{r['backend']}/{r['model']}/{r['condition']}": r.get("tokens_per_sec")
                            for r in results["rows"]},
+        "fraction_of_limit": {f"{r['backend']}/{r['model']}/{r['condition']}": r.get("fraction_of_limit")
+                              for r in results["rows"] if r.get("fraction_of_limit")},
     }
 
 
@@ -98,6 +100,9 @@ def write_all(results: dict[str, Any], out: str | os.PathLike) -> dict[str, Path
     files = {"json": out / "results.json", "results": write_rows_chart(results, out / "results.png")}
     files["json"].write_text(json.dumps(results, indent=2, default=float) + "\n")
     images = {"results": "results.png"}
+    if has_limits(results):
+        files["limit"] = write_limit_chart(results, out / "limit.png")
+        images["limit"] = "limit.png"
     if any(r["condition"] in SCALING for r in results["rows"]):
         files["scaling"] = write_scaling_chart(results, out / "scaling.png")
         images["scaling"] = "scaling.png"
@@ -125,6 +130,13 @@ code at the seed settings ({targets}); with one core busy every backend keeps at
 {BUSY_KEEP:.0%} of its quiet speed; the overhead over the floor within {OVERHEAD_BOUNDS[0]:+.0%} to
 {OVERHEAD_BOUNDS[1]:+.0%}. Every run that is published is appended to
 `docs/bench/history.jsonl` and listed under the latest one.
+
+Every row is also held against the machine's limit for its settings, measured in the same run
+(`d2lrnn/bench/roofline.py`): the matrix products that one training step cannot do without, each
+timed alone at the row's exact shapes by the fastest engine on this machine. A row's **fraction of
+the limit** is its tokens/s over that limit; the target at 1024 hidden units, where the products
+should dominate, is {LIMIT_TARGET:.0%} for every backend. How the limit is measured is under "The
+machine's limit" below the tables.
 
 Regenerate with (the book's code: `pip install --no-deps d2l==0.17.6`, or the `bench` extra)
 
@@ -159,7 +171,7 @@ def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, P
     gpu = results["config"].get("device") == "gpu"
     suffix = "-gpu" if gpu else ""
     images = {}
-    for name in ("results", "scaling"):
+    for name in ("results", "limit", "scaling"):
         if name in files:
             shutil.copyfile(files[name], docs / "bench" / f"{name}{suffix}.png")
             images[name] = f"bench/{name}{suffix}.png"
@@ -181,3 +193,21 @@ def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, P
         text = place_headline(text, headline_block(results, "bench/headline.png"))
     page.write_text(text)
     return page
+
+
+def redraw(docs: str | os.PathLike, suffix: str = "") -> Path:
+    """Rewrite the generated parts of ``docs/results.md`` and its charts from ``docs/bench/results{suffix}.json``
+    (no measurement; the run is in the history already, so nothing is appended)."""
+    import tempfile
+
+    docs = Path(docs)
+    results = json.loads((docs / "bench" / f"results{suffix}.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_all(results, tmp)
+        return publish(results, docs, files)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(f"wrote {redraw(sys.argv[1] if len(sys.argv) > 1 else 'docs')}")

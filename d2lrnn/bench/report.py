@@ -95,23 +95,29 @@ def machine_text(results: dict[str, Any]) -> str:
 # --- tables -----------------------------------------------------------------------------------
 def rows_table(results: dict[str, Any], conditions: tuple[str, ...] = (SEED, BUSY, DEFAULT_THREADS)) -> str:
     """Every row at the seed settings (quiet and with one core busy); skipped and failed rows say why."""
-    head = ("| backend | model | condition | tokens/s | per repeat | threads per repeat | perplexity | wall s "
-            "| first batch s | peak RSS MiB |")
-    lines = [head, "|---|---|---|---:|---|---|---:|---:|---:|---:|"]
+    head = ("| backend | model | condition | tokens/s | fraction of the limit | per repeat | threads per repeat "
+            "| perplexity | wall s | first batch s | peak RSS MiB |")
+    lines = [head, "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|"]
     for row in results["rows"]:
         if row["condition"] not in conditions:
             continue
         cells = [_label(row["backend"]), MODEL_TEXT.get(row["model"], row["model"]), condition_text(row["condition"])]
         if row.get("status") != "ok":
             lines.append("| " + " | ".join(cells) + f" | {row.get('status')}: {_short(row.get('reason', ''))} "
-                         + "| " * 6 + "|")
+                         + "| " * 7 + "|")
             continue
         per_repeat = ", ".join(_k(r) for r in row["repeat_tokens_per_sec"])
         threads = ", ".join(_threads(r) for r in row.get("runs", []) if r.get("status") == "ok")
-        cells += [_k(row["tokens_per_sec"]), per_repeat, threads, _num(row["perplexity"], ".2f"), _num(row["wall_s"], ".1f"),
+        cells += [_k(row["tokens_per_sec"]), fraction(row.get("fraction_of_limit")), per_repeat, threads,
+                  _num(row["perplexity"], ".2f"), _num(row["wall_s"], ".1f"),
                   _num(row["first_batch_s"], ".2f"), _num(row["peak_rss_mib"], ".0f")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def fraction(value: float | None) -> str:
+    """A fraction of the limit as a percentage ("–" where the limit was not measured)."""
+    return "–" if value is None else f"{value:.0%}"
 
 
 def _threads(run: dict[str, Any]) -> str:
@@ -155,8 +161,10 @@ def scaling_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             hidden = int(setting[1:]) if setting.startswith("h") else results["config"]["num_hiddens"]
             entry = {"backend": backend, "setting": setting, "hidden": hidden, "token": "word" if setting == WORD else "char"}
+            entry["limit_tokens_per_sec"] = ours.get("limit_tokens_per_sec") or book.get("limit_tokens_per_sec")
             for name, row in (("d2lrnn", ours), ("book", book)):
                 ok = row.get("status") == "ok"
+                entry[f"{name}_fraction_of_limit"] = row.get("fraction_of_limit") if ok else None
                 entry[f"{name}_tokens_per_sec"] = row.get("tokens_per_sec") if ok else None
                 entry[f"{name}_peak_rss_mib"] = row.get("peak_rss_mib") if ok else None
             out.append(entry)
@@ -164,13 +172,16 @@ def scaling_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def scaling_table(results: dict[str, Any]) -> str:
-    lines = ["| backend | hidden | tokens | d2lrnn tokens/s | book tokens/s | d2lrnn / book | d2lrnn peak MiB "
-             "| book peak MiB |", "|---|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| backend | hidden | tokens | d2lrnn tokens/s | book tokens/s | d2lrnn / book | limit tokens/s "
+             "| d2lrnn / limit | book / limit | d2lrnn peak MiB | book peak MiB |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in scaling_rows(results):
         ours, book = e["d2lrnn_tokens_per_sec"], e["book_tokens_per_sec"]
         ratio = f"{ours / book:.2f}x" if ours and book else "–"
         lines.append(f"| {_label(e['backend'])} | {e['hidden']} | {e['token']} | {_k(ours)} | {_k(book)} | {ratio} "
-                     f"| {_num(e['d2lrnn_peak_rss_mib'], '.0f')} | {_num(e['book_peak_rss_mib'], '.0f')} |")
+                     f"| {_k(e['limit_tokens_per_sec'])} | {fraction(e['d2lrnn_fraction_of_limit'])} "
+                     f"| {fraction(e['book_fraction_of_limit'])} | {_num(e['d2lrnn_peak_rss_mib'], '.0f')} "
+                     f"| {_num(e['book_peak_rss_mib'], '.0f')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -204,6 +215,34 @@ first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over 
 """
 
 
+def roofline_text(results: dict[str, Any]) -> str:
+    """The measured limit: each setting's products, their fastest engine and the limit in tokens/s."""
+    from .roofline import table
+
+    roofline = results.get("roofline")
+    if not roofline or not roofline.get("shapes"):
+        note = (roofline or {}).get("note") or "this run did not measure it"
+        return f"The limit was not measured: {note}. `python -m d2lrnn.bench.roofline` measures it on its own.\n"
+    engines = "; ".join(f"{e['engine']} {e.get('version') or ''} ({e['status']}"
+                        + (f": {_short(e.get('reason') or '')})" if e["status"] != "ok" else ")")
+                        for e in roofline.get("engines", []))
+    return (LIMIT_METHOD + f"\nEngines: {engines}.\n\n" + table(roofline))
+
+
+LIMIT_METHOD = """\
+**The limit** (`d2lrnn/bench/roofline.py`, after the rows in the same run) times alone, at each
+setting's exact shapes, the products one training step cannot do without: the input gather; per
+time step the two recurrent products that wait for the step before (forward, and the state's
+gradient backward); the recurrent weights' gradient as one product over all steps; and the output
+layer's three (forward and both gradients, all steps at once). Each product is timed by NumPy's
+BLAS and by every installed framework's own matrix product, each in a fresh process at the run's
+thread setting; the fastest counts. The limit is the step's tokens over the sum of those times: it
+leaves out everything else (activations, the loss, the update), so a row's **fraction of the
+limit** (tokens/s over the limit) stays below one unless the row skips work. The one-core-busy
+rows are held against the quiet limit.
+"""
+
+
 def gpu_text(results: dict[str, Any] | None = None) -> str:
     """The GPU section when no GPU run is published: not measured, and the command that fills it."""
     return ("Not measured: no machine with a GPU was at hand for a published run. On one, run\n\n"
@@ -216,10 +255,12 @@ def markdown_report(results: dict[str, Any], images: dict[str, str] | None = Non
     parts = [machine_text(results), "", "### Rows", "", rows_table(results)]
     if "results" in images:
         parts += [f"![tokens/s per backend and row]({images['results']})", ""]
+    if "limit" in images:
+        parts += [f"![fraction of the machine's limit per backend and setting]({images['limit']})", ""]
     parts += ["### Pairs", "", comparisons_table(results)]
     if any(r["condition"] in SCALING for r in results["rows"]):
         parts += ["### How cost grows", "", scaling_table(results)]
         if "scaling" in images:
             parts += [f"![tokens/s and peak memory against hidden units]({images['scaling']})", ""]
-    parts.append(METHOD)
+    parts += ["### The machine's limit", "", roofline_text(results), METHOD]
     return "\n".join(parts)

@@ -21,10 +21,11 @@ from ..backends import is_installed
 from ..threads import AUTO, thread_env
 from .config import BOOK, BUSY, DEFAULT_THREADS, REPO_ROOT, BenchConfig, Job, condition_settings
 from .machine import loadavg, machine_info
-from .stats import combine, comparisons, perplexity_checks, repeat_rate
+from .stats import attach_limits, combine, comparisons, perplexity_checks, repeat_rate
 
 Log = Callable[[str], None]
 Runner = Callable[[Job, int, BenchConfig], dict[str, Any]]
+Roofline = Callable[[BenchConfig, Log], dict[str, Any]]
 
 
 def worker_command(job: Job, seed: int, config: BenchConfig) -> list[str]:
@@ -99,8 +100,12 @@ def _clock(seconds: float) -> str:
 
 
 def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = run_worker,
-                  sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """Measure everything ``config`` asks for; return the results dict that the writers take."""
+                  sleep: Callable[[float], None] = time.sleep, roofline: Roofline | None = None) -> dict[str, Any]:
+    """Measure everything ``config`` asks for; return the results dict that the writers take.
+
+    ``roofline`` measures the machine's limit per row (:func:`.roofline.for_config`, after the rows,
+    before the cool-down); with the real workers it runs unless given, with another runner only when given.
+    """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     info = machine_info()
     rounds = [(config.jobs(), config.repeats), (config.scaling_jobs(), config.scaling_repeats)]
@@ -126,6 +131,9 @@ def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = 
                 elapsed = time.perf_counter() - start
                 log(f"[{done}/{total}] {job.key} repeat {repeat + 1}/{repeats}: {_describe(result)}; "
                     f"{_clock(elapsed)} elapsed, about {_clock(elapsed / done * (total - done))} left")
+    if roofline is None and runner is run_worker:
+        from .roofline import for_config as roofline
+    limits = roofline(config, log) if roofline is not None else None
     if config.cooldown > 0:
         log(f"waiting {config.cooldown:g} s before reading the load after the run (its own load decays)")
         sleep(config.cooldown)
@@ -133,6 +141,8 @@ def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = 
     info["load_average_during"] = loads
     rows = {job.key: {"backend": job.backend, "model": job.model, "condition": job.condition, **combine(r), "runs": r}
             for job, r in runs.items()}
+    if limits is not None:
+        attach_limits(rows, limits)
     return {
         "machine": info,
         "config": asdict(config),
@@ -141,6 +151,7 @@ def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = 
         "rows": list(rows.values()),
         "comparisons": comparisons(rows, config),
         "perplexity_checks": perplexity_checks(rows, config),
+        **({"roofline": limits} if limits is not None else {}),
     }
 
 

@@ -78,6 +78,16 @@ def combine(runs: Sequence[dict[str, Any]], warmup: int = 1) -> dict[str, Any]:
     }
 
 
+def attach_limits(rows: dict[str, dict[str, Any]], roofline: dict[str, Any]) -> None:
+    """Give every row its condition's limit (``limit_tokens_per_sec``) and ``fraction_of_limit`` = tokens/s / limit."""
+    for row in rows.values():
+        key = roofline.get("conditions", {}).get(row["condition"])
+        rate = roofline.get("shapes", {}).get(key, {}).get("limit_tokens_per_sec") if key else None
+        row["limit_tokens_per_sec"] = rate
+        ok = row.get("status") == "ok" and row.get("tokens_per_sec") and rate
+        row["fraction_of_limit"] = row["tokens_per_sec"] / rate if ok else None
+
+
 def pair_ratios(top: dict[str, Any], bottom: dict[str, Any]) -> list[float]:
     """``top / bottom`` tokens/s of the repeats that ran side by side (repeat i of both rows)."""
     a, b = top.get("repeat_tokens_per_sec") or [], bottom.get("repeat_tokens_per_sec") or []

@@ -88,6 +88,14 @@ def _path(path: tuple[Any, ...]) -> str:
     return "/".join(names[:-1] if names and names[-1] == "value" else names)
 
 
+#: the speed levers (``scripts/levers.py`` measures each against its alternative; read when a model is built
+#: or a step compiled): time steps per iteration of the compiled scan loop (1: a plain loop); the input
+#: projection of every layer for all steps at once before the scan, a row gather for the tokens (else
+#: Flax's cells multiply one-hot vectors inside the scan)
+UNROLL = 1
+PROJECT_INPUTS = True
+
+
 def _scan_loop(step: Any, state: Any, xp: jax.Array, output: Any, stack: Any) -> tuple[Any, jax.Array]:
     """The recurrence as one ``jax.lax.scan`` over the time steps."""
 
@@ -95,7 +103,7 @@ def _scan_loop(step: Any, state: Any, xp: jax.Array, output: Any, stack: Any) ->
         s = step(s, xp_t)
         return s, output(s)
 
-    return jax.lax.scan(body, state, xp)
+    return jax.lax.scan(body, state, xp, unroll=UNROLL)
 
 
 OPS = Ops(jnp.matmul, jax.nn.sigmoid, jnp.tanh, lambda a, n: jnp.split(a, n, axis=-1))
@@ -116,7 +124,8 @@ class Model(ModelMixin, Module):
     def _layer_params(self, layer: int) -> dict[str, Param]:
         params = self.rnn.params
         cell = f"layer{layer}/cell"
-        found = {"W_ih": f"{cell}/dense_i/kernel", "W_hh": f"{cell}/dense_h/kernel", "b_ih": f"{cell}/dense_i/bias",
+        dense_i = f"input{layer}" if f"input{layer}/kernel" in params else f"{cell}/dense_i"
+        found = {"W_ih": f"{dense_i}/kernel", "W_hh": f"{cell}/dense_h/kernel", "b_ih": f"{dense_i}/bias",
                  "b_hh": f"{cell}/dense_h/bias"}
         return {key: params[path] for key, path in found.items() if path in params}
 
@@ -188,18 +197,45 @@ def flax_cell(cell: str, num_in: int, num_hiddens: int, rngs: nnx.Rngs) -> nnx.M
     return gru
 
 
-class RecurrentStack(nnx.Module):
-    """``num_layers`` Flax ``nnx.RNN`` layers over Flax's cell for ``cell``, time-major."""
+class Projected(nnx.Module):
+    """Stands in for a cell's input layer when its inputs arrive projected already: returns them."""
 
-    def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, rngs: nnx.Rngs, cell: str = "rnn") -> None:
-        self.num_layers, self.lstm = num_layers, cell == "lstm"
+    def __call__(self, inputs: jax.Array) -> jax.Array:
+        return inputs
+
+
+class RecurrentStack(nnx.Module):
+    """``num_layers`` Flax ``nnx.RNN`` layers over Flax's cell for ``cell``, time-major.
+
+    Called with token indices ``(num_steps, batch)``. With ``project`` each cell's input layer
+    (``dense_i``, used once per step by all of Flax's cells) is taken out of the cell as
+    ``input{layer}`` and applied to all steps at once before the scan: a row gather for the tokens,
+    one ``(steps * batch, hidden)`` product above them; the scan then runs only the recurrent part.
+    """
+
+    def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, rngs: nnx.Rngs, cell: str = "rnn",
+                 project: bool = True) -> None:
+        self.num_layers, self.lstm, self.num_inputs, self.project = num_layers, cell == "lstm", num_inputs, project
         for layer in range(num_layers):
             unit = flax_cell(cell, num_inputs if layer == 0 else num_hiddens, num_hiddens, rngs)
-            setattr(self, f"layer{layer}", nnx.RNN(unit, time_major=True, return_carry=True))
+            if project:
+                setattr(self, f"input{layer}", unit.dense_i)
+                unit.dense_i = Projected()
+            setattr(self, f"layer{layer}", nnx.RNN(unit, time_major=True, return_carry=True, unroll=UNROLL))
+
+    def _inputs(self, layer: int, inputs: jax.Array) -> jax.Array:
+        if not self.project:
+            return jax.nn.one_hot(inputs, self.num_inputs) if layer == 0 else inputs
+        dense = getattr(self, f"input{layer}")
+        if layer == 0:  # one-hot rows times the kernel: the kernel's rows
+            rows = dense.kernel.value[inputs]
+            return rows if dense.bias is None else rows + dense.bias.value  # Flax's LSTM keeps its bias in dense_h
+        return dense(inputs)
 
     def __call__(self, inputs: jax.Array, state: Any) -> tuple[jax.Array, Any]:
         carries = []
         for layer in range(self.num_layers):
+            inputs = self._inputs(layer, inputs)
             # Flax's LSTM carry is (c, h); d2lrnn's state is (h, c), as in PyTorch
             carry = (state[1][layer], state[0][layer]) if self.lstm else state[layer]
             carry, inputs = getattr(self, f"layer{layer}")(inputs, initial_carry=carry)
@@ -217,11 +253,12 @@ class RNN(Model):
 
     def init_params(self) -> None:
         rngs = nnx.Rngs(KEYS.next_seed())
-        self.rnn = FlaxLayer(RecurrentStack(self.num_inputs, self.num_hiddens, self.num_layers, rngs, self.cell_name))
+        self.rnn = FlaxLayer(RecurrentStack(self.num_inputs, self.num_hiddens, self.num_layers, rngs, self.cell_name,
+                                            PROJECT_INPUTS))
         self.linear = FlaxLayer(nnx.Linear(self.num_hiddens, self.num_outputs, kernel_init=GLOROT, rngs=rngs))
 
     def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, Any]:
         if state is None:
             state = self.init_state(X)
-        outputs, state = self.rnn(jax.nn.one_hot(X.T, self.num_inputs), state)
+        outputs, state = self.rnn(X.T, state)
         return self.linear(outputs), state

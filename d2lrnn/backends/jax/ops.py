@@ -33,6 +33,12 @@ def _loss(model: Any, X: jax.Array, Y: jax.Array, state: Any) -> tuple[jax.Array
     return _cross_entropy(logits, Y), state
 
 
+#: a lever, off: hand the parameters' buffers to the compiled step, which may write the new values into
+#: them. Off because no quiet measurement has shown a gain yet, and an interrupt (a notebook's stop
+#: button) between the step and the write-back would leave the model holding deleted arrays.
+DONATE = False
+
+
 class JaxBackend(Backend):
     name = "jax"
     math = ArrayMath(jnp.sum, jnp.sqrt, jnp.maximum)
@@ -129,7 +135,7 @@ class JaxBackend(Backend):
                 result = step(X, Y, state)
             finally:
                 self._recording = None
-            compiled = jax.jit(pure(trained, functional))
+            compiled = jax.jit(pure(trained, functional), donate_argnums=(0,) if DONATE else ())
             return result
 
         return run
