@@ -1,0 +1,168 @@
+"""Data-parallel training on every backend with a multi-process engine: 2 workers on 127.0.0.1 equal one process.
+
+Each test starts real workers of the framework's own engine (torch.distributed with gloo,
+MultiWorkerMirroredStrategy, jax.distributed with gloo), on free loopback ports, and kills every
+process it started when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from d2lrnn import distributed
+from d2lrnn.backends import NAMES
+from d2lrnn.distributed.launch import Launcher
+
+from .conftest import ROOT, backend_param, needs_corpus
+
+pytestmark = needs_corpus
+PROCESS_BACKENDS = [backend_param(n) for n in NAMES if distributed.engine_mode(n) == "processes"]
+PROBE = ROOT / "tests" / "distributed_probe.py"
+TINY = ["--epochs", "3", "--batch-size", "8", "--num-steps", "10", "--num-hiddens", "16", "--max-tokens", "2000",
+        "--num-val", "500", "--seed", "0", "--threads", "1", "--num-preds", "5", "--device", "cpu", "--quiet"]
+TIMEOUT = 400
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def _probe(name: str, out: Path, workers: int) -> dict[str, np.ndarray]:
+    if workers == 1:
+        subprocess.run([sys.executable, str(PROBE), name, str(out)], env=_env(), check=True, timeout=TIMEOUT)
+    else:
+        saved = dict(os.environ)
+        os.environ.update(_env())
+        try:
+            launcher = Launcher([name, str(out)], workers, command=[sys.executable, str(PROBE)])
+            assert launcher.run() == 0
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    with np.load(out) as data:
+        return dict(data)
+
+
+def _train(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "d2lrnn", "train", *args], cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(name: str, tmp_path: Path) -> None:
+    one = _probe(name, tmp_path / "one.npz", 1)
+    two = _probe(name, tmp_path / "two.npz", 2)
+    assert len(one["losses"]) == len(two["losses"]) > 10
+    np.testing.assert_allclose(two["losses"], one["losses"], rtol=1e-5)
+    assert one["losses"][-1] < one["losses"][0]  # it trained
+    for key in one:
+        np.testing.assert_allclose(two[key], one[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+def test_train_with_two_workers_reports_the_perplexity_of_one_process(name: str, tmp_path: Path) -> None:
+    one = _train("--backend", name, *TINY, "--json")
+    two = _train("--backend", name, *TINY, "--json", "--workers", "2", "--save", str(tmp_path / "two.npz"))
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    lines = [line for line in two.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1  # one report, from rank 0
+    a, b = json.loads(one.stdout.splitlines()[-1]), json.loads(lines[0])
+    assert b["workers"] == 2 and b["epochs"] == a["epochs"] == 3
+    assert b["perplexity"] == pytest.approx(a["perplexity"], rel=1e-5)
+    assert b["val_perplexity"] == pytest.approx(a["val_perplexity"], rel=1e-5)
+    assert two.stdout.count("perplexity ") == 1 and (tmp_path / "two.npz").is_file()
+
+
+def test_a_run_saved_by_two_workers_resumes_in_one_process_exactly(tmp_path: Path) -> None:
+    whole, part = tmp_path / "whole.npz", tmp_path / "part.npz"
+    assert _train("--backend", "torch", *_with_epochs(3), "--save", str(whole)).returncode == 0
+    assert _train("--backend", "torch", *_with_epochs(2), "--workers", "2", "--save", str(part)).returncode == 0
+    resumed = _train("--resume", str(part), "--epochs", "3", "--threads", "1", "--quiet", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    _same_weights(part, whole)
+
+
+def _with_epochs(epochs: int) -> list[str]:
+    args = list(TINY)
+    args[args.index("--epochs") + 1] = str(epochs)
+    return args
+
+
+def _same_weights(a: Path, b: Path) -> None:
+    with np.load(a) as x, np.load(b) as y:
+        keys = [k for k in x.files if not k.startswith("__")]
+        assert keys and set(keys) == {k for k in y.files if not k.startswith("__")}
+        for key in keys:
+            if x[key].dtype.kind == "f":
+                np.testing.assert_allclose(x[key], y[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "d2lrnn", "train", *args], cwd=ROOT, env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _children(pid: int) -> dict[int, int]:
+    """The launcher's workers: rank -> pid (read from /proc)."""
+    ranks = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) != pid:
+                continue
+            env = dict(item.split("=", 1) for item in (entry / "environ").read_text().split("\0") if "=" in item)
+        except (OSError, IndexError, ValueError):
+            continue
+        if "D2LRNN_RANK" in env:
+            ranks[int(env["D2LRNN_RANK"])] = int(entry.name)
+    return ranks
+
+
+def _wait_for(predicate, timeout: float) -> None:  # noqa: ANN001
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.2)
+
+
+def test_sigterm_on_the_launcher_stops_every_worker_and_leaves_one_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "run.npz"
+    proc = _start("--backend", "torch", *_with_epochs(500), "--workers", "2", "--save", str(path), "--save-every", "1")
+    try:
+        _wait_for(path.is_file, TIMEOUT)  # a first epoch was saved: every worker is training
+        workers = _children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert "saved a checkpoint" in err and f"--resume {path}" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]
+    assert len(workers) == 2 and not any(Path(f"/proc/{pid}").exists() for pid in workers.values())
+
+
+def test_a_killed_worker_ends_the_run_with_a_message_that_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "run.npz"
+    proc = _start("--backend", "torch", *_with_epochs(500), "--workers", "2", "--save", str(path), "--save-every", "1")
+    try:
+        _wait_for(path.is_file, TIMEOUT)
+        workers = _children(proc.pid)
+        os.kill(workers[1], signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, err
+    assert f"worker 1 of 2 (pid {workers[1]}) was killed by SIGKILL" in err
+    assert not Path(f"/proc/{workers[0]}").exists()
