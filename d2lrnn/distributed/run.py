@@ -56,7 +56,7 @@ def train(job: TrainJob, workers: int = 1, port: int = 0, *, json: bool = False,
     if workers == 1:
         return run_training(job, log)
     if engine_mode(name) == "devices":  # several devices in one process
-        return _finish(run_training(_with_group(job, join(name, workers)), log), workers)
+        return _finish(run_training(_with_group(job, join(name, workers)), log), workers, scale=1)
     from .launch import Launcher
 
     status = Launcher(command_line(job, json), workers, port).run()
@@ -69,11 +69,12 @@ def _with_group(job: TrainJob, group: Any) -> TrainJob:
     return TrainJob(**{**{f.name: getattr(job, f.name) for f in fields(job)}, "group": group})
 
 
-def _finish(result: TrainResult, workers: int) -> TrainResult:
-    """The whole run's speed: every worker trained as many tokens as rank 0."""
+def _finish(result: TrainResult, workers: int, scale: int | None = None) -> TrainResult:
+    """The whole run's speed: every worker trained as many tokens as rank 0 (``scale``: workers whose tokens
+    rank 0 did not count)."""
     if "tokens_per_sec" in result.summary:
-        result.summary = {**result.summary, "tokens_per_sec": result.summary["tokens_per_sec"] * workers,
-                          "workers": workers}
+        result.summary = {**result.summary, "workers": workers,
+                          "tokens_per_sec": result.summary["tokens_per_sec"] * (workers if scale is None else scale)}
     return result
 
 
