@@ -227,6 +227,8 @@ class Trainer:
     # --- internals ------------------------------------------------------------------------
     def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
         """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies its own)."""
+        if self.collective is not None:  # a worker group may run the step's primitives its own way
+            backend = self.collective.step_backend(backend)
         return make_train_step(backend, model, lr, clip, self.compile_steps, self.collective)
 
     def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:

@@ -33,6 +33,10 @@ class Group:
         """Whether ``flag`` is true on at least one worker (every worker gets the same answer)."""
         return flag
 
+    def step_backend(self, backend: Any) -> Any:
+        """The backend whose primitives the training step calls (adapters may compile or split them)."""
+        return backend
+
     def close(self) -> None:
         """Leave the group (the engine's shutdown)."""
 

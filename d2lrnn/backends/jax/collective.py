@@ -29,6 +29,32 @@ def _coordinates() -> tuple[str, int, int]:
     return peers[0], int(os.environ["D2LRNN_WORKERS"]), int(os.environ["D2LRNN_RANK"])
 
 
+class CompiledGrads:
+    """The JAX backend as a worker's step sees it: the loss and its gradients as one ``jax.jit`` program.
+
+    The gradients then leave the program for the cross-process mean; clipping and the update run
+    as they are.
+    """
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.programs: dict[int, tuple[list[Any], Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    def loss_and_grads(self, model: Any, params: list[Any], X: Any, Y: Any, state: Any):
+        from .ops import _loss
+        from .params import pure
+
+        key = id(model)
+        if key not in self.programs or self.programs[key][0] != params:
+            objective = pure(params, lambda X, Y, state: _loss(model, X, Y, state))
+            self.programs[key] = (list(params), jax.jit(jax.value_and_grad(objective, has_aux=True)))
+        (loss, state), grads = self.programs[key][1]([p.value for p in params], X, Y, state)
+        return loss, grads, state
+
+
 class JaxGroup(Group):
     """One process of a ``jax.distributed`` cluster."""
 
@@ -40,6 +66,9 @@ class JaxGroup(Group):
         jax.config.update("jax_cpu_collectives_implementation", "gloo")  # before the CPU client starts
         jax.distributed.initialize(address, workers, rank, initialization_timeout=int(timeout))
         self.rank, self.workers = jax.process_index(), jax.process_count()
+
+    def step_backend(self, backend: Any) -> CompiledGrads:
+        return CompiledGrads(backend)
 
     def all_reduce_mean(self, tensors: Sequence[Any]) -> list[Any]:
         gathered = multihost_utils.process_allgather(list(tensors))

@@ -87,18 +87,21 @@ class MXNetDevices(Group):
         gpus = mx.context.num_gpus() if hasattr(mx.context, "num_gpus") else 0
         self.contexts = [mx.gpu(i) for i in range(workers)] if gpus >= workers else [mx.cpu(i) for i in range(workers)]
         self.rank, self.workers = 0, workers
+        self.replicas: DeviceReplicas | None = None
+
+    def all_reduce_mean(self, tensors: Any) -> list[Any]:
+        """The step's loss and gradients are already the devices' mean (:class:`DeviceReplicas`)."""
+        return list(tensors)
+
+    def step_backend(self, backend: Any) -> DeviceReplicas:
+        if self.replicas is None or self.replicas.backend is not backend:
+            self.replicas = DeviceReplicas(backend, self.contexts)
+        return self.replicas
 
     def attach(self, trainer: Any, data: Any) -> None:
         """The trainer sees the whole batch; its step splits it over the devices."""
-        from ...trainer import make_train_step
-
-        replicas: dict[int, DeviceReplicas] = {}
-
-        def make_step(backend: Any, model: Any, lr: float, clip: float) -> Any:
-            devices = replicas.setdefault(id(backend), DeviceReplicas(backend, self.contexts))
-            return make_train_step(devices, model, lr, clip, compile=False)
-
-        trainer._make_step = make_step
+        trainer.collective = self
+        trainer.compile_steps = False
         trainer.device = self.contexts[0]
 
     @property
