@@ -89,10 +89,16 @@ def _work(job: TrainJob, name: str, log: Log) -> TrainResult | None:
     except D2LRNNError:
         raise
     except Exception as exc:  # the engine's error when a peer left (a closed connection, a timeout)
-        raise D2LRNNError(f"{group.label} stopped: {exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}") from None
+        raise D2LRNNError(f"{group.label} stopped: {exc.__class__.__name__}: {_last_line(exc)}") from None
     finally:
         group.close()
     return _finish(result, group.workers) if rank == 0 else None
 
 
 __all__ = ["WorkersStopped", "command_line", "train"]
+
+
+def _last_line(exc: BaseException) -> str:
+    """The informative end of an engine's (often multi-line) error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""

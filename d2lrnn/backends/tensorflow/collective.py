@@ -28,7 +28,8 @@ def _tf_config() -> None:
 class TensorFlowGroup(Group):
     """One worker of a ``MultiWorkerMirroredStrategy`` cluster (one replica per worker)."""
 
-    #: the trainer's step runs eagerly; the all-reduce runs in the strategy's replica context
+    #: the trainer's step and the strategy's ``run`` are eager (inside a ``tf.function`` the replica context's
+    #: all-reduce fails here with "destinations can not be empty", TensorFlow 2.18)
     compile_step = False
 
     def __init__(self, timeout: float) -> None:
