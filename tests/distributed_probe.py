@@ -1,8 +1,8 @@
-"""One epoch of tiny training that records every batch's loss: ``python tests/distributed_probe.py BACKEND OUT.npz``.
+"""One epoch of tiny training that records every batch's loss: ``python tests/distributed_probe.py BACKEND OUT.npz [N]``.
 
-Run alone it trains in one process; started by :class:`d2lrnn.distributed.launch.Launcher` it is
-one worker and trains its rows. The loss recorded is what the trainer sees after the group's
-all-reduce. Rank 0 writes the losses and the final weights to ``OUT.npz``.
+Run alone it trains in one process (on N devices of it with ``N``, MXNet's engine); started by
+:class:`d2lrnn.distributed.launch.Launcher` it is one worker and trains its rows. The loss
+recorded is what the trainer sees after the group's all-reduce. Rank 0 writes the losses and the final weights to ``OUT.npz``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ class Recording(distributed.Group):
     def any(self, flag: bool) -> bool:
         return self.inner.any(flag)
 
+    def attach(self, trainer: Any, data: Any) -> None:
+        self.inner.attach(trainer, data)
+        trainer.collective, trainer.compile_steps = self, False
+
     def step_backend(self, backend: Any) -> Any:
         if self.workers == 1:  # one process: the same compiled gradients as a worker, where the adapter has them
             compiled = getattr(importlib.import_module(f"{REGISTRY[backend.name].module}.collective"),
@@ -48,8 +52,11 @@ class Recording(distributed.Group):
         return self.inner.step_backend(backend)
 
 
-def main(name: str, out: str) -> None:
-    group = distributed.join(name) if distributed.is_worker(name) else distributed.Group()
+def main(name: str, out: str, devices: int = 1) -> None:
+    if distributed.is_worker(name) or devices > 1:  # a worker process, or several devices in this one
+        group = distributed.join(name, devices)
+    else:
+        group = distributed.Group()
     backend = get_backend(name)
     backend.seed(0)
     data = TimeMachine(SETTINGS["batch_size"], SETTINGS["num_steps"], num_train=SETTINGS["num_train"], num_val=0,
@@ -67,4 +74,4 @@ def main(name: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], *map(int, sys.argv[3:]))

@@ -1,8 +1,8 @@
-"""Data-parallel training on every backend with a multi-process engine: 2 workers on 127.0.0.1 equal one process.
+"""Data-parallel training on every backend with an engine: 2 workers (MXNet: 2 devices) equal one process.
 
 Each test starts real workers of the framework's own engine (torch.distributed with gloo,
-MultiWorkerMirroredStrategy, jax.distributed with gloo), on free loopback ports, and kills every
-process it started when it ends.
+MultiWorkerMirroredStrategy, jax.distributed with gloo) on free loopback ports, or MXNet's two CPU
+contexts in one process, and kills every process it started when it ends.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from d2lrnn.distributed.launch import Launcher
 from .conftest import ROOT, backend_param, needs_corpus
 
 pytestmark = needs_corpus
-PROCESS_BACKENDS = [backend_param(n) for n in NAMES if distributed.engine_mode(n) == "processes"]
+#: every backend with an engine: processes on 127.0.0.1, or (MXNet) devices in one process
+ENGINE_BACKENDS = [backend_param(n) for n in NAMES if distributed.engine_mode(n)]
 PROBE = ROOT / "tests" / "distributed_probe.py"
 TINY = ["--epochs", "3", "--batch-size", "8", "--num-steps", "10", "--num-hiddens", "16", "--max-tokens", "2000",
         "--num-val", "500", "--seed", "0", "--threads", "1", "--num-preds", "5", "--device", "cpu", "--quiet"]
@@ -37,8 +38,9 @@ def _env() -> dict[str, str]:
 
 
 def _probe(name: str, out: Path, workers: int) -> dict[str, np.ndarray]:
-    if workers == 1:
-        subprocess.run([sys.executable, str(PROBE), name, str(out)], env=_env(), check=True, timeout=TIMEOUT)
+    if workers == 1 or distributed.engine_mode(name) == "devices":
+        subprocess.run([sys.executable, str(PROBE), name, str(out), str(workers)], env=_env(), check=True,
+                       timeout=TIMEOUT)
     else:
         saved = dict(os.environ)
         os.environ.update(_env())
@@ -57,7 +59,7 @@ def _train(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", ENGINE_BACKENDS)
 def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(name: str, tmp_path: Path) -> None:
     one = _probe(name, tmp_path / "one.npz", 1)
     two = _probe(name, tmp_path / "two.npz", 2)
@@ -68,7 +70,7 @@ def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(nam
         np.testing.assert_allclose(two[key], one[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", ENGINE_BACKENDS)
 def test_train_with_two_workers_reports_the_perplexity_of_one_process(name: str, tmp_path: Path) -> None:
     one = _train("--backend", name, *TINY, "--json")
     two = _train("--backend", name, *TINY, "--json", "--workers", "2", "--save", str(tmp_path / "two.npz"))
@@ -166,3 +168,10 @@ def test_a_killed_worker_ends_the_run_with_a_message_that_names_it(tmp_path: Pat
     assert proc.returncode == 2, err
     assert f"worker 1 of 2 (pid {workers[1]}) was killed by SIGKILL" in err
     assert not Path(f"/proc/{workers[0]}").exists()
+
+
+def test_mxnet_multi_machine_mode_is_refused_with_one_sentence() -> None:
+    result = subprocess.run([sys.executable, "-m", "d2lrnn", "train", "--backend", "mxnet", "--workers", "2",
+                             *_with_epochs(1)], cwd=ROOT, env={**_env(), "DMLC_ROLE": "worker"},
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 2 and "multi-machine mode" in result.stderr and "Traceback" not in result.stderr
