@@ -67,8 +67,9 @@ class Launcher:
 
     def __init__(self, args: Sequence[str], workers: int, port: int = 0, command: Sequence[str] = ()) -> None:
         self.args, self.workers = list(args), workers
-        #: the program each worker runs (default: ``python -m d2lrnn train``)
+        #: the program each worker runs (default: ``python -m d2lrnn train``, whose ranks above 0 get ``--quiet``)
         self.command = list(command) or [sys.executable, "-m", "d2lrnn", "train"]
+        self.quiet = [] if command else ["--quiet"]
         self.peers = [f"{HOST}:{free_port(port)}"] + [f"{HOST}:{free_port()}" for _ in range(workers - 1)]
         self.procs: list[subprocess.Popen[Any]] = []
         self.signals = 0
@@ -78,7 +79,7 @@ class Launcher:
         for rank in range(self.workers):
             quiet = rank > 0
             err = open(self.logs / f"worker{rank}.err", "wb") if quiet else None  # noqa: SIM115 - closed below
-            extra = ["--quiet"] if quiet and "--quiet" not in self.args else []
+            extra = self.quiet if quiet and "--quiet" not in self.args else []
             self.procs.append(subprocess.Popen(
                 [*self.command, *self.args, *extra],
                 env=worker_env(rank, self.workers, self.peers), start_new_session=True,
