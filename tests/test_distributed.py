@@ -96,3 +96,17 @@ def test_a_busy_port_is_refused_before_any_worker_starts() -> None:
         port = busy.getsockname()[1]
         result = run_cli("train", "--backend", "torch", "--workers", "2", "--port", str(port), timeout=120)
     assert result.returncode == 2 and f"Port {port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_bench_workers_axis_adds_rows_only_where_there_is_an_engine() -> None:
+    from d2lrnn.bench.config import BenchConfig, condition_settings
+    from d2lrnn.bench.runner import worker_command
+
+    config = BenchConfig(workers=[2])
+    rows = [job for job in config.jobs() if job.condition == "workers2"]
+    assert [job.backend for job in rows] == [n for n in NAMES if distributed.engine_mode(n)]
+    assert all(job.model == "concise" for job in rows)
+    assert condition_settings("workers2", config) == {"workers": 2}
+    command = worker_command(rows[0], 0, config)
+    assert command[command.index("--workers") + 1] == "2"
+    assert not [job for job in BenchConfig().jobs() if job.condition.startswith("workers")]  # off by default

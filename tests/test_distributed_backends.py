@@ -175,3 +175,17 @@ def test_mxnet_multi_machine_mode_is_refused_with_one_sentence() -> None:
                              *_with_epochs(1)], cwd=ROOT, env={**_env(), "DMLC_ROLE": "worker"},
                             capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 2 and "multi-machine mode" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bench_row_on_two_workers_reports_the_whole_batch() -> None:
+    from d2lrnn.bench.worker import MARKER
+
+    result = subprocess.run([sys.executable, "-m", "d2lrnn.bench.worker", "--backend", "torch", "--model", "concise",
+                             "--epochs", "2", "--batch-size", "8", "--num-steps", "10", "--num-hiddens", "16",
+                             "--max-tokens", "2000", "--threads", "1", "--workers", "2"],
+                            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
+    assert result.returncode == 0 and len(lines) == 1, result.stderr
+    row = json.loads(lines[0][len(MARKER):])
+    assert row["status"] == "ok" and row["workers"] == 2
+    assert [epoch["tokens"] for epoch in row["epochs"]] == [24 * 8 * 10] * 2  # both workers' rows, every batch
