@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,7 +19,7 @@ from d2lrnn.distributed.run import command_line
 from d2lrnn.errors import D2LRNNError
 from d2lrnn.session import TrainJob
 
-from .conftest import run_cli
+from .conftest import FRAMEWORK_MODULES, ROOT, run_cli
 
 
 @pytest.mark.parametrize("sampling", ["sequential", "random"])
@@ -110,3 +113,11 @@ def test_the_bench_workers_axis_adds_rows_only_where_there_is_an_engine() -> Non
     command = worker_command(rows[0], 0, config)
     assert command[command.index("--workers") + 1] == "2"
     assert not [job for job in BenchConfig().jobs() if job.condition.startswith("workers")]  # off by default
+
+
+def test_the_distributed_package_imports_no_framework() -> None:
+    code = ("import sys, d2lrnn.distributed, d2lrnn.distributed.launch, d2lrnn.cli.train; "
+            f"print(sorted(m for m in {sorted(FRAMEWORK_MODULES)!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr

@@ -70,7 +70,12 @@ def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(nam
         np.testing.assert_allclose(two[key], one[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
-@pytest.mark.parametrize("name", ENGINE_BACKENDS)
+#: TensorFlow's workers run the strategy eagerly: a minute or more for the 3 tiny epochs on a busy machine
+CLI_BACKENDS = [pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow]) if p.values[0] == "tensorflow" else p
+                for p in ENGINE_BACKENDS]
+
+
+@pytest.mark.parametrize("name", CLI_BACKENDS)
 def test_train_with_two_workers_reports_the_perplexity_of_one_process(name: str, tmp_path: Path) -> None:
     one = _train("--backend", name, *TINY, "--json")
     two = _train("--backend", name, *TINY, "--json", "--workers", "2", "--save", str(tmp_path / "two.npz"))
