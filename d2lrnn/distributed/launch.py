@@ -88,10 +88,10 @@ class Launcher:
                 err.close()
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        """The first signal asks rank 0 to stop after its batch; a second stops it at once."""
+        """The first signal goes to rank 0 (it stops after its batch, as one process would); a second stops it at once."""
         self.signals += 1
         if self.procs and self.procs[0].poll() is None:
-            self.procs[0].send_signal(signal.SIGTERM if self.signals == 1 else signal.SIGINT)
+            self.procs[0].send_signal(signum if self.signals == 1 else signal.SIGINT)
 
     def kill(self, *, gently: bool = False) -> None:
         for proc in self.procs:
