@@ -144,6 +144,7 @@ class Trainer:
         self.compile_steps = True
         #: the data-parallel worker group (:mod:`d2lrnn.distributed`); None in one process
         self.collective: Any = None
+        self.stop_requested_by_signal = False  #: with a group: this worker was asked to stop (see interrupt)
 
     # --- public ---------------------------------------------------------------------------
     def fit(self, model: Any, data: Any) -> list[EpochStats]:
@@ -186,8 +187,15 @@ class Trainer:
         return self.history
 
     def interrupt(self) -> None:
-        """Stop ``fit`` after the current batch (safe to call from a signal handler)."""
-        self.interrupted = True
+        """Stop ``fit`` after the current batch (safe to call from a signal handler).
+
+        With a worker group the request waits for the next batch's agreement (:meth:`Group.any`), so
+        every worker stops after the same batch.
+        """
+        if self.collective is not None:
+            self.stop_requested_by_signal = True
+        else:
+            self.interrupted = True
 
     def evaluate(self, model: Any, data: Any) -> float | None:
         """Perplexity on ``data``'s validation batches (state carried across them), or None."""
@@ -241,7 +249,7 @@ class Trainer:
             state = backend.detach(state) if carry and state is not None else None
             loss, state = step(X, Y, state)
             if self.collective is not None:  # every worker stops after the same batch
-                self.interrupted = self.collective.any(self.interrupted)
+                self.interrupted = self.collective.any(self.stop_requested_by_signal)
             total = loss if total is None else total + loss
             batches += 1
             tokens += Y_np.size

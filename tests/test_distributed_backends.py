@@ -194,3 +194,31 @@ def test_a_bench_row_on_two_workers_reports_the_whole_batch() -> None:
     row = json.loads(lines[0][len(MARKER):])
     assert row["status"] == "ok" and row["workers"] == 2
     assert [epoch["tokens"] for epoch in row["epochs"]] == [24 * 8 * 10] * 2  # both workers' rows, every batch
+
+
+@pytest.mark.parametrize("name", [backend_param("torch")])
+def test_a_signal_during_the_agreement_is_kept_for_the_next_batch(name: str) -> None:
+    """The stop request that lands while the workers agree is sent with the next batch, never lost."""
+    from d2lrnn.backends import get_backend
+    from d2lrnn.cells import make_model
+    from d2lrnn.data import TimeMachine
+    from d2lrnn.trainer import Trainer
+
+    class SignalDuringAgreement(distributed.Group):
+        calls = 0
+
+        def any(self, flag: bool) -> bool:
+            self.calls += 1
+            if self.calls == 3:  # the handler runs while this batch's agreement is under way
+                trainer.interrupt()
+            return flag
+
+    backend = get_backend(name)
+    data = TimeMachine(8, 10, num_train=2000, num_val=0, seed=0)
+    model = make_model(backend, "concise", "rnn", num_inputs=len(data.vocab), num_outputs=len(data.vocab),
+                       num_hiddens=8)
+    trainer = Trainer(2, 1.0, device=backend.cpu(), progress=False)
+    group = SignalDuringAgreement()
+    group.attach(trainer, data)
+    trainer.fit(model, data)
+    assert trainer.interrupted and group.calls == 4 and trainer.epoch == 0
