@@ -1,8 +1,8 @@
 """MXNet's data-parallel engine: several devices in one process, Gluon replicas and a ``device`` kvstore.
 
 ``d2lrnn train --backend mxnet --workers N`` keeps a replica of every parameter on N contexts (CPU
-contexts here, GPUs where there are), splits each batch's streams among them with
-``gluon.utils.split_and_load``, and sums the replicas' gradients and losses with the kvstore's
+contexts here, GPUs where there are), splits each batch's streams among them in contiguous blocks
+(as ``gluon.utils.split_and_load`` does), and sums the replicas' gradients and losses with the kvstore's
 ``pushpull``; the core then clips the mean gradient (the global norm, as in one process) and every
 replica takes the same step. MXNet's multi-machine mode (its parameter server and ``launch.py``)
 is not supported: :func:`join` refuses it.
@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from ...distributed.group import Group
+from ...distributed.shard import shard_rows
 from ...errors import BackendError
 
 #: variables MXNet's own multi-machine launcher sets in each process
@@ -47,15 +48,21 @@ class DeviceReplicas:
             for key, value in zip(self.keys, [p.data(self.contexts[0]) for p in params] + [np.zeros(1)]):
                 self.kv.init(key, value)
 
+    def _split(self, batch: Any) -> list[Any]:
+        """Each device's contiguous block of rows (what ``gluon.utils.split_and_load`` does; its
+        indices are NumPy integers, which MXNet 1.9 cannot parse under NumPy 2: "Invalid Parameter format")."""
+        n = len(self.contexts)
+        blocks = [shard_rows(batch.shape[0], n, i) for i in range(n)]
+        return [batch[b.start:b.stop].as_in_ctx(ctx) for b, ctx in zip(blocks, self.contexts)]
+
     def loss_and_grads(self, model: Any, params: list[Any], X: Any, Y: Any, state: Any):
-        from mxnet import autograd, gluon
+        from mxnet import autograd
 
         from .ops import _cross_entropy
 
         self._place(model, params)
         n = len(self.contexts)
-        Xs = gluon.utils.split_and_load(X, self.contexts, even_split=True)
-        Ys = gluon.utils.split_and_load(Y, self.contexts, even_split=True)
+        Xs, Ys = self._split(X), self._split(Y)
         states = state if state is not None else [None] * n
         with autograd.record():
             outputs = [model(x, s) for x, s in zip(Xs, states)]
