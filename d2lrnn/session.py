@@ -51,6 +51,8 @@ class TrainJob:
     progress: bool | None = None
     #: the framework's CPU threads: "auto" (follow the free cores), a whole number or None (the framework's own)
     threads: int | str | None = "auto"
+    #: the data-parallel worker group (:mod:`d2lrnn.distributed`); None trains in one process
+    group: Any = None
 
 
 @dataclass
@@ -121,6 +123,9 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     s, resumed, weights, name, data = _prepare(job)
     save_path = job.save or job.resume
     model, trainer, backend, device = _build(job, name, s, data, log)
+    if job.group is not None:  # this worker's rows of each batch; only rank 0 writes checkpoints
+        job.group.attach(trainer, data)
+        save_path = save_path if job.group.rank == 0 else None
     if resumed:
         from .resume import restore_training_state
 

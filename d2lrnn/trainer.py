@@ -38,15 +38,23 @@ Callback = Callable[["Trainer", EpochStats], Any]
 BATCH_BAR_AFTER = 3.0
 
 
-def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, state: Any, lr: float, clip: float):
-    """One minibatch SGD step with gradient clipping; returns the (detached) loss and the new state."""
+def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, state: Any, lr: float, clip: float,
+             reduce: Callable[[Any, list[Any]], Any] | None = None):
+    """One minibatch SGD step with gradient clipping; returns the (detached) loss and the new state.
+
+    ``reduce(loss, grads)`` (a :class:`d2lrnn.distributed.Group`) averages both over the workers
+    before clipping, so clipping sees the global norm; None in one process.
+    """
     loss, grads, state = backend.loss_and_grads(model, params, X, Y, state)
+    if reduce is not None:
+        loss, grads = reduce(loss, grads)
     backend.sgd_update(params, clip_gradients(grads, clip, backend.math), lr)
     return loss, state
 
 
 def make_train_step(backend: Backend, model: Any, lr: float, clip: float,
-                    compile: bool = True) -> Callable[[Any, Any, Any], Any]:
+                    compile: bool = True, reduce: Callable[[Any, list[Any]], Any] | None = None,
+                    ) -> Callable[[Any, Any, Any], Any]:
     """A step function ``step(X, Y, state) -> (loss, state)``, compiled by the backend on first use
     (unless ``compile`` is False: Python-level model code that graph compilers cannot trace).
 
@@ -59,7 +67,7 @@ def make_train_step(backend: Backend, model: Any, lr: float, clip: float,
         if compiled is None:
             params = backend.parameters(model, X)
             def update(X: Any, Y: Any, state: Any) -> Any:
-                return sgd_step(backend, model, params, X, Y, state, lr, clip)
+                return sgd_step(backend, model, params, X, Y, state, lr, clip, reduce)
 
             compiled = backend.compile_step(update) if compile else update
         return compiled(X, Y, state)
@@ -134,6 +142,9 @@ class Trainer:
         self.backend: Backend | None = None
         #: whether the backend may compile the training step (e.g. ``tf.function``)
         self.compile_steps = True
+        #: the data-parallel worker group (:mod:`d2lrnn.distributed`); None in one process
+        self.collective: Any = None
+        self.stop_requested_by_signal = False  #: with a group: this worker was asked to stop (see interrupt)
 
     # --- public ---------------------------------------------------------------------------
     def fit(self, model: Any, data: Any) -> list[EpochStats]:
@@ -176,8 +187,15 @@ class Trainer:
         return self.history
 
     def interrupt(self) -> None:
-        """Stop ``fit`` after the current batch (safe to call from a signal handler)."""
-        self.interrupted = True
+        """Stop ``fit`` after the current batch (safe to call from a signal handler).
+
+        With a worker group the request waits for the next batch's agreement (:meth:`Group.any`), so
+        every worker stops after the same batch.
+        """
+        if self.collective is not None:
+            self.stop_requested_by_signal = True
+        else:
+            self.interrupted = True
 
     def evaluate(self, model: Any, data: Any) -> float | None:
         """Perplexity on ``data``'s validation batches (state carried across them), or None."""
@@ -217,7 +235,9 @@ class Trainer:
     # --- internals ------------------------------------------------------------------------
     def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
         """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies its own)."""
-        return make_train_step(backend, model, lr, clip, self.compile_steps)
+        if self.collective is not None:  # a worker group may run the step's primitives its own way
+            backend = self.collective.step_backend(backend)
+        return make_train_step(backend, model, lr, clip, self.compile_steps, self.collective)
 
     def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
         backend = self.backend
@@ -228,6 +248,8 @@ class Trainer:
             X, Y = backend.tensor(X_np, self.device), backend.tensor(Y_np, self.device)
             state = backend.detach(state) if carry and state is not None else None
             loss, state = step(X, Y, state)
+            if self.collective is not None:  # every worker stops after the same batch
+                self.interrupted = self.collective.any(self.stop_requested_by_signal)
             total = loss if total is None else total + loss
             batches += 1
             tokens += Y_np.size

@@ -38,6 +38,10 @@ class BackendSpec:
     distributions: tuple[str, ...] = ()
     #: the framework's own thread variables for ``n`` threads, read when it is imported (``d2lrnn.threads``)
     thread_env: Callable[[int], dict[str, str]] | None = None
+    #: data-parallel training (``d2lrnn.distributed``): "processes", "devices" (in one process) or "" (none)
+    distributed: str = ""
+    #: variables the engine's own launcher sets in each worker (their presence makes ``d2lrnn train`` a worker)
+    worker_env: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -66,12 +70,15 @@ def _xla_flags(n: int) -> dict[str, str]:
 #: MXNet first: a test session or notebook that wants every framework imports it before TensorFlow
 SPECS: tuple[BackendSpec, ...] = (
     BackendSpec("mxnet", "MXNet", "mxnet", "mxnet", ("gluon", "mx"), ("mxnet",), ("mxnet",),
-                _variables("MXNET_CPU_WORKER_NTHREADS")),
-    BackendSpec("torch", "PyTorch", "torch", "torch", ("pytorch",), ("torch",), ("torch",)),
+                _variables("MXNET_CPU_WORKER_NTHREADS"), distributed="devices"),
+    BackendSpec("torch", "PyTorch", "torch", "torch", ("pytorch",), ("torch",), ("torch",),
+                distributed="processes", worker_env=("TORCHELASTIC_RUN_ID",)),
     BackendSpec("tensorflow", "TensorFlow", "tensorflow", "tensorflow", ("tf", "keras"),
                 ("tensorflow", "keras", "tf_keras"), ("tensorflow", "tensorflow-cpu"),
-                _variables("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")),
-    BackendSpec("jax", "JAX", "jax", "jax", ("flax",), ("jax", "jaxlib", "flax"), ("jax",), _xla_flags),
+                _variables("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"), distributed="processes",
+                worker_env=("TF_CONFIG",)),
+    BackendSpec("jax", "JAX", "jax", "jax", ("flax",), ("jax", "jaxlib", "flax"), ("jax",), _xla_flags,
+                distributed="processes", worker_env=("JAX_COORDINATOR_ADDRESS",)),
 )
 REGISTRY: dict[str, BackendSpec] = {spec.name: spec for spec in SPECS}
 ALIASES: dict[str, str] = {alias: spec.name for spec in SPECS for alias in spec.aliases}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..backends import NAMES
+from ..backends import NAMES, REGISTRY
 from ..cells import CELLS, DEFAULT_CELL
 
 KINDS = ("concise", "scratch")
@@ -20,6 +20,11 @@ DEFAULT_THREADS = "default-threads"
 HIDDEN_SIZES = (512, 1024)
 WORD = "word"
 SCALING = (*(f"h{size}" for size in HIDDEN_SIZES), WORD)
+
+#: the "workers" axis: the concise model data-parallel (``d2lrnn.distributed``) at the seed settings,
+#: condition ``workers<N>``; one worker is the seed row
+WORKERS_PREFIX = "workers"
+
 
 #: d2lrnn's concise model against the book's own code at the seed settings (issue 12)
 BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 7.0}
@@ -86,6 +91,8 @@ class BenchConfig:
     data_dir: str | None = None
     corpus: str | None = None
     threads: int | None = None
+    #: worker counts of the "workers" axis (each above 1, on backends with an engine); empty: no such rows
+    workers: list[int] = field(default_factory=list)
     cooldown: float = 60.0
     timeout: float = 1800.0
 
@@ -106,6 +113,8 @@ class BenchConfig:
                 out += [Job(backend, model, BUSY) for model in (*self.models[:1], *extra[:1]) if model != FLOOR]
             out += [Job(backend, model, cell) for cell in self.cells
                     for model in ("concise", *extra)]
+            if REGISTRY[backend].distributed:
+                out += [Job(backend, "concise", f"{WORKERS_PREFIX}{n}") for n in self.workers if n > 1]
         return out
 
     def scaling_jobs(self) -> list[Job]:
@@ -122,6 +131,8 @@ def condition_settings(condition: str, config: BenchConfig) -> dict[str, object]
         return {"cell": condition}
     if condition.startswith("h") and condition[1:].isdigit():
         return {"num_hiddens": int(condition[1:]), "epochs": config.scaling_epochs}
+    if condition.startswith(WORKERS_PREFIX) and condition[len(WORKERS_PREFIX):].isdigit():
+        return {"workers": int(condition[len(WORKERS_PREFIX):])}
     if condition == WORD:
         return {"token": "word", "epochs": config.scaling_epochs}
     return {}

@@ -38,6 +38,8 @@ def worker_command(job: Job, seed: int, config: BenchConfig) -> list[str]:
            "--token", str(settings["token"]), "--lr", repr(config.lr), "--clip", repr(config.clip),
            "--max-tokens", str(config.max_tokens), "--seed", str(seed), "--device", config.device,
            "--cell", str(settings.get("cell", "rnn"))]
+    if settings.get("workers"):
+        cmd += ["--workers", str(settings["workers"])]
     threads = worker_threads(job, config)
     if threads is not None:
         cmd += ["--threads", str(threads)]

@@ -182,18 +182,26 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             return {**result, "status": "skipped", "reason": str(exc)}
         apply_threads(threads, backend)
         governor = ThreadGovernor.for_setting(args.threads, backend, threads)
+        group = _group(name, args.workers)  # before the model: TensorFlow's strategy comes first
         backend.seed(args.seed)
         device = backend.device(args.device)
         model = make_model(backend, args.model, args.cell, num_inputs=vocab_size, num_outputs=vocab_size,
                            num_hiddens=args.num_hiddens, lr=args.lr)
-        clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
         trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs,
                           batch_callbacks=[governor] if governor else ())
+        if group is not None:
+            group.attach(trainer, data)
+            result["workers"] = group.workers
+        clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
         trainer.fit(model, _Data(data, clock))
         if clock.done_at is not None:
             first_batch.append(clock.done_at)
-        history = [{"tokens": s.tokens, "seconds": s.seconds, "perplexity": s.perplexity} for s in trainer.history]
-        device = backend.device_name(device)
+        share = group.workers if group is not None and _processes(name) else 1
+        history = [{"tokens": s.tokens * share, "seconds": s.seconds, "perplexity": s.perplexity}
+                   for s in trainer.history]  # tokens: the whole batch's, every worker trained a share
+        device = backend.device_name(trainer.device)
+        if group is not None:
+            group.close()
     return {
         **result,
         "status": "ok",
@@ -209,6 +217,32 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "wall_s": time.time() - args.t0,
         "peak_rss_mib": peak_rss_mib(),
     }
+
+
+def _processes(name: str) -> bool:
+    from ..distributed import engine_mode
+
+    return engine_mode(name) == "processes"
+
+
+def _group(name: str, workers: int) -> Any:
+    """The data-parallel group of a ``--workers`` row (a worker process, or MXNet's devices), else None."""
+    from .. import distributed
+
+    if distributed.is_worker(name) or (workers > 1 and not _processes(name)):
+        return distributed.join(name, workers)
+    return None
+
+
+def _launch(args: argparse.Namespace, argv: Sequence[str]) -> int | None:
+    """Start ``--workers`` processes of this measurement (rank 0 prints the result line); None when not needed."""
+    from ..distributed import is_worker
+    from ..distributed.launch import Launcher
+
+    name = spec(args.backend).name
+    if args.workers < 2 or not _processes(name) or is_worker(name) or args.model not in ("concise", "scratch"):
+        return None
+    return Launcher(argv, args.workers, command=[sys.executable, "-m", "d2lrnn.bench.worker"]).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir")
     p.add_argument("--corpus", help="a UTF-8 text to train on instead of The Time Machine")
     p.add_argument("--threads", help="auto or a whole number (left out: the framework's own count)")
+    p.add_argument("--workers", type=int, default=1, help="data-parallel workers (d2lrnn.distributed)")
     p.add_argument("--t0", type=float, default=None, help="the parent's time.time() when it started this process")
     return p
 
@@ -239,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.t0 = _T_IMPORT
     if args.model == "book":
         os.environ.update(BOOK_ENV)
+    launched = _launch(args, list(sys.argv[1:] if argv is None else argv))
+    if launched is not None:
+        return launched
     result = measure(args)
     print(MARKER + json.dumps(result), flush=True)
     return 0

@@ -88,6 +88,9 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="a folder that already holds timemachine.txt")
     parser.add_argument("--corpus", help=argparse.SUPPRESS)  # another text (tests); no targets then
     parser.add_argument("--json", action="store_true", help="end standard output with the results as JSON")
+    parser.add_argument("--workers", type=lambda t: [] if t == "none" else [int(n) for n in t.split(",")],
+                        default=[], metavar="N[,N...]", help="also measure the concise model data-parallel on N "
+                        "workers (d2lrnn train --workers; default: none)")
     # smaller sizes for tests and quick checks (the targets only apply to the defaults)
     for flag, typ, value in (("--batch-size", int, d.batch_size), ("--num-steps", int, d.num_steps),
                              ("--num-hiddens", int, d.num_hiddens), ("--max-tokens", int, d.max_tokens),
@@ -103,7 +106,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        batch_size=args.batch_size, num_steps=args.num_steps, num_hiddens=args.num_hiddens, lr=args.lr,
                        clip=args.clip, max_tokens=args.max_tokens, device=args.device, data_dir=args.data_dir,
                        corpus=args.corpus, threads=parse_threads(args.threads), cooldown=args.cooldown,
-                       timeout=args.timeout)
+                       timeout=args.timeout, workers=[n for n in args.workers if n > 1])
 
 
 def _check_writable(flag: str, folder: str) -> None:

@@ -54,19 +54,30 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     train.add_argument("--threads", type=threads_option, default="auto", metavar="N|auto",
                        help="the framework's CPU threads (default: auto, one per core that other processes leave "
                        "free, followed while training)")
+    train.add_argument("--workers", type=pos_int("--workers"), default=1, metavar="N",
+                       help="data-parallel workers on this machine, each with its share of the batch's streams "
+                       "(default: 1; MXNet: N CPU contexts in one process)")
+    train.add_argument("--port", type=checked(checks.non_negative_int, "--port", "a free port"), default=0,
+                       help="rank 0's port on 127.0.0.1 with --workers (default: a free one)")
     train.set_defaults(run=cmd_train)
 
     return train
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    from ..session import TrainJob, run_training
+    from .. import distributed
+    from ..session import TrainJob
 
     job = TrainJob(settings={k: getattr(args, k) for k in TRAIN_DEFAULTS}, backend=args.backend, device=args.device,
                    data_dir=args.data_dir, save=args.save, save_every=args.save_every, resume=args.resume,
                    plot=args.plot, num_preds=args.num_preds, progress=False if args.quiet else None,
                    threads=args.threads)
-    result = run_training(job, log=note)
+    try:
+        result = distributed.train(job, args.workers, args.port, json=args.json, log=note)
+    except distributed.WorkersStopped as stop:  # rank 0 said why; its exit status is the run's
+        raise Stopped(str(stop), stop.status) from None
+    if result is None:  # another process reported (the launcher's rank 0), or this is a silent worker
+        return None
     report = result.to_dict()
     if result.stopped_by:
         raise Stopped(result.message, result.exit_status, report)

@@ -58,7 +58,7 @@ class JaxBackend(Backend):
         return np.asarray(tensor)
 
     def cpu(self) -> Any:
-        return jax.devices("cpu")[0]
+        return jax.local_devices(backend="cpu")[0]  # this process's own (several processes: jax.distributed)
 
     def num_gpus(self) -> int:
         try:
@@ -67,7 +67,7 @@ class JaxBackend(Backend):
             return 0
 
     def gpu(self, i: int = 0) -> Any:
-        return jax.devices("gpu")[i]
+        return jax.local_devices(backend="gpu")[i]
 
     def device_name(self, device: Any) -> str:
         return f"{device.platform}:{device.id}" if hasattr(device, "platform") else str(device)

@@ -1,0 +1,104 @@
+"""The one call ``d2lrnn train`` makes: one process, the launcher of N workers, or one of the workers."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from ..errors import D2LRNNError
+from ..session import TRAIN_DEFAULTS, Log, TrainJob, TrainResult, flag, resolve_settings, run_training
+from .placement import check_workers, engine_mode, is_worker, join
+
+
+class WorkersStopped(D2LRNNError):
+    """The launcher's workers ended early; ``status`` is rank 0's exit status (rank 0 said why)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"d2lrnn train: the workers stopped early (rank 0's exit status {status}).")
+        self.status = status
+
+
+def command_line(job: TrainJob, json: bool = False) -> list[str]:
+    """The ``d2lrnn train`` arguments that run ``job`` again (each worker's command line)."""
+    args = [arg for key, value in job.settings.items() if value is not None and key in TRAIN_DEFAULTS
+            for arg in (flag(key), str(value))]
+    options = {"backend": job.backend, "device": job.device, "data_dir": job.data_dir, "save": job.save,
+               "save_every": job.save_every, "resume": job.resume, "plot": job.plot, "num_preds": job.num_preds,
+               "threads": job.threads}
+    args += [arg for key, value in options.items() if value is not None for arg in (flag(key), str(value))]
+    return args + (["--quiet"] if job.progress is False else []) + (["--json"] if json else [])
+
+
+def backend_name(job: TrainJob) -> str:
+    """The backend ``job`` trains on (given, from the checkpoint it resumes, or the default); imports nothing."""
+    from ..backends import check_installed
+
+    if job.backend or not job.resume:
+        return check_installed(job.backend)
+    _, resumed, _ = resolve_settings(job)
+    return check_installed(resumed["meta"]["backend"])
+
+
+def train(job: TrainJob, workers: int = 1, port: int = 0, *, json: bool = False,
+          log: Log = lambda message: None) -> TrainResult | None:
+    """Train ``job`` on ``workers`` workers; the result to report, or None where another process reports it.
+
+    In one process this is :func:`~d2lrnn.session.run_training`. With ``workers`` > 1 and a backend
+    that trains in processes, it starts the workers on 127.0.0.1 and waits (rank 0 reports; a
+    failure raises :class:`~d2lrnn.D2LRNNError`, an early stop :class:`WorkersStopped`). In a
+    worker (started so, or by the engine's own launcher) it joins the group and trains its rows.
+    """
+    name = backend_name(job)
+    if is_worker(name):
+        return _work(job, name, log)
+    settings, _, _ = resolve_settings(job)
+    check_workers(workers, settings["batch_size"], name)
+    if workers == 1:
+        return run_training(job, log)
+    if engine_mode(name) == "devices":  # several devices in one process
+        return _finish(run_training(_with_group(job, join(name, workers)), log), workers, scale=1)
+    from .launch import Launcher
+
+    status = Launcher(command_line(job, json), workers, port).run()
+    if status:
+        raise WorkersStopped(status)
+    return None
+
+
+def _with_group(job: TrainJob, group: Any) -> TrainJob:
+    return TrainJob(**{**{f.name: getattr(job, f.name) for f in fields(job)}, "group": group})
+
+
+def _finish(result: TrainResult, workers: int, scale: int | None = None) -> TrainResult:
+    """The whole run's speed: every worker trained as many tokens as rank 0 (``scale``: workers whose tokens
+    rank 0 did not count)."""
+    if "tokens_per_sec" in result.summary:
+        result.summary = {**result.summary, "workers": workers,
+                          "tokens_per_sec": result.summary["tokens_per_sec"] * (workers if scale is None else scale)}
+    return result
+
+
+def _work(job: TrainJob, name: str, log: Log) -> TrainResult | None:
+    group = join(name)
+    rank = group.rank
+    try:
+        mine = _with_group(job, group)
+        if rank:  # rank 0 alone reports, saves and draws
+            mine.plot = None
+        result = run_training(mine, log if rank == 0 else (lambda message: None))
+    except D2LRNNError:
+        raise
+    except Exception as exc:  # the engine's error when a peer left (a closed connection, a timeout)
+        raise D2LRNNError(f"{group.label} stopped: {exc.__class__.__name__}: {_last_line(exc)}") from None
+    finally:
+        group.close()
+    return _finish(result, group.workers) if rank == 0 else None
+
+
+__all__ = ["WorkersStopped", "command_line", "train"]
+
+
+def _last_line(exc: BaseException) -> str:
+    """The informative end of an engine's (often multi-line) error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
