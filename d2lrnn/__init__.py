@@ -7,6 +7,7 @@ The frameworks are listed in :data:`d2lrnn.backends.SPECS`.
 from __future__ import annotations
 
 from .backends import available_backends, backend_for, get_backend
+from .book import install_public_paths
 from .checkpoint import load, save
 from .corpus import time_machine_path
 from .data import SeqDataLoader, TimeMachine, load_data_time_machine
@@ -29,6 +30,7 @@ def _mxnet_on_current_numpy() -> None:
 
 
 _mxnet_on_current_numpy()
+install_public_paths()  # d2lrnn.torch, d2lrnn.v0.mxnet, ...: d2lrnn.book.PUBLIC_PATHS
 
 __all__ = [
     "Accumulator", "BackendError", "CheckpointError", "CorpusError", "D2LRNNError", "DivergenceError",

@@ -1,6 +1,8 @@
-"""d2l 1.0.3's MXNet tab (``from d2lrnn import mxnet as d2l``), plus the d2l 0.x names that do not clash.
+"""d2l 1.0.3's MXNet tab: ``from d2lrnn import mxnet as d2l`` (also ``d2lrnn.v1.mxnet``).
 
-The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the MXNet pieces:
+It also offers the d2l 0.x names of :mod:`d2lrnn.book.v0.mxnet` that 1.0.3 does not redefine
+(:data:`d2lrnn.book.aliases.V0_NAMES`). The framework-neutral parts are in :mod:`d2lrnn.book.v1`;
+this module adds the MXNet pieces:
 ``Module`` (a Gluon ``Block``; scratch parameters are plain arrays found by ``get_scratch_params``),
 ``Classifier``, ``RNNScratch``, ``RNNLMScratch``, ``RNN(num_hiddens)``, ``RNNLM``, ``SGD``, the
 tensor aliases and the autograd/optimizer primitive.
@@ -12,19 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 # isort: off
-from . import mxnet as v0  # first: MXNet imports only after the compatibility layer is in place
+from ..v0 import mxnet as v0  # first: MXNet imports only after the compatibility layer is in place
 
 from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn, rnn
 
 # isort: on
-from ..backends.mxnet import BACKEND
-from ..vocab import SortedVocab as Vocab
-from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
-from .v1 import *  # noqa: F403  (the names every tab shares)
-from .v1 import CheckedCall, HyperParameters, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
-from .v1 import Trainer as _Trainer
-from .v1 import __all__ as SHARED_NAMES
+from ...backends.mxnet import BACKEND
+from ...vocab import SortedVocab as Vocab
+from ..aliases import V0_NAMES, tensor_aliases, v0_names
+from . import *  # noqa: F403  (the names every tab shares)
+from . import CheckedCall, HyperParameters, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
+from . import Trainer as _Trainer
+from . import __all__ as SHARED_NAMES
 
 mx = v0.mx
 globals().update(tensor_aliases(mx))  # reshape, zeros, ..., the book's tensor aliases
@@ -34,8 +36,8 @@ cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEN
 
 
 class Trainer(_Trainer):
-    __doc__ = _Trainer.__doc__
-    math = BACKEND.math
+    """The book's :class:`d2lrnn.book.v1.Trainer`; ``prepare_model`` also puts a scratch model's
+    plain arrays on the trainer's device."""
 
     def prepare_model(self, model: Any) -> None:
         super().prepare_model(model)

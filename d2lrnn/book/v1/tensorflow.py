@@ -1,9 +1,11 @@
-"""d2l 1.0.3's TensorFlow tab (``from d2lrnn import tensorflow as d2l``), plus the d2l 0.x names that do not clash.
+"""d2l 1.0.3's TensorFlow tab: ``from d2lrnn import tensorflow as d2l`` (also ``d2lrnn.v1.tensorflow``).
 
-The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the TensorFlow pieces:
+It also offers the d2l 0.x names of :mod:`d2lrnn.book.v0.tensorflow` that 1.0.3 does not redefine
+(:data:`d2lrnn.book.aliases.V0_NAMES`). The framework-neutral parts are in :mod:`d2lrnn.book.v1`;
+this module adds the TensorFlow pieces:
 ``Module`` (a ``tf.keras.Model``), ``Classifier``, ``RNNScratch``, ``RNNLMScratch``,
 ``RNN(num_hiddens)``, ``RNNLM``, the tensor aliases and the GradientTape/optimizer primitive.
-Importing it selects Keras 2 (tf-keras) as :mod:`d2lrnn.book.tensorflow` does.
+Importing it selects Keras 2 (tf-keras), as :mod:`d2lrnn.book.v0.tensorflow` does.
 """
 
 # ruff: noqa: E402  (TensorFlow is imported by the 0.x tab module first, which selects Keras 2)
@@ -12,20 +14,26 @@ from __future__ import annotations
 from typing import Any
 
 # isort: off
-from . import tensorflow as v0  # first: it selects Keras 2 before TensorFlow is imported
+from ..v0 import tensorflow as v0  # first: it selects Keras 2 before TensorFlow is imported
 
 import numpy as np
 import tensorflow as tf
 
 # isort: on
 
-from ..backends.tensorflow import BACKEND
-from ..vocab import SortedVocab as Vocab
-from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
-from .v1 import *  # noqa: F403  (the names every tab shares)
-from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
-from .v1 import Trainer as _Trainer
-from .v1 import __all__ as SHARED_NAMES
+from ...backends.tensorflow import BACKEND
+from ...vocab import SortedVocab as Vocab
+from ..aliases import V0_NAMES, tensor_aliases, v0_names
+from . import *  # noqa: F403  (the names every tab shares)
+from . import (
+    CheckedCall,
+    LanguageModelSteps,
+    ModuleSteps,
+    RecurrentLayerSteps,
+    Trainer,  # the tab adds nothing to the book's Trainer
+    data_classes,
+)
+from . import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(tf))  # reshape, zeros, ..., the book's tensor aliases
 tensor = tf.constant
@@ -33,11 +41,6 @@ DataModule, TimeMachine = data_classes(tf.constant, lambda t: t.numpy() if hasat
 cpu, gpu, num_gpus = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus
 try_gpu = v0.try_gpu
 keras = tf.keras
-
-
-class Trainer(_Trainer):
-    __doc__ = _Trainer.__doc__
-    math = BACKEND.math
 
 
 class Module(ModuleSteps, keras.Model):

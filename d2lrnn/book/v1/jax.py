@@ -1,4 +1,5 @@
-"""d2l 1.0.3's JAX tab (``from d2lrnn import jax as d2l``): Flax ``linen`` models on the core loop.
+"""d2l 1.0.3's JAX tab: ``from d2lrnn import jax as d2l`` (also ``d2lrnn.v1.jax``), Flax ``linen``
+models on the core loop. d2l 0.x had no JAX tab, so there are no 0.x names here.
 
 The framework-neutral parts are in :mod:`d2lrnn.book.v1`. The book's JAX models are Flax
 ``linen`` dataclasses whose weights live outside them, in the trainer's :class:`TrainState`:
@@ -28,42 +29,15 @@ from flax import linen as nn
 from flax.training import train_state
 from jax import numpy as jnp
 
-from ..backends.jax import BACKEND
-from ..vocab import SortedVocab as Vocab
-from .v1 import (
-    DATA_URL,
-    BookAPIError,
-    HyperParameters,
-    ModuleSteps,
-    ProgressBoard,
-    add_to_class,
-    check_call,
-    data_classes,
-    download,
-    is_book_module,
-    plot,
-)
-from .v1 import Trainer as _Trainer
+from ...backends.jax import BACKEND
+from ...vocab import SortedVocab as Vocab
+from ..aliases import tensor_aliases
+from . import *  # noqa: F403  (the names every tab shares)
+from . import BookAPIError, ModuleSteps, ProgressBoard, check_call, data_classes
+from . import Trainer as _Trainer
+from . import __all__ as SHARED_NAMES
 
-
-def _method(name: str) -> Any:
-    """``alias(x, *args)`` calling ``x.<name>(*args)``, as the book's JAX aliases do."""
-    return lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs)
-
-
-#: the book's tensor aliases on the JAX tab (``d2l.reshape``, ``d2l.zeros``, ...)
-ALIASES: dict[str, Any] = {
-    "ones": jnp.ones, "ones_like": jnp.ones_like, "zeros": jnp.zeros, "zeros_like": jnp.zeros_like,
-    "arange": jnp.arange, "meshgrid": jnp.meshgrid, "sin": jnp.sin, "sinh": jnp.sinh, "cos": jnp.cos,
-    "cosh": jnp.cosh, "tanh": jnp.tanh, "linspace": jnp.linspace, "exp": jnp.exp, "log": jnp.log,
-    "tensor": jnp.array, "expand_dims": jnp.expand_dims, "matmul": jnp.matmul, "concat": jnp.concatenate,
-    "stack": jnp.stack, "abs": jnp.abs, "eye": jnp.eye, "sigmoid": jax.nn.sigmoid, "numpy": np.asarray,
-    "to": jax.device_put, "reshape": _method("reshape"), "reduce_sum": _method("sum"), "argmax": _method("argmax"),
-    "astype": _method("astype"), "reduce_mean": _method("mean"), "swapaxes": _method("swapaxes"),
-    "repeat": _method("repeat"),
-    "transpose": lambda x, *axes: x.T if not axes else jnp.transpose(x, *axes),
-}
-globals().update(ALIASES)
+globals().update(tensor_aliases(jax))  # reshape, zeros, ..., the book's tensor aliases
 float32, int32, int64 = jnp.float32, jnp.int32, jnp.int64
 DataModule, TimeMachine = data_classes(jnp.asarray, np.asarray)
 cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEND.try_gpu
@@ -387,8 +361,6 @@ class Trainer(_Trainer):
     from the first training batch into :attr:`state` (a :class:`TrainState` with ``configure_optimizers``'
     optimizer), then runs the core loop (see :class:`d2lrnn.book.v1.Trainer`)."""
 
-    math = BACKEND.math
-
     def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any) -> None:
         super().__init__(max_epochs, num_gpus, gradient_clip_val, **kwargs)
         self.gpus = [gpu(i) for i in range(min(num_gpus, BACKEND.num_gpus()))]
@@ -414,12 +386,11 @@ class Trainer(_Trainer):
         return TrainState.create(apply_fn=model.apply, params=variables["params"],
                                  batch_stats=variables.get("batch_stats", {}), dropout_rng=dropout_key, tx=self.optim)
 
-    def _make_step(self, backend: Any, model: Any, lr: float, clip: float) -> Any:
-        if is_book_module(model):
-            if self.state is None:
-                self.state = self.init_state(model, self._key)
-            self._update = _compiled_update(self)
-        return super()._make_step(backend, model, lr, clip)
+    def start_book_model(self, model: Any) -> None:
+        """Initialise the parameters into :attr:`state` (once per ``fit``) and compile the update."""
+        if self.state is None:
+            self.state = self.init_state(model, self._key)
+        self._update = _compiled_update(self)
 
 
 def _compiled_update(trainer: Trainer) -> Any:
@@ -452,8 +423,9 @@ def _compiled_update(trainer: Trainer) -> Any:
 
 
 __all__ = [
-    "ALIASES", "DATA_URL", "GRU", "RNN", "RNNLM", "BookAPIError", "Classifier", "DataModule", "HyperParameters", "Module",
-    "ProgressBoard", "RNNLMScratch", "RNNScratch", "TimeMachine", "TrainState", "Trainer", "Vocab", "add_to_class",
-    "check_len", "check_shape", "cpu", "download", "float32", "get_key", "get_seed", "gpu", "int32", "int64",
-    "num_gpus", "plot", "try_all_gpus", "try_gpu", *ALIASES,
+    *SHARED_NAMES,
+    "GRU", "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch",
+    "TimeMachine", "TrainState", "Trainer", "Vocab", "check_len", "check_shape", "cpu", "float32",
+    "get_key", "get_seed", "gpu", "int32", "int64", "num_gpus", "try_all_gpus", "try_gpu",
+    *tensor_aliases(jax),
 ]
