@@ -2,8 +2,9 @@
 
 ``load_data_time_machine``, ``RNNModel``, ``RNNModelScratch``, ``predict_ch8``, ``train_ch8``,
 ``grad_clipping``, ``sgd``, ``try_gpu``, ``Timer``, ``Accumulator``, ``Animator``, the text names
-of :mod:`d2lrnn.book.v0.text` and the tensor aliases. Importing this module switches MXNet to NumPy mode (``npx.set_np()``), as the book's MXNet
-cells do; gluonbook's ``nd`` code needs :mod:`d2lrnn.gluonbook` in a process of its own.
+of :mod:`d2lrnn.book.v0.text` and the tensor aliases. Importing this module switches MXNet to
+NumPy mode (``npx.set_np()``), as the book's MXNet cells do;
+gluonbook's ``nd`` code needs :mod:`d2lrnn.gluonbook` in a process of its own.
 """
 
 # ruff: noqa: E402  (MXNet imports only after the NumPy compatibility layer is in place)
