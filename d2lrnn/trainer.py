@@ -159,11 +159,15 @@ class Trainer:
             train_loss, tokens, seconds = result
             stats = EpochStats(epoch + 1, perplexity(train_loss), None, tokens, seconds)
             if not math.isfinite(stats.perplexity):  # a NaN/inf loss, or one so large exp() overflows
-                raise DivergenceError(
+                diverged = DivergenceError(
                     f"Training diverged in epoch {epoch + 1} of {self.max_epochs}: the loss became {train_loss:.4g} "
                     f"(perplexity {stats.perplexity}). Lower the learning rate (now {lr:g}) or enable gradient "
-                    f"clipping (now {f'{clip:g}' if clip else 'off'}), e.g. --lr {lr / 10:g} --clip 1."
+                    f"clipping (now {f'{clip:g}' if clip else 'off'})."
                 )
+                diverged.epoch = epoch + 1  # what the caller's advice needs
+                diverged.lr = lr
+                diverged.clip = clip
+                raise diverged
             if (epoch + 1) % self.val_every == 0 or epoch + 1 == last:
                 stats.val_perplexity = self.evaluate(model, data)
             self.history.append(stats)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.util
 import sys
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -63,8 +64,17 @@ class PublicPaths(importlib.abc.MetaPathFinder):
     """Finds the names of :data:`PUBLIC_PATHS` (and nothing else)."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
-        served = PUBLIC_PATHS.get(name)
+        served = PUBLIC_PATHS.get(name) or _inside_generation(name)
         return None if served is None else ModuleSpec(name, _Alias(served))
+
+
+def _inside_generation(name: str) -> str | None:
+    """``d2lrnn.v0.text`` -> ``d2lrnn.book.v0.text``: a generation's other modules keep one identity."""
+    parent, _, _ = name.rpartition(".")
+    if parent not in PUBLIC_PATHS or parent.count(".") != 1 or parent.split(".")[1] not in TABS:
+        return None
+    served = f"{PUBLIC_PATHS[parent]}{name[len(parent):]}"
+    return served if importlib.util.find_spec(served) is not None else None
 
 
 def install_public_paths() -> None:
