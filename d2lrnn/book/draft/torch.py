@@ -6,6 +6,8 @@ from __future__ import annotations
 # isort: off
 from ..v0.torch import *  # noqa: F403  (first: it prepares the framework's import)
 from ..v0.torch import __all__ as V0_NAMES
+from ...backends.torch import RNN, RNNScratch  # noqa: F401
+from ...data import TimeMachine  # noqa: F401
 from . import DRAFT_NAMES, Trainer  # noqa: E402, F401
 # isort: on
 

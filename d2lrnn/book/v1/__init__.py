@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from ...backends import backend_for
 from ...backends.base import Backend
 from ...corpus import TIME_MACHINE_NAME, TIME_MACHINE_SHA1, read_text, time_machine_path
 from ...errors import D2LRNNError
-from ...metrics import clip_gradients, perplexity
+from ...metrics import ArrayMath, clip_gradients, perplexity
 from ...trainer import Trainer as CoreTrainer
 from ...vocab import SortedVocab
 
@@ -380,6 +381,9 @@ class Trainer(CoreTrainer):
     ``fit`` returns nothing (the epochs are in :attr:`history`).
     """
 
+    #: a tab whose gradients come as a list, without a model, names its array operations here
+    math: ArrayMath | None = None
+
     def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0,
                  **kwargs: Any) -> None:
         kwargs.setdefault("progress", False)
@@ -422,10 +426,16 @@ class Trainer(CoreTrainer):
         TensorFlow tab), the rescaled list is returned.
         """
         if isinstance(model_or_grads, (list, tuple)):
-            return clip_gradients(list(model_or_grads), grad_clip_val, self.backend.math)
+            return clip_gradients(list(model_or_grads), grad_clip_val, self._math())
         grads = model_or_grads._book_grads()
-        model_or_grads._book_set_grads(clip_gradients(grads, grad_clip_val, self.backend.math))
+        model_or_grads._book_set_grads(clip_gradients(grads, grad_clip_val, self._math(model_or_grads)))
         return None
+
+    def _math(self, model: Any = None) -> ArrayMath:
+        """The array operations of the backend training now (or of ``model``, or the tab's :attr:`math`)."""
+        if self.math is not None:
+            return self.math
+        return (self.backend or backend_for(model)).math
 
     def start_book_model(self, model: Any) -> None:
         """Called once the device is set, before the first step of a book model (JAX: its state)."""

@@ -361,6 +361,8 @@ class Trainer(_Trainer):
     from the first training batch into :attr:`state` (a :class:`TrainState` with ``configure_optimizers``'
     optimizer), then runs the core loop (see :class:`d2lrnn.book.v1.Trainer`)."""
 
+    math = BACKEND.math
+
     def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any) -> None:
         super().__init__(max_epochs, num_gpus, gradient_clip_val, **kwargs)
         self.gpus = [gpu(i) for i in range(min(num_gpus, BACKEND.num_gpus()))]
