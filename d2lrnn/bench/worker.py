@@ -16,6 +16,7 @@ import time
 _T_IMPORT = time.time()  # noqa: E402  (before anything heavy is imported)
 
 import argparse  # noqa: E402
+import inspect  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
@@ -203,9 +204,9 @@ def _baseline(args: argparse.Namespace, name: str, on_first_batch: Callable[[], 
     baselines_name = f"{spec(name).module}.floor"
     if importlib.util.find_spec(baselines_name) is None:
         return _skipped(f"{name} has no floor.py")
-    if args.model == "floor" and args.cell != "rnn":
-        return _skipped("the floor is a vanilla RNN")
     baselines = importlib.import_module(baselines_name)
+    if args.model == "floor" and args.cell != "rnn" and "cell" not in inspect.signature(baselines.train_floor).parameters:
+        return _skipped(f"{name}'s floor is a vanilla RNN")
     if args.model == "book":
         if not hasattr(baselines, "train_book"):
             return _skipped(f"the book has no {name} implementation")
@@ -217,8 +218,9 @@ def _baseline(args: argparse.Namespace, name: str, on_first_batch: Callable[[], 
                        corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
     batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
                                                                    args.num_steps, None)]
+    cell = {"cell": args.cell} if args.cell != "rnn" else {}  # a floor may know the vanilla RNN only
     epochs = baselines.train_floor(batches, len(data.vocab), args.num_hiddens, args.lr, args.clip, args.epochs,
-                                   device=args.device, on_first_batch=on_first_batch)
+                                   device=args.device, on_first_batch=on_first_batch, **cell)
     return {"history": _history(epochs), "device": str(args.device), "vocab_size": len(data.vocab)}
 
 
