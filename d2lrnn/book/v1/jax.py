@@ -30,6 +30,7 @@ from flax.training import train_state
 from jax import numpy as jnp
 
 from ...backends.jax import BACKEND
+from ...cells import Ops, get_cell
 from ...vocab import SortedVocab as Vocab
 from ..aliases import tensor_aliases
 from . import *  # noqa: F403  (the names every tab shares)
@@ -314,10 +315,18 @@ class RNN(nn.Module):
 
 
 class GRU(RNN):
-    """d2l 1.0.3's multilayer GRU on the JAX tab, ``GRU(num_hiddens, num_layers, dropout=0)``: one Flax
-    ``GRUCell`` per layer over the time steps (unrolled in Python, as :class:`RNN`), dropout between
-    layers while ``training``. Returns the last layer's outputs and the stacked last states
-    ``(num_layers, batch, num_hiddens)``."""
+    """d2l 1.0.3's multilayer GRU on the JAX tab, ``GRU(num_hiddens, num_layers, dropout=0)``.
+
+    A thin layer over the core's cell registry: each layer's weights have the canonical GRU names
+    and shapes (:meth:`d2lrnn.cells.Cell.layer_shapes`; ``W_x``, ``W_h``, ``b_x``, ``b_h`` with the
+    gates ``r, z, n``) and each time step is the registry's GRU step, the equations every adapter's
+    scratch GRU runs (the reset gate multiplies the recurrent bias too; Flax's ``GRUCell``, which
+    the class used before, is the same without the recurrent biases of ``r`` and ``z``).
+    The layers are unrolled in Python as in :class:`RNN`; dropout between layers while
+    ``training``. Returns the last layer's outputs and the stacked last states
+    ``(num_layers, batch, num_hiddens)``. The weights start as Flax's ``GRUCell`` starts them: the
+    input matrices LeCun-normal, the recurrent ones orthogonal, the biases zero.
+    """
 
     num_hiddens: int
     num_layers: int = 1
@@ -325,19 +334,37 @@ class GRU(RNN):
 
     @nn.compact
     def __call__(self, X: jax.Array, state: Any = None, training: bool = False) -> tuple[jax.Array, jax.Array]:
+        cell = get_cell("gru")
         last_states = []
         for layer in range(self.num_layers):
-            cell = nn.GRUCell(features=self.num_hiddens)
+            weights = {name: self.param(f"{name}.{layer}", _GRU_INIT[name], shape)
+                       for name, shape in cell.layer_shapes(X.shape[-1], self.num_hiddens).items()}
             H = state[layer] if state is not None else jnp.zeros((X.shape[1], self.num_hiddens), X.dtype)
+            xp = jnp.matmul(X, weights["W_x"]) + weights["b_x"]  # every step's input part at once
             outputs = []
-            for X_t in X:
-                H, Y = cell(H, X_t)
-                outputs.append(Y)
+            for xp_t in xp:
+                H = cell.step(CELL_OPS, xp_t, H, weights["W_h"], weights["b_h"])
+                outputs.append(H)
             X = jnp.stack(outputs)
             last_states.append(H)
             if layer < self.num_layers - 1:
                 X = nn.Dropout(self.dropout, deterministic=not training)(X)
         return X, jnp.stack(last_states)
+
+
+#: the array operations of the registry's step equations, in JAX
+CELL_OPS = Ops(jnp.matmul, jax.nn.sigmoid, jnp.tanh, lambda a, n: jnp.split(a, n, axis=-1))
+
+
+def _orthogonal_per_gate(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
+    """One orthogonal ``(H, H)`` block per gate, side by side (Flax's ``GRUCell`` has one per gate)."""
+    rows, width = shape
+    keys = jax.random.split(key, width // rows)
+    return jnp.concatenate([nn.initializers.orthogonal()(k, (rows, rows), dtype) for k in keys], axis=1)
+
+
+_GRU_INIT = {"W_x": nn.initializers.lecun_normal(), "W_h": _orthogonal_per_gate,
+             "b_x": nn.initializers.zeros_init(), "b_h": nn.initializers.zeros_init()}
 
 
 class RNNLM(RNNLMScratch):
