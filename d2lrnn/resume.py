@@ -86,8 +86,12 @@ class CheckpointSaver:
         log: Callable[[str], None] | None = None,
         final_save: bool = False,
     ) -> None:
-        self.model, self.vocab, self.rng = model, vocab, rng
-        self.backend, self.path, self.every = backend, path, every
+        self.model = model
+        self.vocab = vocab
+        self.rng = rng
+        self.backend = backend
+        self.path = path
+        self.every = every
         self.settings = dict(settings or {})
         self.log = log or (lambda message: None)
         self.final_save = final_save  # the caller saves after the last epoch: no periodic save then

@@ -86,7 +86,9 @@ class AlreadyTrained(CheckpointError):
     """A resumed run whose checkpoint has already trained all the epochs asked for."""
 
     def __init__(self, path: str, done: int, epochs: int) -> None:
-        self.path, self.done, self.epochs = path, done, epochs
+        self.path = path
+        self.done = done
+        self.epochs = epochs
         super().__init__(f"The checkpoint {path} has already trained {done} epochs of {epochs}; "
                          "ask for more epochs to train on.")
 

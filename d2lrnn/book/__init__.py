@@ -70,7 +70,7 @@ class PublicPaths(importlib.abc.MetaPathFinder):
 
 def _inside_generation(name: str) -> str | None:
     """``d2lrnn.v0.text`` -> ``d2lrnn.book.v0.text``: a generation's other modules keep one identity."""
-    parent, _, _ = name.rpartition(".")
+    parent = name.rpartition(".")[0]
     if parent not in PUBLIC_PATHS or parent.count(".") != 1 or parent.split(".")[1] not in TABS:
         return None
     served = f"{PUBLIC_PATHS[parent]}{name[len(parent):]}"

@@ -74,8 +74,13 @@ class Animator:
         ncols: int = 1,
         figsize: tuple[float, float] = (3.5, 2.5),
     ) -> None:
-        self.xlabel, self.ylabel, self.legend = xlabel, ylabel, list(legend or [])
-        self.xlim, self.ylim, self.xscale, self.yscale = xlim, ylim, xscale, yscale
+        self.xlabel = xlabel
+        self.ylabel = ylabel
+        self.legend = list(legend or [])
+        self.xlim = xlim
+        self.ylim = ylim
+        self.xscale = xscale
+        self.yscale = yscale
         self.fmts, self.figsize = list(fmts), figsize
         self.nrows, self.ncols = nrows, ncols  # accepted for the book's signature; one axes is drawn
         self.X: list[list[float]] = []
@@ -267,7 +272,9 @@ class Tab:
         resolve_device: Callable[[Any], Any] | None = None,
         compile_scratch: bool = True,
     ) -> None:
-        self.backend, self.module_class, self.compile_scratch = backend, module_class, compile_scratch
+        self.backend = backend
+        self.module_class = module_class
+        self.compile_scratch = compile_scratch
         self.BookNet = book_net_class(module_class, begin_state, reshape)
         self.resolve_device = resolve_device or (lambda device: device)
         #: one list per ``train_ch8`` call: the training perplexity of each half epoch, in order

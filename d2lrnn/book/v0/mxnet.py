@@ -33,7 +33,9 @@ globals().update(text_names(np.array))  # d2l.read_time_machine, d2l.Vocab, d2l.
 tensor = np.array
 load_data_time_machine = tensor_loader(_load_numpy, np.array)
 
-float32, int32, int64 = np.float32, np.int32, np.int64
+float32 = np.float32
+int32 = np.int32
+int64 = np.int64
 
 
 class RNNModel(nn.Block):

@@ -53,7 +53,9 @@ tensor = tf.constant
 load_data_time_machine = tensor_loader(_load_numpy, tf.constant)
 
 keras = tf.keras
-float32, int32, int64 = tf.float32, tf.int32, tf.int64
+float32 = tf.float32
+int32 = tf.int32
+int64 = tf.int64
 
 
 class RNNModel(keras.layers.Layer):

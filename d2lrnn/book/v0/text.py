@@ -136,7 +136,9 @@ def text_names(to_tensor: Callable[[Any], Any]) -> dict[str, Any]:
         def __init__(self, batch_size: int, num_steps: int, use_random_iter: bool, max_tokens: int) -> None:
             loader, self.vocab = _load_numpy(batch_size, num_steps, use_random_iter, max_tokens)
             super().__init__(loader, to_tensor)
-            self.corpus, self.batch_size, self.num_steps = loader.corpus.tolist(), batch_size, num_steps
+            self.corpus = loader.corpus.tolist()
+            self.batch_size = batch_size
+            self.num_steps = num_steps
 
     return {
         "DATA_HUB": DATA_HUB, "DATA_URL": DATA_URL, "SeqDataLoader": SeqDataLoader, "Vocab": Vocab,

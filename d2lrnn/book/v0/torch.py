@@ -26,7 +26,9 @@ globals().update(text_names(torch.from_numpy))  # d2l.read_time_machine, d2l.Voc
 load_data_time_machine = tensor_loader(_load_numpy, torch.from_numpy)
 tensor = torch.tensor
 
-float32, int32, int64 = torch.float32, torch.int32, torch.int64
+float32 = torch.float32
+int32 = torch.int32
+int64 = torch.int64
 
 
 class RNNModel(nn.Module):
@@ -95,7 +97,9 @@ class _ScratchParams:
 
 _TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
 _TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
-predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
+predict_ch8 = _TAB.predict_ch8
+train_ch8 = _TAB.train_ch8
+try_gpu = BACKEND.try_gpu
 recorded_perplexities = _TAB.recorded_perplexities
 
 

@@ -179,7 +179,10 @@ class TensorLoader:
 
     def __init__(self, arrays: Sequence[np.ndarray], batch_size: int, shuffle: bool,
                  to_tensor: Callable[[np.ndarray], Any]) -> None:
-        self.arrays, self.batch_size, self.shuffle, self.to_tensor = list(arrays), int(batch_size), shuffle, to_tensor
+        self.arrays = list(arrays)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.to_tensor = to_tensor
         self.rng = np.random.default_rng()
 
     def __len__(self) -> int:

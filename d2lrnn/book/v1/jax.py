@@ -39,9 +39,14 @@ from . import Trainer as _Trainer
 from . import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(jax))  # reshape, zeros, ..., the book's tensor aliases
-float32, int32, int64 = jnp.float32, jnp.int32, jnp.int64
+float32 = jnp.float32
+int32 = jnp.int32
+int64 = jnp.int64
 DataModule, TimeMachine = data_classes(jnp.asarray, np.asarray)
-cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEND.try_gpu
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
+try_gpu = BACKEND.try_gpu
 
 
 def try_all_gpus() -> list[Any]:

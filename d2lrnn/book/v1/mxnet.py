@@ -32,7 +32,10 @@ mx = v0.mx
 globals().update(tensor_aliases(mx))  # reshape, zeros, ..., the book's tensor aliases
 tensor = np.array
 DataModule, TimeMachine = data_classes(np.array, lambda t: t.asnumpy() if hasattr(t, "asnumpy") else t)
-cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEND.try_gpu
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
+try_gpu = BACKEND.try_gpu
 
 
 class Trainer(_Trainer):
@@ -157,7 +160,9 @@ class RNNScratch(RecurrentLayerSteps, Module):
     __doc__ = RecurrentLayerSteps.__doc__
 
     def _init_weights(self) -> None:
-        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
+        num_inputs = self.num_inputs
+        num_hiddens = self.num_hiddens
+        sigma = self.sigma
         self.W_xh = np.random.randn(num_inputs, num_hiddens) * sigma
         self.W_hh = np.random.randn(num_hiddens, num_hiddens) * sigma
         self.b_h = np.zeros(num_hiddens)
@@ -229,7 +234,9 @@ class RNNLM(RNNLMScratch):
 # the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
 globals().update(v0_names(v0))
 to = v0.to  # d2l 1.0.3's device move on this tab
-float32, int32, int64 = np.float32, np.int32, np.int64
+float32 = np.float32
+int32 = np.int32
+int64 = np.int64
 
 __all__ = [
     *SHARED_NAMES, *V0_NAMES,

@@ -38,7 +38,9 @@ from . import __all__ as SHARED_NAMES
 globals().update(tensor_aliases(tf))  # reshape, zeros, ..., the book's tensor aliases
 tensor = tf.constant
 DataModule, TimeMachine = data_classes(tf.constant, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
-cpu, gpu, num_gpus = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
 try_gpu = v0.try_gpu
 keras = tf.keras
 
@@ -102,7 +104,9 @@ class RNNScratch(RecurrentLayerSteps, Module):
     __doc__ = RecurrentLayerSteps.__doc__
 
     def _init_weights(self) -> None:
-        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
+        num_inputs = self.num_inputs
+        num_hiddens = self.num_hiddens
+        sigma = self.sigma
         self.W_xh = tf.Variable(tf.random.normal((num_inputs, num_hiddens)) * sigma)
         self.W_hh = tf.Variable(tf.random.normal((num_hiddens, num_hiddens)) * sigma)
         self.b_h = tf.Variable(tf.zeros(num_hiddens))
@@ -170,7 +174,10 @@ class RNNLM(RNNLMScratch):
 
 # the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
 globals().update(v0_names(v0))
-float32, int32, int64, LEGACY_KERAS = tf.float32, tf.int32, tf.int64, v0.LEGACY_KERAS
+float32 = tf.float32
+int32 = tf.int32
+int64 = tf.int64
+LEGACY_KERAS = v0.LEGACY_KERAS
 
 __all__ = [
     *SHARED_NAMES, *V0_NAMES,

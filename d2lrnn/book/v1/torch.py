@@ -36,7 +36,9 @@ tensor = torch.tensor
 DataModule, TimeMachine = data_classes(torch.as_tensor, lambda t: np.asarray(t.detach().cpu() if torch.is_tensor(t) else t))
 swapaxes = torch.swapaxes
 randn = torch.randn
-cpu, gpu, num_gpus = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
 try_gpu = BACKEND.try_gpu
 
 
@@ -100,7 +102,9 @@ class RNNScratch(RecurrentLayerSteps, Module):
     __doc__ = RecurrentLayerSteps.__doc__
 
     def _init_weights(self) -> None:
-        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
+        num_inputs = self.num_inputs
+        num_hiddens = self.num_hiddens
+        sigma = self.sigma
         self.W_xh = nn.Parameter(torch.randn(num_inputs, num_hiddens) * sigma)
         self.W_hh = nn.Parameter(torch.randn(num_hiddens, num_hiddens) * sigma)
         self.b_h = nn.Parameter(torch.zeros(num_hiddens))
@@ -168,7 +172,9 @@ class RNNLM(RNNLMScratch):
 # the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
 globals().update(v0_names(v0))
 to = v0.to  # d2l 1.0.3's device move on this tab
-float32, int32, int64 = torch.float32, torch.int32, torch.int64
+float32 = torch.float32
+int32 = torch.int32
+int64 = torch.int64
 
 __all__ = [
     *SHARED_NAMES, *V0_NAMES,
