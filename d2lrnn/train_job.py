@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import checks
+from . import plot as figures  # called as figures.plot_perplexity: a test can stand in for it
 from .backends import check_installed, get_backend
 from .cells import CELLS, KINDS, get_cell, make_model
 from .checkpoint import check_writable, read
 from .data import SAMPLINGS, TOKENS, TimeMachine
 from .errors import CheckpointError, D2LRNNError, DivergenceError
 from .memory import check_fits, estimate_training_memory
-from .plot import check_figure_path, plot_perplexity
 from .predict import default_prefixes
 from .resume import CheckpointSaver, restore_training_state, resumable_state
 from .signals import stop_on_signals
@@ -233,7 +233,7 @@ def _prepare(job: TrainJob) -> _Prepared:
     if save_path:
         check_writable(save_path, known_checkpoint=save_path == job.resume)
     if job.plot:
-        check_figure_path(job.plot)
+        figures.check_figure_path(job.plot)
     name = check_installed(job.backend or (resumed["meta"]["backend"] if resumed else None))
     data = TimeMachine(s["batch_size"], s["num_steps"], num_train=s["max_tokens"], num_val=s["num_val"],
                        sampling=s["sampling"], token=s["token"], corpus=s["corpus"], data_dir=job.data_dir,
@@ -354,7 +354,7 @@ def _sample_prefixes(data: Any) -> list[str | list[str]]:
 def _plot(outcome: TrainResult, trainer: Any, path: str, title: str, log: Log) -> None:
     """Save the perplexity figure; a failure is reported in ``outcome``, never raised (the run is done)."""
     try:
-        outcome.plot = plot_perplexity(trainer.history, path, title=title)
+        outcome.plot = figures.plot_perplexity(trainer.history, path, title=title)
     except Exception as exc:  # noqa: BLE001 - any failure of a figure writer must not lose the run
         outcome.exit_status = outcome.exit_status or 1
         problem = (f"the run finished, but the perplexity plot could not be saved to {path} "

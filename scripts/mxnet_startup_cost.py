@@ -1,4 +1,4 @@
-"""What ``d2lrnn_mxnet.pth`` adds to the start of every Python process in an environment with d2lrnn.
+"""What ``d2lrnn_mxnet.pth`` adds to the start of every Python process where d2lrnn is installed.
 
 Python's ``site`` module runs the file's one line at every interpreter start. This script starts
 ``--runs`` fresh interpreters with ``-S`` (so no ``.pth`` file runs by itself), imports ``site``, and
