@@ -1,12 +1,14 @@
 """d2lrnn: the recurrent language models of *Dive into Deep Learning*, one core over many frameworks.
 
 ``import d2lrnn`` imports no framework; :func:`get_backend` imports only the one it returns.
-The frameworks are listed in :data:`d2lrnn.backends.SPECS`.
+The frameworks are listed in :data:`d2lrnn.backends.SPECS`. MXNet on current NumPy: the installed
+``d2lrnn_mxnet.pth`` (``docs/backends.md``, "Stacks"), not this package, routes ``import mxnet``.
 """
 
 from __future__ import annotations
 
 from .backends import available_backends, backend_for, get_backend
+from .book import install_public_paths
 from .checkpoint import load, save
 from .corpus import time_machine_path
 from .data import SeqDataLoader, TimeMachine, load_data_time_machine
@@ -20,15 +22,7 @@ from .vocab import Vocab, preprocess, tokenize
 
 __version__ = "0.1.0"
 
-
-def _mxnet_on_current_numpy() -> None:
-    """After ``import d2lrnn``, a plain ``import mxnet`` works on NumPy >= 1.24 too (nothing is imported now)."""
-    from .backends.mxnet.compat import install_import_hook
-
-    install_import_hook()
-
-
-_mxnet_on_current_numpy()
+install_public_paths()  # d2lrnn.torch, d2lrnn.v0.mxnet, ...: d2lrnn.book.PUBLIC_PATHS
 
 __all__ = [
     "Accumulator", "BackendError", "CheckpointError", "CorpusError", "D2LRNNError", "DivergenceError",

@@ -58,7 +58,7 @@ def _download(url: str, target: Path, expected: str) -> Path:
         except Exception as exc:  # network failures come in many classes
             raise CorpusError(
                 f"Could not download the corpus from {url} ({exc.__class__.__name__}: {exc}). "
-                "Check the connection, or point D2LRNN_DATA_DIR (or --data-dir) at a folder that "
+                "Check the connection, or point D2LRNN_DATA_DIR (or data_dir) at a folder that "
                 f"already holds {target.name}."
             ) from None
         actual = sha1_of(fetched)
@@ -81,7 +81,7 @@ def time_machine_path(data_dir: str | os.PathLike | None = None) -> Path:
     if data_dir:
         if Path(data_dir).exists() and not Path(data_dir).is_dir():
             raise CorpusError(
-                f"{data_dir} (set by data_dir=, --data-dir or D2LRNN_DATA_DIR) is a file, not a folder; "
+                f"{data_dir} (set by data_dir or D2LRNN_DATA_DIR) is a file, not a folder; "
                 f"give the folder that holds {TIME_MACHINE_NAME}."
             )
         path = Path(data_dir) / TIME_MACHINE_NAME
@@ -102,7 +102,7 @@ def time_machine_path(data_dir: str | os.PathLike | None = None) -> Path:
     except OSError as exc:
         raise CorpusError(
             f"The download cache {target.parent} cannot be used ({exc.strerror or exc}). Point D2LRNN_CACHE_DIR at a "
-            f"writable folder, or D2LRNN_DATA_DIR (or --data-dir) at a folder that already holds {TIME_MACHINE_NAME}."
+            f"writable folder, or D2LRNN_DATA_DIR (or data_dir) at a folder that already holds {TIME_MACHINE_NAME}."
         ) from None
 
 
@@ -110,7 +110,7 @@ def read_text(path: str | os.PathLike) -> str:
     """Read a UTF-8 text file, turning every way it can fail into a :class:`CorpusError`."""
     path = Path(path)
     if not path.exists():
-        raise CorpusError(f"The corpus file {path} does not exist. Check the path given to --corpus.")
+        raise CorpusError(f"The corpus file {path} does not exist. Check the path given as the corpus.")
     if path.is_dir():
         raise CorpusError(f"The corpus path {path} is a directory; give the path of a UTF-8 text file.")
     if not path.is_file():

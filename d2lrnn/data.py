@@ -18,15 +18,21 @@ from .vocab import Vocab, preprocess, tokenize
 
 Batch = tuple[np.ndarray, np.ndarray]
 SAMPLINGS = ("sequential", "random")
+TOKENS = ("char", "word")
+
+
+def min_tokens(batch_size: int, num_steps: int) -> int:
+    """The fewest tokens that give one batch of ``batch_size`` x ``num_steps`` (any sampling, any offset)."""
+    return batch_size * num_steps + num_steps + 1
 
 
 def _check_length(num_tokens: int, batch_size: int, num_steps: int, what: str = "corpus") -> None:
-    needed = batch_size * num_steps + num_steps + 1
+    needed = min_tokens(batch_size, num_steps)
     if num_tokens < needed:
         raise CorpusError(
             f"The {what} has {num_tokens} tokens, but one batch of {batch_size} x {num_steps} needs at "
-            f"least {needed} (batch_size * num_steps + num_steps + 1). Use a longer text, or lower "
-            "--batch-size / --num-steps."
+            f"least {needed} (batch_size * num_steps + num_steps + 1). Use a longer text, or a smaller "
+            "batch_size or num_steps."
         )
 
 
@@ -64,7 +70,9 @@ class SeqDataLoader:
 
     ``sampling`` is ``'sequential'`` (state carries across batches) or ``'random'``.
     A ``seed`` makes the sequence of epochs reproducible; ``rng.bit_generator.state`` can be saved
-    and restored to continue the same sequence. ``what`` names the corpus in error messages.
+    and restored to continue the same sequence. ``what`` names the corpus in error messages. The
+    arguments are checked here; :class:`TimeMachine` and :func:`load_data_time_machine`, which
+    check their own, build their loaders with :meth:`trusted`.
     """
 
     def __init__(
@@ -77,11 +85,26 @@ class SeqDataLoader:
         *,
         what: str = "corpus",
     ) -> None:
-        self.batch_size = checks.positive_int("batch_size", batch_size)
-        self.num_steps = checks.positive_int("num_steps", num_steps)
-        self.sampling = checks.one_of("sampling", sampling, SAMPLINGS)
+        batch_size = checks.positive_int("batch_size", batch_size)
+        num_steps = checks.positive_int("num_steps", num_steps)
+        sampling = checks.one_of("sampling", sampling, SAMPLINGS)
+        self._setup(corpus, batch_size, num_steps, sampling, seed, what)
+
+    @classmethod
+    def trusted(cls, corpus: np.ndarray, batch_size: int, num_steps: int, sampling: str = "sequential",
+                seed: int | None = None, *, what: str = "corpus") -> SeqDataLoader:
+        """A loader from arguments the caller has already checked (only the corpus length is checked)."""
+        loader = cls.__new__(cls)
+        loader._setup(corpus, batch_size, num_steps, sampling, seed, what)
+        return loader
+
+    def _setup(self, corpus: np.ndarray, batch_size: int, num_steps: int, sampling: str, seed: int | None,
+               what: str) -> None:
+        self.batch_size = batch_size
+        self.num_steps = num_steps
+        self.sampling = sampling
         self.corpus = np.asarray(corpus, dtype=np.int64)
-        _check_length(len(self.corpus), self.batch_size, self.num_steps, what)
+        _check_length(len(self.corpus), batch_size, num_steps, what)
         self.rng = np.random.default_rng(seed)
 
     @property
@@ -121,12 +144,12 @@ def load_data_time_machine(
     seed: int | None = None,
 ) -> tuple[SeqDataLoader, Vocab]:
     """The d2l 0.x API: a batch iterator over the first ``max_tokens`` tokens and the vocabulary."""
-    checks.positive_int("batch_size", batch_size)
-    checks.positive_int("num_steps", num_steps)
-    checks.one_of("token", token, ("char", "word"))
+    batch_size = checks.positive_int("batch_size", batch_size)
+    num_steps = checks.positive_int("num_steps", num_steps)
+    checks.one_of("token", token, TOKENS)
     indices, vocab = build_corpus(load_corpus_text(corpus, data_dir), token, max_tokens)
     sampling = "random" if use_random_iter else "sequential"
-    return SeqDataLoader(indices, batch_size, num_steps, sampling, seed), vocab
+    return SeqDataLoader.trusted(indices, batch_size, num_steps, sampling, seed), vocab
 
 
 class TimeMachine:
@@ -154,17 +177,18 @@ class TimeMachine:
         self.num_train = checks.positive_int("num_train", num_train)
         self.num_val = checks.non_negative_int("num_val", num_val, "no validation")
         self.sampling = checks.one_of("sampling", sampling, SAMPLINGS)
-        checks.one_of("token", token, ("char", "word"))
+        checks.one_of("token", token, TOKENS)
         indices, self.vocab = build_corpus(load_corpus_text(corpus, data_dir), token)
         self.corpus = indices
         self.train_corpus = indices[: self.num_train]
         self.val_corpus = indices[self.num_train : self.num_train + self.num_val]
         what = "corpus"
         if len(indices) > self.num_train:
-            what = f"training part (its first {self.num_train} tokens: --max-tokens / num_train)"
-        self.train_loader = SeqDataLoader(self.train_corpus, batch_size, num_steps, sampling, seed, what=what)
-        has_val = len(self.val_corpus) >= batch_size * num_steps + num_steps + 1
-        self.val_loader = SeqDataLoader(self.val_corpus, batch_size, num_steps, what="validation part") if has_val else None
+            what = f"training part (its first {self.num_train} tokens: max_tokens / num_train)"
+        shape = (self.batch_size, self.num_steps)
+        self.train_loader = SeqDataLoader.trusted(self.train_corpus, *shape, self.sampling, seed, what=what)
+        has_val = len(self.val_corpus) >= min_tokens(*shape)
+        self.val_loader = SeqDataLoader.trusted(self.val_corpus, *shape, what="validation part") if has_val else None
 
     def train_dataloader(self) -> SeqDataLoader:
         return self.train_loader

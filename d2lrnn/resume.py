@@ -53,7 +53,7 @@ def resumable_state(meta: dict[str, Any], path: str | os.PathLike) -> dict[str, 
     if not isinstance(state, dict) or not {"epoch", "history", "rng", "settings"} <= set(state):
         raise CheckpointError(
             f"The checkpoint {path} holds a model but no training state, so training cannot resume from it "
-            "(it still works with 'd2lrnn predict'). Checkpoints written by 'd2lrnn train --save' can resume."
+            "(it can still generate text). Checkpoints saved while training, with their training state, can resume."
         )
     return state
 
@@ -86,8 +86,12 @@ class CheckpointSaver:
         log: Callable[[str], None] | None = None,
         final_save: bool = False,
     ) -> None:
-        self.model, self.vocab, self.rng = model, vocab, rng
-        self.backend, self.path, self.every = backend, path, every
+        self.model = model
+        self.vocab = vocab
+        self.rng = rng
+        self.backend = backend
+        self.path = path
+        self.every = every
         self.settings = dict(settings or {})
         self.log = log or (lambda message: None)
         self.final_save = final_save  # the caller saves after the last epoch: no periodic save then
@@ -121,7 +125,7 @@ class CheckpointSaver:
             nxt = f"the next save is at epoch {upcoming}"
         else:
             nxt = "the final save comes at the end" if self.final_save else "no later save is scheduled"
-        return (f"d2lrnn train: the checkpoint of epoch {trainer.epoch} was not saved: {exc} Now {held}; "
+        return (f"the checkpoint of epoch {trainer.epoch} was not saved: {exc} Now {held}; "
                 f"training goes on, and {nxt}.")
 
     @property
@@ -133,7 +137,7 @@ class CheckpointSaver:
         """Write the latest snapshot to ``path`` (default: the saver's path) atomically."""
         target = path or self.path
         if target is None or self.snapshot is None:
-            raise CheckpointError("There is nothing to save or nowhere to save it; give --save FILE.")
+            raise CheckpointError("There is nothing to save or nowhere to save it; give a checkpoint path.")
         weights, state = self.snapshot
         written = save_weights(target, weights, self.vocab, backend=self.backend.name, model=self.model.kind,
                                hparams=self.model.hparams, cell=getattr(self.model, "cell_name", "rnn"),

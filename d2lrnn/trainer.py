@@ -147,8 +147,9 @@ class Trainer:
         self.stop_requested_by_signal = False  #: with a group: this worker was asked to stop (see interrupt)
 
     # --- public ---------------------------------------------------------------------------
-    def fit(self, model: Any, data: Any) -> list[EpochStats]:
-        """Train for the remaining epochs (from :attr:`epoch` to ``max_epochs``); return the history."""
+    def fit(self, model: Any, data: Any, *, epochs: int | None = None) -> list[EpochStats]:
+        """Train for the remaining epochs (from :attr:`epoch` to ``max_epochs``), or for ``epochs`` more
+        (beyond ``max_epochs`` if need be); return the history."""
         backend = self.backend = backend_for(model)
         if self.device is None:
             self.device = backend.try_gpu() if self.num_gpus else backend.cpu()
@@ -160,8 +161,8 @@ class Trainer:
         self.stop_requested = False
         callbacks = [*self.callbacks, *live.live_callbacks(self.plot)]
 
-        epochs = range(self.epoch, self.max_epochs)
-        bar = _progress(epochs, self.progress, backend.name)
+        last = self.max_epochs if epochs is None else self.epoch + epochs
+        bar = _progress(range(self.epoch, last), self.progress, backend.name)
         for epoch in bar:
             result = None if self.interrupted else self._train_epoch(step, train)
             if result is None:  # interrupted: the unfinished epoch is not recorded
@@ -169,12 +170,16 @@ class Trainer:
             train_loss, tokens, seconds = result
             stats = EpochStats(epoch + 1, perplexity(train_loss), None, tokens, seconds)
             if not math.isfinite(stats.perplexity):  # a NaN/inf loss, or one so large exp() overflows
-                raise DivergenceError(
+                diverged = DivergenceError(
                     f"Training diverged in epoch {epoch + 1} of {self.max_epochs}: the loss became {train_loss:.4g} "
                     f"(perplexity {stats.perplexity}). Lower the learning rate (now {lr:g}) or enable gradient "
-                    f"clipping (now {f'{clip:g}' if clip else 'off'}), e.g. --lr {lr / 10:g} --clip 1."
+                    f"clipping (now {f'{clip:g}' if clip else 'off'})."
                 )
-            if (epoch + 1) % self.val_every == 0 or epoch + 1 == self.max_epochs:
+                diverged.epoch = epoch + 1  # what the caller's advice needs
+                diverged.lr = lr
+                diverged.clip = clip
+                raise diverged
+            if (epoch + 1) % self.val_every == 0 or epoch + 1 == last:
                 stats.val_perplexity = self.evaluate(model, data)
             self.history.append(stats)
             self.epoch = epoch + 1

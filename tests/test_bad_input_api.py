@@ -122,7 +122,7 @@ def test_seeds_outside_32_bits_are_one_rule_for_every_backend(value):
 
 
 def test_the_library_run_checks_the_seed_before_importing_a_framework():
-    code = ("import sys\nfrom d2lrnn.session import TrainJob, run_training\nfrom d2lrnn.errors import D2LRNNError\n"
+    code = ("import sys\nfrom d2lrnn.train_job import TrainJob, run_training\nfrom d2lrnn.errors import D2LRNNError\n"
             "try:\n    run_training(TrainJob(settings={'seed': 2**32}))\nexcept D2LRNNError as exc:\n    print(exc)\n"
             "print(sorted(m for m in sys.modules if m in sys.argv[1:]))")
     proc = subprocess.run([sys.executable, "-c", code, *sorted(FRAMEWORK_MODULES)], capture_output=True, text=True,

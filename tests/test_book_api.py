@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from d2lrnn.book.common import Animator
+from d2lrnn.book.v0 import Animator
 from d2lrnn.data import SeqDataLoader, TimeMachine, load_data_time_machine
 from d2lrnn.metrics import NUMPY_MATH, clip_gradients
 
@@ -244,10 +244,10 @@ PLAIN_TABS = {"mxnet": "mxnet", "torch": "torch", "tensorflow": "tensorflow"}
                                  for t in PLAIN_TABS])
 def test_every_tab_offers_the_same_d2l_0x_names(tab) -> None:
     """``from d2lrnn import <tab> as d2l`` offers each name of the one list, and it is the tab's own 0.x object."""
-    from d2lrnn.book.v0_aliases import V0_NAMES
+    from d2lrnn.book.aliases import V0_NAMES
 
     plain = importlib.import_module(f"d2lrnn.{tab}")
-    v0 = importlib.import_module(f"d2lrnn.book.{PLAIN_TABS[tab]}")
+    v0 = importlib.import_module(f"d2lrnn.book.v0.{PLAIN_TABS[tab]}")
     for name in V0_NAMES:
         assert name in plain.__all__, f"{tab}: {name} is not offered"
         assert getattr(plain, name) is getattr(v0, name), f"{tab}: {name} is not the 0.x {name}"

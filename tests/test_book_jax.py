@@ -174,3 +174,28 @@ def test_the_books_concise_gru_and_lstm_calls_fail_on_this_flax_and_d2lrnn_leave
     carry = nn.GRUCell(features=8).initialize_carry(key, (4, 3))  # the current API is unchanged
     assert carry.shape == (4, 8)
 
+
+
+def test_the_tabs_gru_is_the_registrys_gru() -> None:
+    """``d2l.GRU`` (two layers) on one-hot inputs gives the hidden states of :func:`d2lrnn.cells.reference_forward`
+    (read through an identity output layer) for the same canonical weights, and keeps its published call."""
+    import jax
+
+    from d2lrnn import jax as d2l
+    from d2lrnn.cells import reference_forward
+
+    vocab, hiddens, layers = 6, 5, 2
+    tokens = np.random.default_rng(1).integers(0, vocab, size=(3, 7))  # (batch, num_steps)
+    inputs = np.eye(vocab, dtype=np.float32)[tokens.T]  # time-major one-hot
+    gru = d2l.GRU(num_hiddens=hiddens, num_layers=layers)
+    params = gru.init(jax.random.PRNGKey(0), inputs)["params"]
+    assert sorted(params) == sorted(f"{n}.{layer}" for n in ("W_x", "W_h", "b_x", "b_h") for layer in range(layers))
+    rng = np.random.default_rng(2)
+    params = {name: rng.normal(scale=0.5, size=value.shape).astype(np.float32) for name, value in params.items()}
+    outputs, state = gru.apply({"params": params}, inputs)
+    want, want_state = reference_forward({**params, "W_hq": np.eye(hiddens), "b_q": np.zeros(hiddens)}, tokens, layers,
+                                         "gru")
+    np.testing.assert_allclose(np.asarray(outputs), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(state), want_state, rtol=1e-4, atol=1e-5)
+    with pytest.raises(d2l.BookAPIError):
+        d2l.GRU(num_inputs=6, num_hiddens=5)  # the PyTorch tab's call

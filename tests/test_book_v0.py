@@ -8,7 +8,7 @@ import importlib
 import numpy as np
 import pytest
 
-from d2lrnn.book.v0_text import BookAPIError, Vocab, count_corpus, download, tokenize
+from d2lrnn.book.v0.text import BookAPIError, Vocab, count_corpus, download, tokenize
 from d2lrnn.errors import D2LRNNError
 
 from .conftest import installed, needs_corpus
@@ -121,7 +121,7 @@ def test_torch_train_ch8_records_two_perplexities_per_epoch() -> None:
 
 
 def test_animator_keeps_points_given_as_numbers_lists_and_arrays() -> None:
-    from d2lrnn.book.common import Animator
+    from d2lrnn.book.v0 import Animator
 
     animator = Animator(xlabel="epoch", legend=["train", "val"])
     animator.add(1, [3.0, 4.0])
@@ -137,7 +137,7 @@ def test_animator_keeps_points_given_as_numbers_lists_and_arrays() -> None:
 def test_book_accumulator_sums_framework_scalars_without_warning() -> None:
     import warnings
 
-    from d2lrnn.book.common import Accumulator
+    from d2lrnn.book.v0 import Accumulator
 
     metric = Accumulator(2)
     if installed("torch"):

@@ -12,7 +12,7 @@ import d2lrnn
 from d2lrnn.checkpoint import _META, read, save_weights
 from d2lrnn.errors import CheckpointError
 from d2lrnn.resume import STATE_KEY
-from d2lrnn.session import TrainJob, run_training
+from d2lrnn.train_job import TrainJob, run_training
 
 from .conftest import BACKENDS, needs_corpus, run_cli
 from .test_cells import V, make, random_weights

@@ -13,11 +13,11 @@ import pytest
 from d2lrnn import distributed
 from d2lrnn.backends import NAMES
 from d2lrnn.cli import build_parser
+from d2lrnn.cli.train import command_line
 from d2lrnn.data import SeqDataLoader
 from d2lrnn.distributed.launch import free_port
-from d2lrnn.distributed.run import command_line
 from d2lrnn.errors import D2LRNNError
-from d2lrnn.session import TrainJob
+from d2lrnn.train_job import TrainJob
 
 from .conftest import FRAMEWORK_MODULES, ROOT, run_cli
 

@@ -23,7 +23,7 @@ import pytest
 from d2lrnn.checkpoint import read
 from d2lrnn.memory import parameter_count
 from d2lrnn.resume import STATE_KEY
-from d2lrnn.session import TrainJob, run_training
+from d2lrnn.train_job import TrainJob, run_training
 
 from .conftest import needs_corpus
 
@@ -125,7 +125,7 @@ def test_a_simulated_full_disk_keeps_training_and_closes_every_file(tmp_path, mo
     gc.collect()  # a leaked ZipFile would complain here, in its __del__
     assert result.exit_status == 2 and result.samples and result.summary["epochs"] == 6
     assert "No space left on device" in result.message and f"{tmp_path / 'm.npz'} still holds epoch 2" in result.message
-    assert [line for line in logged if "was not saved" in line][0].startswith("d2lrnn train: the checkpoint of epoch 4")
+    assert [line for line in logged if "was not saved" in line][0].startswith("the checkpoint of epoch 4")
     assert read(tmp_path / "m.npz")[1][STATE_KEY]["epoch"] == 2
     assert _leftovers(tmp_path) == []
     assert "Exception ignored" not in capfd.readouterr().err

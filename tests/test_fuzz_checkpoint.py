@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from d2lrnn.checkpoint import build, read
 from d2lrnn.errors import CheckpointError
-from d2lrnn.session import TrainJob, run_training
+from d2lrnn.train_job import TrainJob, run_training
 from d2lrnn.vocab import Vocab
 
 from .conftest import needs_corpus

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from d2lrnn.session import TrainJob, run_training
+from d2lrnn.train_job import TrainJob, run_training
 
 from .conftest import installed, needs_corpus
 from .fuzz_support import crafted_checkpoint, quick_and_long

@@ -15,7 +15,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from d2lrnn.errors import D2LRNNError, DivergenceError
-from d2lrnn.session import TrainJob, run_training
+from d2lrnn.train_job import TrainJob, run_training
 
 from .conftest import installed
 from .fuzz_support import quick_and_long

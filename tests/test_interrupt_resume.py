@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from d2lrnn.checkpoint import read, save_weights
+from d2lrnn.cli.train import stop_message
 from d2lrnn.data import TimeMachine
 from d2lrnn.errors import CheckpointError
 from d2lrnn.model import canonical_shapes
 from d2lrnn.resume import STATE_KEY, CheckpointSaver
-from d2lrnn.session import TrainJob, run_training
 from d2lrnn.signals import stop_on_signals
+from d2lrnn.train_job import TrainJob, run_training
 from d2lrnn.trainer import Trainer
 
 from .conftest import BACKENDS
@@ -283,4 +284,5 @@ def test_a_second_signal_during_training_says_what_the_file_holds(tmp_path, monk
     result = run_training(job(backend="torch", save=str(path), settings={"epochs": 5}))
     assert result.exit_status == 130 and result.stopped_by == "SIGINT"
     assert read(path)[1][STATE_KEY]["epoch"] == 2
-    assert f"{path} still holds epoch 2, saved earlier; resume with: d2lrnn train --resume {path}" in result.message
+    assert f"{path} still holds epoch 2, saved earlier" in result.message and result.resume_from == str(path)
+    assert f"Resume with: d2lrnn train --resume {path}" in stop_message(result)  # the command line's advice

@@ -128,85 +128,29 @@ def _book(args: argparse.Namespace, baselines: Any, on_first_batch: Callable[[],
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run one measurement; return the result dict (``status`` is ok, or skipped with a reason)."""
-    import importlib
-    import importlib.util
-
-    from ..backends import get_backend, is_installed
-    from ..cells import make_model
-    from ..data import TimeMachine, sequential_batches
-    from ..errors import BackendError
-    from ..threads import ThreadGovernor, apply_threads, start_threads
-    from ..trainer import Trainer
+    from ..backends import is_installed
+    from ..threads import start_threads
 
     name = spec(args.backend).name
     result: dict[str, Any] = {"backend": name, "model": args.model, "cell": args.cell, "seed": args.seed}
     if not is_installed(name):
         return {**result, "status": "skipped", "reason": f"{name} is not installed"}
-    threads = start_threads(args.threads, name)  # before the framework is imported
-    governor = None
     first_batch: list[float] = []
-    device = args.device
-    if args.model in ("floor", "book"):
-        baselines_name = f"{spec(name).module}.floor"
-        if importlib.util.find_spec(baselines_name) is None:
-            return {**result, "status": "skipped", "reason": f"{name} has no floor.py"}
-        baselines = importlib.import_module(baselines_name)
-    if args.model == "floor" and args.cell != "rnn" and "cell" not in inspect.signature(baselines.train_floor).parameters:
-        return {**result, "status": "skipped", "reason": f"{name}'s floor is a vanilla RNN"}
-    if args.model == "book":
-        if not hasattr(baselines, "train_book"):
-            return {**result, "status": "skipped", "reason": f"the book has no {name} implementation"}
-        if importlib.util.find_spec("d2l") is None:
-            return {**result, "status": "skipped",
-                    "reason": "the d2l package is not installed: pip install --no-deps d2l==0.17.6"}
-        epochs, stubbed = _book(args, baselines, lambda: first_batch.append(time.time()))
-        result["stubbed_modules"] = stubbed
-        history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
+    if args.model == "book" or args.model == "floor":
+        threads = start_threads(args.threads, name)  # before the framework is imported: it reads them then
+        run = _baseline(args, name, lambda: first_batch.append(time.time()))
     else:
-        data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0, token=args.token,
-                           corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
-        vocab_size = len(data.vocab)
-        result["vocab_size"] = vocab_size
-    if args.model == "floor":
-        batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
-                                                                       args.num_steps, None)]
-        cell = {"cell": args.cell} if args.cell != "rnn" else {}  # a floor may know the vanilla RNN only
-        epochs = baselines.train_floor(batches, vocab_size, args.num_hiddens, args.lr, args.clip, args.epochs,
-                                       device=args.device, on_first_batch=lambda: first_batch.append(time.time()),
-                                       **cell)
-        history = [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
-    elif args.model in ("concise", "scratch"):
-        try:
-            backend = get_backend(name)
-        except BackendError as exc:
-            return {**result, "status": "skipped", "reason": str(exc)}
-        apply_threads(threads, backend)
-        governor = ThreadGovernor.for_setting(args.threads, backend, threads)
-        group = _group(name, args.workers)  # before the model: TensorFlow's strategy comes first
-        backend.seed(args.seed)
-        device = backend.device(args.device)
-        model = make_model(backend, args.model, args.cell, num_inputs=vocab_size, num_outputs=vocab_size,
-                           num_hiddens=args.num_hiddens, lr=args.lr)
-        trainer = Trainer(args.epochs, args.clip, device=device, progress=False, val_every=args.epochs,
-                          batch_callbacks=[governor] if governor else ())
-        if group is not None:
-            group.attach(trainer, data)
-            result["workers"] = group.workers
-        clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
-        trainer.fit(model, _Data(data, clock))
-        if clock.done_at is not None:
-            first_batch.append(clock.done_at)
-        share = group.workers if group is not None and _processes(name) else 1
-        history = [{"tokens": s.tokens * share, "seconds": s.seconds, "perplexity": s.perplexity}
-                   for s in trainer.history]  # tokens: the whole batch's, every worker trained a share
-        device = backend.device_name(trainer.device)
-        if group is not None:
-            group.close()
+        run = _library(args, name, first_batch)
+        threads = run.pop("threads", None)
+    if run.get("status") == "skipped":
+        return {**result, **run}
+    history = run.pop("history")
+    governor = run.pop("governor", None)
     return {
         **result,
+        **run,
         "status": "ok",
         "framework_version": spec(name).version(),
-        "device": str(device),
         "threads_setting": args.threads,
         "threads": threads,  # at the start; None: the framework's own count
         "thread_changes": governor.changes[1:] if governor else [],
@@ -217,6 +161,46 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "wall_s": time.time() - args.t0,
         "peak_rss_mib": peak_rss_mib(),
     }
+
+
+def _skipped(reason: str) -> dict[str, Any]:
+    return {"status": "skipped", "reason": reason}
+
+
+def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> dict[str, Any]:
+    """The library's ``concise`` or ``scratch`` model, built and trained as ``d2lrnn train`` builds it."""
+    from ..data import TimeMachine
+    from ..errors import BackendError
+    from ..train_job import build_model_and_trainer, start_backend
+
+    data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0, token=args.token,
+                       corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
+    try:
+        engine = start_backend(name, args.threads, args.seed, log=lambda message: None)
+    except BackendError as exc:
+        return _skipped(str(exc))
+    backend = engine.backend
+    group = _group(name, args.workers)  # before the model: TensorFlow's strategy comes first
+    device = backend.device(args.device)
+    settings = {"model": args.model, "cell": args.cell, "num_hiddens": args.num_hiddens, "num_layers": 1,
+                "lr": args.lr, "epochs": args.epochs, "clip": args.clip}
+    model, trainer = build_model_and_trainer(backend, settings, len(data.vocab), device, governor=engine.governor,
+                                             progress=False, val_every=args.epochs)
+    workers = {}
+    if group is not None:
+        group.attach(trainer, data)
+        workers = {"workers": group.workers}
+    clock = _FirstBatchClock(data.train_dataloader(), backend.synchronize)
+    trainer.fit(model, _Data(data, clock))
+    if clock.done_at is not None:
+        first_batch.append(clock.done_at)
+    share = group.workers if group is not None and _processes(name) else 1
+    history = [{"tokens": s.tokens * share, "seconds": s.seconds, "perplexity": s.perplexity}
+               for s in trainer.history]  # tokens: the whole batch's, every worker trained a share
+    if group is not None:
+        group.close()
+    return {"history": history, "device": str(backend.device_name(trainer.device)), "vocab_size": len(data.vocab),
+            "threads": engine.threads, "governor": engine.governor, **workers}
 
 
 def _processes(name: str) -> bool:
@@ -243,6 +227,41 @@ def _launch(args: argparse.Namespace, argv: Sequence[str]) -> int | None:
     if args.workers < 2 or not _processes(name) or is_worker(name) or args.model not in ("concise", "scratch"):
         return None
     return Launcher(argv, args.workers, command=[sys.executable, "-m", "d2lrnn.bench.worker"]).run()
+
+
+def _baseline(args: argparse.Namespace, name: str, on_first_batch: Callable[[], None]) -> dict[str, Any]:
+    """The bare framework (``floor``) or the book's own code (``book``), from the backend's ``floor.py``."""
+    import importlib
+    import importlib.util
+
+    from ..data import TimeMachine, sequential_batches
+
+    baselines_name = f"{spec(name).module}.floor"
+    if importlib.util.find_spec(baselines_name) is None:
+        return _skipped(f"{name} has no floor.py")
+    baselines = importlib.import_module(baselines_name)
+    if args.model == "floor" and args.cell != "rnn" and "cell" not in inspect.signature(baselines.train_floor).parameters:
+        return _skipped(f"{name}'s floor is a vanilla RNN")
+    if args.model == "book":
+        if not hasattr(baselines, "train_book"):
+            return _skipped(f"the book has no {name} implementation")
+        if importlib.util.find_spec("d2l") is None:
+            return _skipped("the d2l package is not installed: pip install --no-deps d2l==0.17.6")
+        epochs, stubbed = _book(args, baselines, on_first_batch)
+        return {"history": _history(epochs), "device": str(args.device), "stubbed_modules": stubbed}
+    data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0, token=args.token,
+                       corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
+    batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
+                                                                   args.num_steps, None)]
+    cell = {"cell": args.cell} if args.cell != "rnn" else {}  # a floor may know the vanilla RNN only
+    epochs = baselines.train_floor(batches, len(data.vocab), args.num_hiddens, args.lr, args.clip, args.epochs,
+                                   device=args.device, on_first_batch=on_first_batch, **cell)
+    return {"history": _history(epochs), "device": str(args.device), "vocab_size": len(data.vocab)}
+
+
+def _history(epochs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A baseline's epochs in the library's terms: tokens, seconds and the training perplexity."""
+    return [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -166,7 +166,9 @@ def read_cell_file(path: Path) -> CellFile:
     """Parse ``<generation>/<section>/<tab>.py``: ``# %%`` cells, their ``# expect:`` lines and the header."""
     text = path.read_text(encoding="utf-8")
     chunks = re.split(r"^# %%.*$", text, flags=re.M)
-    header, cells, expect = chunks[0], [], []
+    header = chunks[0]
+    cells = []
+    expect = []
     for chunk in chunks[1:]:
         body = re.sub(r"^# expect: .*$\n?", "", chunk, flags=re.M).strip("\n")
         if body.strip():

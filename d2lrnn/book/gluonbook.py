@@ -23,7 +23,7 @@ from mxnet import nd
 from ..corpus import load_corpus_text
 from ..data import build_corpus, random_batches, sequential_batches
 from ..metrics import ArrayMath
-from .common import assign_slice, clip_in_place
+from .v0 import assign_slice, clip_in_place
 
 if mx.util.is_np_array():
     warnings.warn(

@@ -10,8 +10,8 @@ from typing import Any
 from .. import checks
 from ..backends import NAMES
 from ..errors import D2LRNNError
-from ..session import flag
 from ..threads import parse_threads
+from ..train_job import choose_device
 
 __all__ = ["Parser", "Stopped", "add_common", "checked", "flag", "note", "positive_int", "select_device"]
 
@@ -53,10 +53,13 @@ def note(message: str) -> None:
 
 
 def select_device(backend: Any, kind: str) -> Any:
-    device = backend.device(kind)
-    if kind == "auto" and backend.num_gpus() == 0:
-        note(f"note: {backend.name} sees no GPU; training on the CPU.")
-    return device
+    """The device ``--device`` names; a note on stderr when "auto" finds no GPU."""
+    return choose_device(backend, kind, note)
+
+
+def flag(key: str) -> str:
+    """The command-line spelling of a setting: ``num_hiddens`` -> ``--num-hiddens``."""
+    return "--" + key.replace("_", "-")
 
 
 class Stopped(Exception):

@@ -6,7 +6,7 @@ from dataclasses import fields
 from typing import Any
 
 from ..errors import D2LRNNError
-from ..session import TRAIN_DEFAULTS, Log, TrainJob, TrainResult, flag, resolve_settings, run_training
+from ..train_job import Log, TrainJob, TrainResult, resolve_settings, run_training
 from .placement import check_workers, engine_mode, is_worker, join
 
 
@@ -16,17 +16,6 @@ class WorkersStopped(D2LRNNError):
     def __init__(self, status: int) -> None:
         super().__init__(f"d2lrnn train: the workers stopped early (rank 0's exit status {status}).")
         self.status = status
-
-
-def command_line(job: TrainJob, json: bool = False) -> list[str]:
-    """The ``d2lrnn train`` arguments that run ``job`` again (each worker's command line)."""
-    args = [arg for key, value in job.settings.items() if value is not None and key in TRAIN_DEFAULTS
-            for arg in (flag(key), str(value))]
-    options = {"backend": job.backend, "device": job.device, "data_dir": job.data_dir, "save": job.save,
-               "save_every": job.save_every, "resume": job.resume, "plot": job.plot, "num_preds": job.num_preds,
-               "threads": job.threads}
-    args += [arg for key, value in options.items() if value is not None for arg in (flag(key), str(value))]
-    return args + (["--quiet"] if job.progress is False else []) + (["--json"] if json else [])
 
 
 def backend_name(job: TrainJob) -> str:
@@ -39,12 +28,13 @@ def backend_name(job: TrainJob) -> str:
     return check_installed(resumed["meta"]["backend"])
 
 
-def train(job: TrainJob, workers: int = 1, port: int = 0, *, json: bool = False,
+def train(job: TrainJob, workers: int = 1, port: int = 0, *, worker_args: list[str] | None = None,
           log: Log = lambda message: None) -> TrainResult | None:
     """Train ``job`` on ``workers`` workers; the result to report, or None where another process reports it.
 
-    In one process this is :func:`~d2lrnn.session.run_training`. With ``workers`` > 1 and a backend
-    that trains in processes, it starts the workers on 127.0.0.1 and waits (rank 0 reports; a
+    In one process this is :func:`~d2lrnn.train_job.run_training`. With ``workers`` > 1 and a backend
+    that trains in processes, it starts the workers on 127.0.0.1 with ``worker_args`` (the caller's own
+    command line for ``job``: the CLI's ``d2lrnn train`` arguments) and waits (rank 0 reports; a
     failure raises :class:`~d2lrnn.D2LRNNError`, an early stop :class:`WorkersStopped`). In a
     worker (started so, or by the engine's own launcher) it joins the group and trains its rows.
     """
@@ -59,7 +49,9 @@ def train(job: TrainJob, workers: int = 1, port: int = 0, *, json: bool = False,
         return _finish(run_training(_with_group(job, join(name, workers)), log), workers, scale=1)
     from .launch import Launcher
 
-    status = Launcher(command_line(job, json), workers, port).run()
+    if worker_args is None:
+        raise D2LRNNError("Starting worker processes needs the command line that runs this job (worker_args).")
+    status = Launcher(worker_args, workers, port).run()
     if status:
         raise WorkersStopped(status)
     return None
@@ -95,7 +87,7 @@ def _work(job: TrainJob, name: str, log: Log) -> TrainResult | None:
     return _finish(result, group.workers) if rank == 0 else None
 
 
-__all__ = ["WorkersStopped", "command_line", "train"]
+__all__ = ["WorkersStopped", "train"]
 
 
 def _last_line(exc: BaseException) -> str:

@@ -1,11 +1,16 @@
-"""Let MXNet 1.9.1 (the last release) import on NumPy >= 1.24, NumPy 2 included.
+"""Let MXNet 1.9.1 (the last release) import on NumPy >= 1.24, NumPy 2 included: the one mechanism.
 
-While ``import mxnet`` runs, it reads NumPy attributes that NumPy has since removed: type aliases
+Installing d2lrnn puts ``d2lrnn_mxnet.pth`` into ``site-packages``; at every interpreter start it
+runs ``startup.py`` (standard library only), whose finder hands the first ``import mxnet`` of the
+process to :class:`ImportHook` here, whether or not d2lrnn is imported. The MXNet backend and the
+book's MXNet tabs import MXNet with :func:`import_mxnet`, the same hook.
+
+While ``import mxnet`` runs, MXNet reads NumPy attributes that NumPy has since removed: type aliases
 (``np.bool``, ``np.int``), constants (``np.PZERO``, ``np.NAN``) and functions it only re-exports
-(``np.alltrue``, ``np.mirr``, ...). :func:`import_mxnet` wraps NumPy's module ``__getattr__`` for
-the duration of that import only: a removed name resolves to what it meant, or, for a function
-MXNet merely re-exports (a fixed list), to a stub that raises a clear error if it is ever called. Afterwards
-NumPy's own ``__getattr__`` is restored, so nothing else in the process sees a changed NumPy.
+(``np.alltrue``, ``np.mirr``, ...). The hook wraps NumPy's module ``__getattr__`` for the duration
+of that import only: a removed name resolves to what it meant, or, for a function
+MXNet merely re-exports (a fixed list), to a stub that raises a clear error if it is ever called.
+Afterwards NumPy's own ``__getattr__`` is restored, so nothing else in the process sees a changed NumPy.
 """
 
 from __future__ import annotations
@@ -80,11 +85,10 @@ def removed_names_supplied() -> Iterator[None]:
 
 
 def import_mxnet() -> ModuleType:
-    """``import mxnet`` with NumPy's removed names supplied only while it runs."""
-    if "mxnet" in sys.modules:
-        return sys.modules["mxnet"]
-    with removed_names_supplied():
-        return importlib.import_module("mxnet")
+    """``import mxnet`` through :class:`ImportHook` (installed here too, for a checkout that was never installed)."""
+    if "mxnet" not in sys.modules:
+        install_import_hook()
+    return importlib.import_module("mxnet")
 
 
 class _CompatLoader(importlib.abc.Loader):
@@ -118,10 +122,14 @@ class ImportHook(importlib.abc.MetaPathFinder):
 
 
 def install_import_hook() -> ImportHook:
-    """Put :class:`ImportHook` first on ``sys.meta_path`` (once; nothing is imported); return it."""
+    """Put :class:`ImportHook` first on ``sys.meta_path`` (once; nothing is imported); return it.
+
+    The start-up finder of ``d2lrnn_mxnet.pth`` only waits to hand MXNet to this hook, so it goes.
+    """
     hook = next((f for f in sys.meta_path if isinstance(f, ImportHook)), None)
     if hook is None:
         hook = ImportHook()
         if "mxnet" not in sys.modules:
             sys.meta_path.insert(0, hook)
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "StartupFinder"]
     return hook

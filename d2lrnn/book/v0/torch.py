@@ -1,8 +1,8 @@
-"""``from d2lrnn import torch as d2l``: the book's names for the PyTorch tab.
+"""d2l 0.x's PyTorch tab: ``from d2lrnn.v0 import torch as d2l``.
 
-d2l 0.x: ``load_data_time_machine``, ``RNNModel``, ``predict_ch8``, ``train_ch8``,
-``grad_clipping``, ``try_gpu``, ``Timer``, ``Accumulator``, ``Animator``. d2l 1.0:
-``TimeMachine``, ``RNNScratch``, ``Trainer``. All of them run on the library's core.
+``load_data_time_machine``, ``RNNModel``, ``RNNModelScratch``, ``predict_ch8``, ``train_ch8``,
+``grad_clipping``, ``sgd``, ``try_gpu``, ``Timer``, ``Accumulator``, ``Animator``, the text names
+of :mod:`d2lrnn.book.v0.text` and the tensor aliases. All of them run on the library's core.
 """
 
 from __future__ import annotations
@@ -13,21 +13,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..backends.torch import BACKEND, RNN, RNNScratch
-from ..data import TimeMachine
-from ..data import load_data_time_machine as _load_numpy
-from ..timing import Timer
-from .common import Accumulator, Animator, Tab, Trainer, clip_in_place, tensor_loader
-from .v0_aliases import tensor_aliases
-from .v0_text import NAMES as TEXT_NAMES
-from .v0_text import scratch_arguments, text_names
+from ...backends.torch import BACKEND
+from ...data import load_data_time_machine as _load_numpy
+from ...timing import Timer
+from ..aliases import tensor_aliases
+from . import Accumulator, Animator, Tab, clip_in_place, tensor_loader
+from .text import NAMES as TEXT_NAMES
+from .text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(torch))  # d2l.reshape, d2l.zeros, ...
 globals().update(text_names(torch.from_numpy))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
 load_data_time_machine = tensor_loader(_load_numpy, torch.from_numpy)
 tensor = torch.tensor
 
-float32, int32, int64 = torch.float32, torch.int32, torch.int64
+float32 = torch.float32
+int32 = torch.int32
+int64 = torch.int64
 
 
 class RNNModel(nn.Module):
@@ -96,7 +97,9 @@ class _ScratchParams:
 
 _TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
 _TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
-predict_ch8, train_ch8, try_gpu = _TAB.predict_ch8, _TAB.train_ch8, BACKEND.try_gpu
+predict_ch8 = _TAB.predict_ch8
+train_ch8 = _TAB.train_ch8
+try_gpu = BACKEND.try_gpu
 recorded_perplexities = _TAB.recorded_perplexities
 
 
@@ -114,7 +117,7 @@ def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
 
 
 __all__ = [
-    "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer", "Trainer",
-    "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8", "recorded_perplexities",
-    "sgd", "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(torch), *TEXT_NAMES,
+    "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "Timer", "float32", "grad_clipping",
+    "int32", "int64", "load_data_time_machine", "predict_ch8", "recorded_perplexities", "sgd",
+    "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(torch), *TEXT_NAMES,
 ]

@@ -1,10 +1,11 @@
 """The tensor aliases the book's cells call (``d2l.reshape``, ``d2l.zeros``, ...), per framework, and
-the d2l 0.x names that every tab's plain namespace offers.
+the d2l 0.x names that every tab of the published book also offers.
 
 d2l defines one short name per tensor operation so that a cell reads the same on every tab;
 :func:`tensor_aliases` returns them for one framework module (its name picks the table).
 :data:`V0_NAMES` lists, once for every tab, the 0.x names that ``from d2lrnn import <tab> as d2l``
-offers beside the published book's (:func:`v0_names` takes them from the tab's 0.x module).
+offers beside the published book's (:func:`v0_names` takes them from the tab's 0.x module,
+:mod:`d2lrnn.book.v0`; JAX has no 0.x tab).
 """
 
 from __future__ import annotations
@@ -71,17 +72,40 @@ def _mxnet(mx: ModuleType) -> dict[str, Any]:
     }
 
 
+def _method(name: str) -> Any:
+    """``alias(x, *args)`` calling ``x.<name>(*args)``, as the book's JAX aliases do."""
+    return lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs)
+
+
+def _jax(jax: ModuleType) -> dict[str, Any]:
+    import numpy as np
+    from jax import numpy as jnp
+
+    return {
+        "ones": jnp.ones, "ones_like": jnp.ones_like, "zeros": jnp.zeros, "zeros_like": jnp.zeros_like,
+        "arange": jnp.arange, "meshgrid": jnp.meshgrid, "sin": jnp.sin, "sinh": jnp.sinh, "cos": jnp.cos,
+        "cosh": jnp.cosh, "tanh": jnp.tanh, "linspace": jnp.linspace, "exp": jnp.exp, "log": jnp.log,
+        "tensor": jnp.array, "expand_dims": jnp.expand_dims, "matmul": jnp.matmul,
+        "concat": jnp.concatenate, "stack": jnp.stack, "abs": jnp.abs, "eye": jnp.eye,
+        "sigmoid": jax.nn.sigmoid, "numpy": np.asarray, "to": jax.device_put,
+        "reshape": _method("reshape"), "reduce_sum": _method("sum"), "argmax": _method("argmax"),
+        "astype": _method("astype"), "reduce_mean": _method("mean"), "swapaxes": _method("swapaxes"),
+        "repeat": _method("repeat"),
+        "transpose": lambda x, *axes: x.T if not axes else jnp.transpose(x, *axes),
+    }
+
+
 #: the d2l 0.x names each tab's plain namespace (``from d2lrnn import mxnet as d2l``) offers, the same on every tab
 V0_NAMES = ("Accumulator", "Animator", "RNNModel", "RNNModelScratch", "Timer", "grad_clipping", "load_data_time_machine",
             "predict_ch8", "sgd", "train_ch8")
 
 
 def v0_names(v0: ModuleType) -> dict[str, Any]:
-    """:data:`V0_NAMES` as the tab's d2l 0.x module ``v0`` (``d2lrnn.book.mxnet``, ...) defines them."""
+    """:data:`V0_NAMES` as the tab's d2l 0.x module ``v0`` (``d2lrnn.book.v0.mxnet``, ...) defines them."""
     return {name: getattr(v0, name) for name in V0_NAMES}
 
 
-TABLES = {"torch": _torch, "tensorflow": _tensorflow, "mxnet": _mxnet}
+TABLES = {"torch": _torch, "tensorflow": _tensorflow, "mxnet": _mxnet, "jax": _jax}
 
 
 def tensor_aliases(framework: ModuleType) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""d2l 1.0.3's MXNet tab (``from d2lrnn import mxnet as d2l``), plus the d2l 0.x names that do not clash.
+"""d2l 1.0.3's MXNet tab: ``from d2lrnn import mxnet as d2l`` (also ``d2lrnn.v1.mxnet``).
 
-The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the MXNet pieces:
+It also offers the d2l 0.x names of :mod:`d2lrnn.book.v0.mxnet` that 1.0.3 does not redefine
+(:data:`d2lrnn.book.aliases.V0_NAMES`). The framework-neutral parts are in :mod:`d2lrnn.book.v1`;
+this module adds the MXNet pieces:
 ``Module`` (a Gluon ``Block``; scratch parameters are plain arrays found by ``get_scratch_params``),
 ``Classifier``, ``RNNScratch``, ``RNNLMScratch``, ``RNN(num_hiddens)``, ``RNNLM``, ``SGD``, the
 tensor aliases and the autograd/optimizer primitive.
@@ -12,30 +14,33 @@ from __future__ import annotations
 from typing import Any
 
 # isort: off
-from . import mxnet as v0  # first: MXNet imports only after the compatibility layer is in place
+from ..v0 import mxnet as v0  # first: MXNet imports only after the compatibility layer is in place
 
 from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn, rnn
 
 # isort: on
-from ..backends.mxnet import BACKEND
-from ..vocab import SortedVocab as Vocab
-from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
-from .v1 import *  # noqa: F403  (the names every tab shares)
-from .v1 import CheckedCall, HyperParameters, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
-from .v1 import Trainer as _Trainer
-from .v1 import __all__ as SHARED_NAMES
+from ...backends.mxnet import BACKEND
+from ...vocab import SortedVocab as Vocab
+from ..aliases import V0_NAMES, tensor_aliases, v0_names
+from . import *  # noqa: F403  (the names every tab shares)
+from . import CheckedCall, HyperParameters, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
+from . import Trainer as _Trainer
+from . import __all__ as SHARED_NAMES
 
 mx = v0.mx
 globals().update(tensor_aliases(mx))  # reshape, zeros, ..., the book's tensor aliases
 tensor = np.array
 DataModule, TimeMachine = data_classes(np.array, lambda t: t.asnumpy() if hasattr(t, "asnumpy") else t)
-cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEND.try_gpu
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
+try_gpu = BACKEND.try_gpu
 
 
 class Trainer(_Trainer):
-    __doc__ = _Trainer.__doc__
-    math = BACKEND.math
+    """The book's :class:`d2lrnn.book.v1.Trainer`; ``prepare_model`` also puts a scratch model's
+    plain arrays on the trainer's device."""
 
     def prepare_model(self, model: Any) -> None:
         super().prepare_model(model)
@@ -155,7 +160,9 @@ class RNNScratch(RecurrentLayerSteps, Module):
     __doc__ = RecurrentLayerSteps.__doc__
 
     def _init_weights(self) -> None:
-        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
+        num_inputs = self.num_inputs
+        num_hiddens = self.num_hiddens
+        sigma = self.sigma
         self.W_xh = np.random.randn(num_inputs, num_hiddens) * sigma
         self.W_hh = np.random.randn(num_hiddens, num_hiddens) * sigma
         self.b_h = np.zeros(num_hiddens)
@@ -227,7 +234,9 @@ class RNNLM(RNNLMScratch):
 # the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
 globals().update(v0_names(v0))
 to = v0.to  # d2l 1.0.3's device move on this tab
-float32, int32, int64 = np.float32, np.int32, np.int64
+float32 = np.float32
+int32 = np.int32
+int64 = np.int64
 
 __all__ = [
     *SHARED_NAMES, *V0_NAMES,

@@ -1,10 +1,11 @@
-"""d2l 1.0.3's helper API (the published book), written once for every framework tab.
+"""d2l 1.0.3, the published book: the helpers every tab of it shares (``d2lrnn.v1``).
 
-A tab module (``d2lrnn.book.v1_torch`` and its siblings) binds these pieces to its framework:
-it supplies the tensor conversion, the framework's module class and one primitive per model,
-``_book_update(trainer, batch)`` (autograd around ``training_step``, the trainer's
-``clip_gradients`` hook and the optimizer step). The epochs and batches are run by the core loop,
-:class:`d2lrnn.trainer.Trainer`; nothing here loops over data to train.
+A tab module (``d2lrnn.book.v1.torch`` and its siblings, served as ``d2lrnn.torch`` and
+``d2lrnn.v1.torch``) binds these pieces to its framework: it supplies the tensor conversion, the
+framework's module class and one primitive per model, ``_book_update(trainer, batch)`` (autograd
+around ``training_step``, the trainer's ``clip_gradients`` hook and the optimizer step). The
+epochs and batches are run by the core loop, :class:`d2lrnn.trainer.Trainer`, under this
+module's :class:`Trainer`; nothing here loops over data to train.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Backend
-from ..corpus import TIME_MACHINE_NAME, TIME_MACHINE_SHA1, read_text, time_machine_path
-from ..errors import D2LRNNError
-from ..metrics import ArrayMath, clip_gradients, perplexity
-from ..vocab import SortedVocab
-from .common import Trainer as DraftTrainer
+from ...backends import backend_for
+from ...backends.base import Backend
+from ...corpus import TIME_MACHINE_NAME, TIME_MACHINE_SHA1, read_text, time_machine_path
+from ...errors import D2LRNNError
+from ...metrics import ArrayMath, clip_gradients, perplexity
+from ...trainer import Trainer as CoreTrainer
+from ...vocab import SortedVocab
 
 #: where the book's data files live; :func:`download` serves the corpus from the library's cache
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
@@ -113,7 +115,7 @@ class ProgressBoard(HyperParameters):
 
     def figure(self) -> Any:
         """A matplotlib figure of the recorded lines."""
-        from ..plot import new_figure, style_axes
+        from ...plot import new_figure, style_axes
 
         fig, ax = new_figure(tuple(self.figsize), dpi=100)
         for (label, points), ls, color in zip(self.data.items(), _cycle(self.ls), _cycle(self.colors)):
@@ -141,7 +143,7 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
          fmts: Sequence[str] = ("-", "m--", "g-.", "r:"), figsize: tuple[float, float] = (3.5, 2.5),
          axes: Any = None) -> Any:
     """The book's ``plot``: one or more lines on one axes; returns the matplotlib figure (no display)."""
-    from ..plot import new_figure, style_axes
+    from ...plot import new_figure, style_axes
 
     def as_lines(values: Any) -> list[Any]:
         """``values`` as a list of lines: one line (a flat sequence) or several."""
@@ -177,7 +179,10 @@ class TensorLoader:
 
     def __init__(self, arrays: Sequence[np.ndarray], batch_size: int, shuffle: bool,
                  to_tensor: Callable[[np.ndarray], Any]) -> None:
-        self.arrays, self.batch_size, self.shuffle, self.to_tensor = list(arrays), int(batch_size), shuffle, to_tensor
+        self.arrays = list(arrays)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.to_tensor = to_tensor
         self.rng = np.random.default_rng()
 
     def __len__(self) -> int:
@@ -367,24 +372,33 @@ def is_book_module(model: Any) -> bool:
     return callable(getattr(model, "training_step", None)) and callable(getattr(model, "_book_update", None))
 
 
-class Trainer(DraftTrainer):
-    """d2l 1.0's ``Trainer(max_epochs, num_gpus=0, gradient_clip_val=0)`` on the core loop.
+class Trainer(CoreTrainer):
+    """d2l 1.0.3's ``Trainer(max_epochs, num_gpus=0, gradient_clip_val=0)``, one layer over the core loop.
 
-    For a book model (a ``d2l.Module``) ``fit`` calls ``prepare_data``, ``prepare_model`` and the
-    model's ``configure_optimizers``, then runs :meth:`d2lrnn.trainer.Trainer.fit`, whose per-batch
-    step is ``prepare_batch`` and the model's ``_book_update`` (``training_step``, autograd,
-    :meth:`clip_gradients`, the optimizer) and whose validation calls ``validation_step``. Any
-    method can be replaced with :func:`add_to_class`. Other models train as in the core.
+    ``fit(model, data)`` with a book model (a ``d2l.Module``) calls ``prepare_data``,
+    ``prepare_model`` and the model's ``configure_optimizers`` as the book does, then runs
+    :meth:`d2lrnn.trainer.Trainer.fit`, whose per-batch step becomes ``prepare_batch`` and the
+    model's ``_book_update`` (``training_step``, autograd, :meth:`clip_gradients`, the optimizer)
+    and whose validation calls ``validation_step`` (:class:`BookSteps`). Any of these methods can
+    be replaced with :func:`add_to_class`. Any other model trains as in the core. Like the book,
+    ``fit`` returns nothing (the epochs are in :attr:`history`).
     """
 
-    #: the tab's array operations for :meth:`clip_gradients` (set by the tab module)
-    math: ArrayMath
+    #: a tab whose gradients come as a list, without a model, names its array operations here
+    math: ArrayMath | None = None
 
-    def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any) -> None:
-        super().__init__(max_epochs, num_gpus, gradient_clip_val, **kwargs)
-        self.hparams = {"max_epochs": max_epochs, "num_gpus": num_gpus, "gradient_clip_val": gradient_clip_val}
-        self.train_batch_idx = self.val_batch_idx = 0
-        self.num_train_batches = self.num_val_batches = 0
+    def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("progress", False)
+        super().__init__(max_epochs, gradient_clip_val, num_gpus=num_gpus, **kwargs)
+        self.hparams = {"max_epochs": max_epochs, "num_gpus": num_gpus,
+                        "gradient_clip_val": gradient_clip_val}
+        self.train_batch_idx = 0
+        self.val_batch_idx = 0
+        self.num_train_batches = 0
+        self.num_val_batches = 0
+        #: how the core loop's step and validation reach the model (chosen by ``fit``)
+        self.steps: BookSteps | None = None
 
     def prepare_data(self, data: Any) -> None:
         self.train_dataloader = data.train_dataloader()
@@ -401,18 +415,12 @@ class Trainer(DraftTrainer):
         return batch
 
     def fit(self, model: Any, data: Any) -> None:  # type: ignore[override]
-        if is_book_module(model):
-            self.prepare_data(data)
-            self.prepare_model(model)
-            self.optim = model.configure_optimizers()
-            self.train_batch_idx = self.val_batch_idx = 0
-            self.epoch, self.history = 0, []  # as in the book, every fit starts from epoch 0
+        self.steps = BookSteps(self, model, data) if is_book_module(model) else None
         super().fit(model, data)
 
     def fit_epoch(self) -> None:
-        """One more epoch of the core loop on the prepared model and data."""
-        self.max_epochs = self.epoch + 1
-        DraftTrainer.fit(self, self.model, _Prepared(self))
+        """One more epoch of the core loop on the model and data that ``fit`` prepared."""
+        super().fit(self.model, _Prepared(self), epochs=1)
 
     def clip_gradients(self, grad_clip_val: float, model_or_grads: Any) -> Any:
         """Rescale the gradients to global norm at most ``grad_clip_val`` (:func:`d2lrnn.clip_gradients`).
@@ -421,33 +429,66 @@ class Trainer(DraftTrainer):
         TensorFlow tab), the rescaled list is returned.
         """
         if isinstance(model_or_grads, (list, tuple)):
-            return clip_gradients(list(model_or_grads), grad_clip_val, self.math)
+            return clip_gradients(list(model_or_grads), grad_clip_val, self._math())
         grads = model_or_grads._book_grads()
-        model_or_grads._book_set_grads(clip_gradients(grads, grad_clip_val, self.math))
+        model_or_grads._book_set_grads(clip_gradients(grads, grad_clip_val, self._math(model_or_grads)))
         return None
 
+    def _math(self, model: Any = None) -> ArrayMath:
+        """The array operations of the backend training now (or of ``model``, or the tab's :attr:`math`)."""
+        if self.math is not None:
+            return self.math
+        return (self.backend or backend_for(model)).math
+
+    def start_book_model(self, model: Any) -> None:
+        """Called once the device is set, before the first step of a book model (JAX: its state)."""
+
     def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
-        if not is_book_module(model):
+        if self.steps is None:
             return super()._make_step(backend, model, lr, clip)
-
-        def step(X: Any, Y: Any, state: Any) -> tuple[Any, None]:
-            loss = model._book_update(self, self.prepare_batch((X, Y)))
-            self.train_batch_idx += 1
-            return loss, None
-
-        return step
+        self.start_book_model(model)
+        return self.steps.step
 
     def evaluate(self, model: Any, data: Any) -> float | None:
-        """The book's validation: ``validation_step`` on every validation batch; its mean loss as perplexity."""
-        if not is_book_module(model):
-            return super().evaluate(model, data)
+        """Validation perplexity: the book model's ``validation_step`` (:meth:`BookSteps.evaluate`) or the core's."""
+        return super().evaluate(model, data) if self.steps is None else self.steps.evaluate(data)
+
+
+class BookSteps:
+    """The core loop's per-batch step and validation, answered by a book model's own methods.
+
+    Built by :meth:`Trainer.fit`, which first prepares the data, the model and the optimizer, and
+    restarts from epoch 0, as the book's ``fit`` does.
+    """
+
+    def __init__(self, trainer: Trainer, model: Any, data: Any) -> None:
+        self.trainer = trainer
+        self.model = model
+        trainer.prepare_data(data)
+        trainer.prepare_model(model)
+        trainer.optim = model.configure_optimizers()
+        trainer.train_batch_idx = 0
+        trainer.val_batch_idx = 0
+        trainer.epoch = 0
+        trainer.history = []
+
+    def step(self, X: Any, Y: Any, state: Any) -> tuple[Any, None]:
+        """``_book_update`` on the prepared batch; the book's models keep no state across batches."""
+        trainer = self.trainer
+        loss = self.model._book_update(trainer, trainer.prepare_batch((X, Y)))
+        trainer.train_batch_idx += 1
+        return loss, None
+
+    def evaluate(self, data: Any) -> float | None:
+        """``validation_step`` on every batch of ``data.val_dataloader()``; their mean loss as a perplexity."""
+        trainer = self.trainer
         losses = []
         loader = data.val_dataloader()
         for batch in loader if loader is not None else ():
-            loss = model._book_validate(self, self.prepare_batch(tuple(batch)))
-            self.val_batch_idx += 1
+            loss = self.model._book_validate(trainer, trainer.prepare_batch(tuple(batch)))
+            trainer.val_batch_idx += 1
             if loss is not None:
-                losses.append(float(np.asarray(self.backend.to_numpy(loss))))
+                losses.append(float(np.asarray(trainer.backend.to_numpy(loss))))
         return perplexity(sum(losses) / len(losses)) if losses else None
 
 
@@ -480,7 +521,7 @@ def check_call(cls: type, args: tuple, kwargs: dict, draft_names: Sequence[str] 
     signature = inspect.signature(cls.__init__)
     hint = ""
     if set(kwargs) & set(draft_names):
-        tab = cls.__module__.rsplit("_", 1)[-1] if cls.__module__.startswith(__package__ + ".v1_") else "torch"
+        tab = cls.__module__.rsplit(".", 1)[-1] if cls.__module__.startswith(__name__ + ".") else "torch"
         hint = (" This is the 1.0 draft's call (a whole language model with num_outputs and lr): use "
                 f"`from d2lrnn.draft import {tab} as d2l` for the draft's code.")
     raise BookAPIError(

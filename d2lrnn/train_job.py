@@ -1,9 +1,12 @@
-"""Train with checkpoints, resume and a graceful stop: the library function behind ``d2lrnn train``.
+"""Run one training job: checkpoints, resume and a graceful stop (what ``d2lrnn train`` calls).
 
 :func:`run_training` takes a :class:`TrainJob` and returns a :class:`TrainResult`. Everything that
 can be checked without a framework (settings, seed, checkpoint and figure paths, corpus,
-vocabulary, memory) is checked before the backend is imported. Progress messages go to ``log``;
-the results are only returned, never printed.
+vocabulary, memory) is checked before the backend is imported. Bad input raises a typed
+:class:`~d2lrnn.D2LRNNError` (:class:`ResumeMismatch`, :class:`AlreadyTrained`,
+:class:`~d2lrnn.DivergenceError`, ...) whose attributes say what went wrong; a run that stopped
+early or in part returns its result with the reason. Progress goes to ``log``; nothing here prints,
+and nothing here knows the command line's flags or advice (:mod:`d2lrnn.cli.train` adds them).
 """
 
 from __future__ import annotations
@@ -14,8 +17,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import checks
-from .cells import get_cell, make_model
+from . import plot as figures  # called as figures.plot_perplexity: a test can stand in for it
+from .backends import check_installed, get_backend
+from .cells import CELLS, KINDS, get_cell, make_model
+from .checkpoint import check_writable, read
+from .data import SAMPLINGS, TOKENS, TimeMachine
 from .errors import CheckpointError, D2LRNNError, DivergenceError
+from .memory import check_fits, estimate_training_memory
+from .predict import default_prefixes
+from .resume import CheckpointSaver, restore_training_state, resumable_state
+from .signals import stop_on_signals
+from .threads import ThreadGovernor, apply_threads, start_threads
+from .trainer import Trainer
 
 #: train settings a checkpoint records; on resume they come from it (those in RESUME_OVERRIDES may be changed)
 TRAIN_DEFAULTS: dict[str, Any] = {
@@ -28,11 +41,56 @@ RESUME_OVERRIDES = ("epochs", "lr", "clip", "corpus")
 SAMPLE_PREFIXES = ("time traveller", "traveller")
 
 Log = Callable[[str], None]
+Rule = Callable[[str, Any], Any]
 
 
-def flag(key: str) -> str:
-    """The command-line spelling of a setting: ``num_hiddens`` -> ``--num-hiddens``."""
-    return "--" + key.replace("_", "-")
+def _choice(choices: tuple[str, ...]) -> Rule:
+    return lambda name, value: checks.one_of(name, value, choices)
+
+
+def _counted(rule: Callable[..., Any], zero_means: str) -> Rule:
+    return lambda name, value: rule(name, value, zero_means)
+
+
+#: the one check of each setting of :data:`TRAIN_DEFAULTS`, applied where the settings enter (the
+#: command line's converters and :func:`run_training`); the layers below take the checked values
+RULES: dict[str, Rule] = {
+    "model": _choice(KINDS), "cell": _choice(tuple(CELLS)), "epochs": checks.positive_int,
+    "batch_size": checks.positive_int, "num_steps": checks.positive_int, "num_hiddens": checks.positive_int,
+    "num_layers": checks.positive_int, "lr": checks.positive_float,
+    "clip": _counted(checks.non_negative_float, "no clipping"), "max_tokens": checks.positive_int,
+    "num_val": _counted(checks.non_negative_int, "no validation"), "sampling": _choice(SAMPLINGS),
+    "token": _choice(TOKENS), "seed": checks.seed, "corpus": lambda name, value: value,
+}
+#: the job's other settings and their one check
+JOB_RULES: dict[str, Rule] = {
+    "save_every": _counted(checks.non_negative_int, "only at the end"), "num_preds": checks.positive_int,
+    "device": _choice(("auto", "cpu", "gpu")),
+}
+
+
+class ResumeMismatch(CheckpointError):
+    """Settings given for a resumed run that differ from those the checkpoint was trained with.
+
+    ``clashes`` maps each setting to ``(given, trained)``; only :data:`RESUME_OVERRIDES` may change.
+    """
+
+    def __init__(self, path: str, clashes: dict[str, tuple[Any, Any]]) -> None:
+        self.path, self.clashes = path, clashes
+        listed = "; ".join(f"{k} {given} (it was trained with {trained})" for k, (given, trained) in clashes.items())
+        super().__init__(f"The checkpoint {path} does not fit the requested model or data: {listed}. Only "
+                         f"{', '.join(RESUME_OVERRIDES)} may change when a run is resumed.")
+
+
+class AlreadyTrained(CheckpointError):
+    """A resumed run whose checkpoint has already trained all the epochs asked for."""
+
+    def __init__(self, path: str, done: int, epochs: int) -> None:
+        self.path = path
+        self.done = done
+        self.epochs = epochs
+        super().__init__(f"The checkpoint {path} has already trained {done} epochs of {epochs}; "
+                         "ask for more epochs to train on.")
 
 
 @dataclass
@@ -67,6 +125,8 @@ class TrainResult:
     plot: str | None
     wall_seconds: float
     stopped_by: str | None = None  #: the signal that stopped the run early
+    #: the checkpoint that continues a run that stopped early (None when none was saved)
+    resume_from: str | None = None
     cell: str = "rnn"  #: the recurrent cell (see :mod:`d2lrnn.cells`)
     exit_status: int = 0
     message: str = ""
@@ -76,6 +136,7 @@ class TrainResult:
         report = asdict(self)
         summary, message = report.pop("summary"), report.pop("message")
         report.pop("exit_status")
+        report.pop("resume_from")
         return {**{k: report.pop(k) for k in ("backend", "model", "cell")}, **summary, **report,
                 **({"problem": message} if message and not self.stopped_by else {})}
 
@@ -88,26 +149,15 @@ def resolve_settings(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | No
         raise D2LRNNError(f"Unknown training settings {', '.join(unknown)}; known: {', '.join(TRAIN_DEFAULTS)}.")
     if not job.resume:
         return {**TRAIN_DEFAULTS, **given}, None, None
-    from .checkpoint import read
-    from .resume import resumable_state
-
     weights, meta = read(job.resume)
     state = resumable_state(meta, job.resume)
     settings = {**TRAIN_DEFAULTS, **state["settings"]}
-    clashes = [f"{flag(k)} {v} (it was trained with {settings[k]})" for k, v in given.items()
-               if k not in RESUME_OVERRIDES and v != settings[k]]
+    clashes = {k: (v, settings[k]) for k, v in given.items() if k not in RESUME_OVERRIDES and v != settings[k]}
     if clashes:
-        raise CheckpointError(
-            f"The checkpoint {job.resume} does not fit the requested model or data: {'; '.join(clashes)}. "
-            f"Leave these options out to resume (only {', '.join(map(flag, RESUME_OVERRIDES))} may change), "
-            "or start a new run without --resume."
-        )
+        raise ResumeMismatch(job.resume, clashes)
     settings.update(given)
     if settings["epochs"] <= state["epoch"]:
-        raise CheckpointError(
-            f"The checkpoint {job.resume} has already trained {state['epoch']} epochs of {settings['epochs']}; "
-            f"give a larger --epochs to train on."
-        )
+        raise AlreadyTrained(job.resume, state["epoch"], settings["epochs"])
     return settings, {"meta": meta, "state": state}, weights
 
 
@@ -120,20 +170,23 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     checkpoint (a periodic save that fails is only logged; training goes on), 1 for the figure.
     """
     wall = time.perf_counter()
-    s, resumed, weights, name, data = _prepare(job)
+    ready = _prepare(job)
+    s = ready.settings
+    data = ready.data
+    resumed = ready.resumed
     save_path = job.save or job.resume
-    model, trainer, backend, device = _build(job, name, s, data, log)
+    engine = start_backend(ready.backend_name, job.threads, s["seed"], log)
+    backend = engine.backend
+    device = choose_device(backend, job.device, log)
+    model, trainer = build_model_and_trainer(backend, s, len(data.vocab), device, governor=engine.governor,
+                                             progress=job.progress)
     if job.group is not None:  # this worker's rows of each batch; only rank 0 writes checkpoints
         job.group.attach(trainer, data)
         save_path = save_path if job.group.rank == 0 else None
     if resumed:
-        from .resume import restore_training_state
-
-        model.set_weights(weights)
+        model.set_weights(ready.weights)
         restore_training_state(trainer, data.train_loader.rng, resumed["state"])
         log(f"resuming {job.resume} after epoch {trainer.epoch} of {trainer.max_epochs}")
-    from .resume import CheckpointSaver
-
     stored = {**s, "corpus": str(s["corpus"]) if s["corpus"] else None}
     saver = CheckpointSaver(model, data.vocab, data.train_loader.rng, trainer, backend=backend, path=save_path,
                             every=job.save_every, settings=stored, log=log, final_save=True)
@@ -161,28 +214,31 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     return outcome
 
 
-def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any, str, Any]:
-    """Every check that needs no framework, in order; then the data (settings, resume state, weights, backend, data)."""
-    from .backends import check_installed
-    from .checkpoint import check_writable
-    from .data import TimeMachine
-    from .memory import check_fits, estimate_training_memory
+@dataclass
+class _Prepared:
+    """What :func:`_prepare` found and made, before any framework is imported."""
 
+    settings: dict[str, Any]
+    resumed: dict[str, Any] | None  #: the checkpoint's metadata and training state, on resume
+    weights: Any  #: the checkpoint's weights, on resume
+    backend_name: str
+    data: TimeMachine
+
+
+def _prepare(job: TrainJob) -> _Prepared:
+    """Every check that needs no framework, in order; then the data."""
     s, resumed, weights = resolve_settings(job)
     if resumed:  # the checkpoint's own cell (older ones hold an RNN and their settings do not name it)
         s["cell"] = resumed["meta"].get("cell", s["cell"])
-    get_cell(s["cell"])
-    s["seed"] = checks.seed("seed", s["seed"])
-    checks.non_negative_int("save_every", job.save_every, "only at the end")
-    checks.positive_int("num_preds", job.num_preds)
-    checks.one_of("device", job.device, ("auto", "cpu", "gpu"))
+    get_cell(s["cell"])  # a cell this version does not know gets the registry's own message
+    s = {key: RULES[key](key, value) for key, value in s.items()}
+    for key, rule in JOB_RULES.items():
+        rule(key, getattr(job, key))
     save_path = job.save or job.resume
     if save_path:
         check_writable(save_path, known_checkpoint=save_path == job.resume)
     if job.plot:
-        from .plot import check_figure_path
-
-        check_figure_path(job.plot)
+        figures.check_figure_path(job.plot)
     name = check_installed(job.backend or (resumed["meta"]["backend"] if resumed else None))
     data = TimeMachine(s["batch_size"], s["num_steps"], num_train=s["max_tokens"], num_val=s["num_val"],
                        sampling=s["sampling"], token=s["token"], corpus=s["corpus"], data_dir=job.data_dir,
@@ -194,32 +250,46 @@ def _prepare(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any,
         )
     check_fits(estimate_training_memory(len(data.vocab), s["num_hiddens"], s["num_layers"], s["batch_size"],
                                         s["num_steps"], s["cell"]))
-    return s, resumed, weights, name, data
+    return _Prepared(s, resumed, weights, name, data)
 
 
-def _build(job: TrainJob, name: str, s: dict[str, Any], data: Any, log: Log) -> tuple[Any, Any, Any, Any]:
-    """Import the backend; make the model and the trainer on the chosen device."""
-    from .backends import get_backend
-    from .threads import ThreadGovernor, apply_threads, start_threads
-    from .trainer import Trainer
+@dataclass
+class Engine:
+    """A backend started for training: its CPU threads at the start and the governor that follows them."""
 
-    threads = start_threads(job.threads, name)  # before the framework is imported: it reads the variables then
-    if threads and job.threads == "auto":
-        log(f"note: other processes keep CPU cores busy; {name} starts with {threads} thread(s) (--threads auto)")
+    backend: Any
+    threads: int | None  #: None: the framework's own count
+    governor: ThreadGovernor | None
+
+
+def start_backend(name: str, threads: int | str | None, seed: int | None, log: Log) -> Engine:
+    """Import backend ``name`` with its CPU threads set first (frameworks read them at import) and seed it.
+
+    Raises :class:`~d2lrnn.BackendError` when the framework cannot be imported.
+    """
+    count = start_threads(threads, name)
+    if count and threads == "auto":
+        log(f"note: other processes keep CPU cores busy; {name} starts with {count} thread(s) (threads: auto)")
     backend = get_backend(name)
-    apply_threads(threads, backend)
-    governor = ThreadGovernor.for_setting(job.threads, backend, threads)
-    if s["seed"] is not None:
-        backend.seed(s["seed"])
-    device = backend.device(job.device)
-    if job.device == "auto" and backend.num_gpus() == 0:
-        log(f"note: {backend.name} sees no GPU; training on the CPU.")
-    vocab_size = len(data.vocab)
-    model = make_model(backend, s["model"], s["cell"], num_inputs=vocab_size, num_outputs=vocab_size,
-                       num_hiddens=s["num_hiddens"], lr=s["lr"], num_layers=s["num_layers"])
-    trainer = Trainer(s["epochs"], s["clip"], device=device, progress=job.progress,
-                      batch_callbacks=[governor] if governor else ())
-    return model, trainer, backend, device
+    apply_threads(count, backend)
+    governor = ThreadGovernor.for_setting(threads, backend, count)
+    if seed is not None:
+        backend.seed(seed)
+    return Engine(backend, count, governor)
+
+
+def build_model_and_trainer(backend: Any, settings: dict[str, Any], vocab_size: int, device: Any, *,
+                            governor: ThreadGovernor | None = None, **trainer_options: Any) -> tuple[Any, Trainer]:
+    """The model and the trainer that checked ``settings`` describe, on ``device``.
+
+    Training and the benchmark build theirs here, so both measure the same thing. ``settings``
+    needs ``model``, ``cell``, ``num_hiddens``, ``num_layers``, ``lr``, ``epochs`` and ``clip``.
+    """
+    model = make_model(backend, settings["model"], settings["cell"], num_inputs=vocab_size, num_outputs=vocab_size,
+                       num_hiddens=settings["num_hiddens"], lr=settings["lr"], num_layers=settings["num_layers"])
+    trainer = Trainer(settings["epochs"], settings["clip"], device=device,
+                      batch_callbacks=[governor] if governor else (), **trainer_options)
+    return model, trainer
 
 
 def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: str | None, lr: float, log: Log,
@@ -229,8 +299,6 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
     Otherwise the fields of the stopped :class:`TrainResult`: which signal, the exit status and a
     message that says what the checkpoint on disk holds.
     """
-    from .signals import stop_on_signals
-
     with stop_on_signals(trainer) as caught:
         log(f"training epochs {trainer.epoch + 1}-{trainer.max_epochs} on {device_name}; "
             "Ctrl-C stops and saves a checkpoint")
@@ -238,10 +306,10 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             trainer.fit(model, data)
         except DivergenceError as exc:
             if saver.saved_epoch is not None:
-                exc = DivergenceError(
-                    f"{exc} The checkpoint {save_path} from epoch {saver.saved_epoch} is intact; resume from it with "
-                    f"a lower rate, e.g.: d2lrnn train --resume {save_path} --lr {lr / 2:g}"
-                )
+                intact = DivergenceError(f"{exc} The checkpoint {save_path} from epoch {saver.saved_epoch} is intact; "
+                                         "resume from it with a lower learning rate.")
+                intact.__dict__.update(vars(exc), checkpoint=save_path, lr=lr)
+                exc = intact
             raise exc from None
         except KeyboardInterrupt:  # a second signal before the batch ended
             return _quit_at_once(saver, save_path, "training was stopped at once by a second signal")
@@ -250,7 +318,7 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
         if caught.signum is not None and not finished and target is None:
             target = f"d2lrnn-interrupted-{time.strftime('%Y%m%d-%H%M%S')}.npz"
         if caught.signum is not None and target:
-            log(f"d2lrnn train: {caught.name} received; saving a checkpoint (press Ctrl-C again to quit at once)...")
+            log(f"{caught.name} received; saving a checkpoint (a second Ctrl-C quits at once)...")
         try:
             if target:
                 saver.save(target)
@@ -260,8 +328,7 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             if not finished:
                 raise CheckpointError(f"{caught.name or 'a signal'} stopped training after epoch {saver.epoch}, but "
                                       f"its checkpoint was not saved: {exc}{held}") from None
-            return {"exit_status": 2, "message": f"d2lrnn train: the run finished, but its checkpoint was not saved: "
-                    f"{exc}{held}"}
+            return {"exit_status": 2, "message": f"the run finished, but its checkpoint was not saved: {exc}{held}"}
         except KeyboardInterrupt:
             return _quit_at_once(saver, target, "the final save was cancelled by a second signal")
     if caught.signum is None or finished:
@@ -269,37 +336,42 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             extra = f" ({caught.name} came after the last epoch; the run is whole)" if caught.signum else ""
             log(f"saved a checkpoint to {target}{extra}")
         return None
-    return {"stopped_by": caught.name, "exit_status": caught.exit_status, "message":
-            f"d2lrnn train: interrupted ({caught.name}) after epoch {saver.epoch} of {trainer.max_epochs}; saved a "
-            f"checkpoint to {target}. Resume with: d2lrnn train --resume {target}"}
+    return {"stopped_by": caught.name, "exit_status": caught.exit_status, "resume_from": target, "message":
+            f"interrupted ({caught.name}) after epoch {saver.epoch} of {trainer.max_epochs}; saved a checkpoint to "
+            f"{target}."}
 
 
 def _quit_at_once(saver: Any, path: str | None, what: str) -> dict[str, Any]:
     """The stopped result after a second signal: what the checkpoint file holds now."""
-    if path and saver.saved_epoch is not None:
-        held = f"{path} still holds epoch {saver.saved_epoch}, saved earlier; resume with: d2lrnn train --resume {path}"
+    resume_from = path if path and saver.saved_epoch is not None else None
+    if resume_from:
+        held = f"{path} still holds epoch {saver.saved_epoch}, saved earlier"
     else:
-        held = f"nothing was written to {path}" if path else "nothing was saved (no --save)"
-    return {"stopped_by": "SIGINT", "exit_status": 130,
-            "message": f"d2lrnn train: {what} after epoch {saver.epoch}; {held}."}
+        held = f"nothing was written to {path}" if path else "nothing was saved (no checkpoint file was given)"
+    return {"stopped_by": "SIGINT", "exit_status": 130, "resume_from": resume_from,
+            "message": f"{what} after epoch {saver.epoch}; {held}."}
 
 
 def _sample_prefixes(data: Any) -> list[str | list[str]]:
-    from .predict import default_prefixes
-
     return default_prefixes(SAMPLE_PREFIXES, data.vocab, data.vocab.to_tokens(data.train_corpus[:10]))
 
 
 def _plot(outcome: TrainResult, trainer: Any, path: str, title: str, log: Log) -> None:
     """Save the perplexity figure; a failure is reported in ``outcome``, never raised (the run is done)."""
-    from .plot import plot_perplexity
-
     try:
-        outcome.plot = plot_perplexity(trainer.history, path, title=title)
+        outcome.plot = figures.plot_perplexity(trainer.history, path, title=title)
     except Exception as exc:  # noqa: BLE001 - any failure of a figure writer must not lose the run
         outcome.exit_status = outcome.exit_status or 1
-        problem = (f"d2lrnn train: the run finished, but the perplexity plot could not be saved to {path} "
+        problem = (f"the run finished, but the perplexity plot could not be saved to {path} "
                    f"({exc.__class__.__name__}: {exc}); the results above are complete.")
         outcome.message = f"{outcome.message} {problem}".strip()
         return
     log(f"saved the perplexity plot to {path}")
+
+
+def choose_device(backend: Any, kind: str, log: Log) -> Any:
+    """``backend.device(kind)``; for ``"auto"`` on a machine without a GPU, ``log`` says so."""
+    device = backend.device(kind)
+    if kind == "auto" and backend.num_gpus() == 0:
+        log(f"note: {backend.name} sees no GPU; training on the CPU.")
+    return device

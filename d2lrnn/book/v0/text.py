@@ -1,4 +1,4 @@
-"""d2l 0.x's text names ("Text Preprocessing", "Language Models and the Dataset"), for every tab.
+"""d2l 0.x's text names ("Text Preprocessing", "Language Models and the Dataset"), for every 0.x tab.
 
 ``read_time_machine``, ``tokenize``, ``count_corpus``, ``Vocab``, ``load_corpus_time_machine``,
 ``seq_data_iter_random``, ``seq_data_iter_sequential``, ``SeqDataLoader``, ``DATA_HUB``,
@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from ..corpus import TIME_MACHINE_NAME, TIME_MACHINE_SHA1, load_corpus_text
-from ..data import load_data_time_machine as _load_numpy
-from ..data import random_batches, sequential_batches
-from ..vocab import Vocab as _Vocab
-from ..vocab import preprocess
-from ..vocab import tokenize as _tokenize_line
-from .common import TensorBatches
-from .v1 import DATA_URL, BookAPIError, plot
-from .v1 import download as _download_url
+from ...corpus import TIME_MACHINE_NAME, TIME_MACHINE_SHA1, load_corpus_text
+from ...data import load_data_time_machine as _load_numpy
+from ...data import random_batches, sequential_batches
+from ...vocab import Vocab as _Vocab
+from ...vocab import preprocess
+from ...vocab import tokenize as _tokenize_line
+from ..v1 import DATA_URL, BookAPIError, plot
+from ..v1 import download as _download_url
+from . import TensorBatches
 
 #: the book's registry of data files: name -> (url, SHA-1); only the corpus is served
 DATA_HUB: dict[str, tuple[str, str]] = {"time_machine": (DATA_URL + TIME_MACHINE_NAME, TIME_MACHINE_SHA1)}
@@ -136,7 +136,9 @@ def text_names(to_tensor: Callable[[Any], Any]) -> dict[str, Any]:
         def __init__(self, batch_size: int, num_steps: int, use_random_iter: bool, max_tokens: int) -> None:
             loader, self.vocab = _load_numpy(batch_size, num_steps, use_random_iter, max_tokens)
             super().__init__(loader, to_tensor)
-            self.corpus, self.batch_size, self.num_steps = loader.corpus.tolist(), batch_size, num_steps
+            self.corpus = loader.corpus.tolist()
+            self.batch_size = batch_size
+            self.num_steps = num_steps
 
     return {
         "DATA_HUB": DATA_HUB, "DATA_URL": DATA_URL, "SeqDataLoader": SeqDataLoader, "Vocab": Vocab,

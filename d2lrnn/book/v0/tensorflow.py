@@ -1,4 +1,5 @@
-"""``from d2lrnn import tensorflow as d2l``: the book's names for the TensorFlow tab.
+"""d2l 0.x's TensorFlow tab: ``from d2lrnn.v0 import tensorflow as d2l`` (the names of its PyTorch
+sibling, :mod:`d2lrnn.book.v0.torch`, in TensorFlow).
 
 The book's TensorFlow cells are Keras 2 code (``tf.keras.layers.RNN(..., time_major=True)``).
 On TensorFlow 2.16+ that needs the ``tf-keras`` package, selected before ``tf.keras`` is first
@@ -37,15 +38,14 @@ if not LEGACY_KERAS:
         stacklevel=2,
     )
 
-from ..backends.tensorflow import BACKEND, RNN, RNNScratch  # noqa: E402
-from ..data import TimeMachine  # noqa: E402
-from ..data import load_data_time_machine as _load_numpy  # noqa: E402
-from ..metrics import clip_gradients  # noqa: E402
-from ..timing import Timer  # noqa: E402
-from .common import Accumulator, Animator, Tab, Trainer, tensor_loader  # noqa: E402
-from .v0_aliases import tensor_aliases  # noqa: E402
-from .v0_text import NAMES as TEXT_NAMES  # noqa: E402
-from .v0_text import scratch_arguments, text_names  # noqa: E402
+from ...backends.tensorflow import BACKEND  # noqa: E402
+from ...data import load_data_time_machine as _load_numpy  # noqa: E402
+from ...metrics import clip_gradients  # noqa: E402
+from ...timing import Timer  # noqa: E402
+from ..aliases import tensor_aliases  # noqa: E402
+from . import Accumulator, Animator, Tab, tensor_loader  # noqa: E402
+from .text import NAMES as TEXT_NAMES  # noqa: E402
+from .text import scratch_arguments, text_names  # noqa: E402
 
 globals().update(tensor_aliases(tf))  # d2l.reshape, d2l.zeros, ...
 globals().update(text_names(tf.constant))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
@@ -53,7 +53,9 @@ tensor = tf.constant
 load_data_time_machine = tensor_loader(_load_numpy, tf.constant)
 
 keras = tf.keras
-float32, int32, int64 = tf.float32, tf.int32, tf.int64
+float32 = tf.float32
+int32 = tf.int32
+int64 = tf.int64
 
 
 class RNNModel(keras.layers.Layer):
@@ -150,7 +152,8 @@ def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
 
 
 __all__ = [
-    "LEGACY_KERAS", "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch",
-    "TimeMachine", "Timer", "Trainer", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine",
-    "predict_ch8", "recorded_perplexities", "sgd", "tensor", "train_ch8", "try_gpu", *tensor_aliases(tf), *TEXT_NAMES,
+    "LEGACY_KERAS", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "Timer", "float32",
+    "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8",
+    "recorded_perplexities", "sgd", "tensor", "train_ch8", "try_gpu", *tensor_aliases(tf),
+    *TEXT_NAMES,
 ]

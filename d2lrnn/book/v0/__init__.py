@@ -1,8 +1,8 @@
-"""The book's helper API, written once for every framework tab.
+"""d2l 0.x (0.17.6; the Chinese edition 2.0.0): the training helpers every tab of it shares (``d2lrnn.v0``).
 
-``d2lrnn.torch``, ``d2lrnn.mxnet`` and ``d2lrnn.tensorflow`` each bind a :class:`Tab` to their
-backend and re-export what is here. Nothing in this module trains, clips or predicts by itself:
-``train_ch8`` and :class:`Trainer` drive :class:`d2lrnn.trainer.Trainer`, clipping is
+Each tab module (``d2lrnn.book.v0.torch`` and its siblings, served as ``d2lrnn.v0.torch``) binds a
+:class:`Tab` to its backend and re-exports what is here. Nothing in this module trains, clips or
+predicts by itself: ``train_ch8`` drives :class:`d2lrnn.trainer.Trainer`, clipping is
 :func:`d2lrnn.metrics.clip_gradients` and prediction is :func:`d2lrnn.predict.predict`.
 """
 
@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import cycle
 from typing import Any
 
-from ..backends.base import Backend
-from ..metrics import ArrayMath, clip_gradients, perplexity
-from ..predict import predict
-from ..timing import Accumulator as _CoreAccumulator
-from ..trainer import EpochStats
-from ..trainer import Trainer as CoreTrainer
-from ..vocab import Vocab
+from ...backends.base import Backend
+from ...metrics import ArrayMath, clip_gradients, perplexity
+from ...predict import predict
+from ...timing import Accumulator as _CoreAccumulator
+from ...trainer import EpochStats
+from ...trainer import Trainer as CoreTrainer
+from ...vocab import Vocab
 
 #: ``(net, X) -> state``: how a tab asks a d2l 0.x model for its initial state
 BeginState = Callable[[Any, Any], Any]
@@ -74,8 +74,13 @@ class Animator:
         ncols: int = 1,
         figsize: tuple[float, float] = (3.5, 2.5),
     ) -> None:
-        self.xlabel, self.ylabel, self.legend = xlabel, ylabel, list(legend or [])
-        self.xlim, self.ylim, self.xscale, self.yscale = xlim, ylim, xscale, yscale
+        self.xlabel = xlabel
+        self.ylabel = ylabel
+        self.legend = list(legend or [])
+        self.xlim = xlim
+        self.ylim = ylim
+        self.xscale = xscale
+        self.yscale = yscale
         self.fmts, self.figsize = list(fmts), figsize
         self.nrows, self.ncols = nrows, ncols  # accepted for the book's signature; one axes is drawn
         self.X: list[list[float]] = []
@@ -101,7 +106,7 @@ class Animator:
 
     def draw(self) -> Any:
         """A :class:`matplotlib.figure.Figure` of the recorded lines (no pyplot, no display)."""
-        from ..plot import new_figure, style_axes
+        from ...plot import new_figure, style_axes
 
         fig, ax = new_figure(self.figsize, dpi=100)
         for xs, ys, fmt in zip(self.X, self.Y, cycle(self.fmts)):
@@ -117,29 +122,6 @@ class Animator:
         """Draw and save the figure (format from the file name); return the path."""
         self.draw().savefig(path, **kwargs)
         return os.fspath(path)
-
-
-class Trainer(CoreTrainer):
-    """d2l 1.0's ``Trainer(max_epochs, num_gpus=0, gradient_clip_val=0)``.
-
-    The core :class:`d2lrnn.trainer.Trainer` with the book's argument order; ``fit`` also plots
-    the training and validation perplexity on :attr:`board` (an :class:`Animator`) and, like the
-    book, returns nothing (the epochs are in :attr:`history`).
-    """
-
-    def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any) -> None:
-        kwargs.setdefault("progress", False)
-        super().__init__(max_epochs, gradient_clip_val, num_gpus=num_gpus, **kwargs)
-        self.board = Animator(xlabel="epoch", ylabel="perplexity", legend=["train", "val"], yscale="log")
-        self.callbacks.append(_plot_epoch)
-
-    def fit(self, model: Any, data: Any) -> None:  # type: ignore[override]
-        """Train ``model`` on ``data`` (see :meth:`d2lrnn.trainer.Trainer.fit`)."""
-        super().fit(model, data)
-
-
-def _plot_epoch(trainer: Trainer, stats: EpochStats) -> None:
-    trainer.board.add(stats.epoch, [stats.perplexity, stats.val_perplexity])
 
 
 class TensorBatches:
@@ -290,7 +272,9 @@ class Tab:
         resolve_device: Callable[[Any], Any] | None = None,
         compile_scratch: bool = True,
     ) -> None:
-        self.backend, self.module_class, self.compile_scratch = backend, module_class, compile_scratch
+        self.backend = backend
+        self.module_class = module_class
+        self.compile_scratch = compile_scratch
         self.BookNet = book_net_class(module_class, begin_state, reshape)
         self.resolve_device = resolve_device or (lambda device: device)
         #: one list per ``train_ch8`` call: the training perplexity of each half epoch, in order

@@ -1,10 +1,10 @@
-"""``from d2lrnn import mxnet as d2l``: the book's names for the MXNet tab (NumPy-style Gluon).
+"""d2l 0.x's MXNet tab: ``from d2lrnn.v0 import mxnet as d2l``.
 
-d2l 0.x: ``load_data_time_machine``, ``RNNModel``, ``predict_ch8``, ``train_ch8``,
-``grad_clipping``, ``try_gpu``, ``Timer``, ``Accumulator``, ``Animator``. d2l 1.0:
-``TimeMachine``, ``RNNScratch``, ``Trainer``. Importing this module switches MXNet to NumPy
-mode (``npx.set_np()``), as the book's MXNet cells do; gluonbook's ``nd`` code needs
-:mod:`d2lrnn.gluonbook` in a process of its own.
+``load_data_time_machine``, ``RNNModel``, ``RNNModelScratch``, ``predict_ch8``, ``train_ch8``,
+``grad_clipping``, ``sgd``, ``try_gpu``, ``Timer``, ``Accumulator``, ``Animator``, the text names
+of :mod:`d2lrnn.book.v0.text` and the tensor aliases. Importing this module switches MXNet to
+NumPy mode (``npx.set_np()``), as the book's MXNet cells do;
+gluonbook's ``nd`` code needs :mod:`d2lrnn.gluonbook` in a process of its own.
 """
 
 # ruff: noqa: E402  (MXNet imports only after the NumPy compatibility layer is in place)
@@ -12,29 +12,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backends.mxnet import import_mxnet
+from ...backends.mxnet import import_mxnet
 
 mx = import_mxnet()  # on current NumPy, MXNet imports only through this
 
 from mxnet import gluon, np, npx
 from mxnet.gluon import nn
 
-from ..backends.mxnet import BACKEND, RNN, RNNScratch
-from ..backends.mxnet.arrays import ArrayParameters
-from ..data import TimeMachine
-from ..data import load_data_time_machine as _load_numpy
-from ..timing import Timer
-from .common import Accumulator, Animator, Tab, Trainer, assign_slice, clip_in_place, tensor_loader
-from .v0_aliases import tensor_aliases
-from .v0_text import NAMES as TEXT_NAMES
-from .v0_text import scratch_arguments, text_names
+from ...backends.mxnet import BACKEND
+from ...backends.mxnet.arrays import ArrayParameters
+from ...data import load_data_time_machine as _load_numpy
+from ...timing import Timer
+from ..aliases import tensor_aliases
+from . import Accumulator, Animator, Tab, assign_slice, clip_in_place, tensor_loader
+from .text import NAMES as TEXT_NAMES
+from .text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(mx))  # d2l.reshape, d2l.zeros, ...
 globals().update(text_names(np.array))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
 tensor = np.array
 load_data_time_machine = tensor_loader(_load_numpy, np.array)
 
-float32, int32, int64 = np.float32, np.int32, np.int64
+float32 = np.float32
+int32 = np.int32
+int64 = np.int64
 
 
 class RNNModel(nn.Block):
@@ -122,7 +123,7 @@ def to(x: np.ndarray, ctx: mx.Context) -> np.ndarray:
 
 
 __all__ = [
-    "RNN", "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "RNNScratch", "TimeMachine", "Timer",
-    "Trainer", "float32", "grad_clipping", "int32", "int64", "load_data_time_machine", "predict_ch8",
-    "recorded_perplexities", "sgd", "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(mx), *TEXT_NAMES,
+    "Accumulator", "Animator", "RNNModel", "RNNModelScratch", "Timer", "float32", "grad_clipping",
+    "int32", "int64", "load_data_time_machine", "predict_ch8", "recorded_perplexities", "sgd",
+    "tensor", "to", "train_ch8", "try_gpu", *tensor_aliases(mx), *TEXT_NAMES,
 ]

@@ -1,4 +1,5 @@
-"""d2l 1.0.3's JAX tab (``from d2lrnn import jax as d2l``): Flax ``linen`` models on the core loop.
+"""d2l 1.0.3's JAX tab: ``from d2lrnn import jax as d2l`` (also ``d2lrnn.v1.jax``), Flax ``linen``
+models on the core loop. d2l 0.x had no JAX tab, so there are no 0.x names here.
 
 The framework-neutral parts are in :mod:`d2lrnn.book.v1`. The book's JAX models are Flax
 ``linen`` dataclasses whose weights live outside them, in the trainer's :class:`TrainState`:
@@ -28,45 +29,24 @@ from flax import linen as nn
 from flax.training import train_state
 from jax import numpy as jnp
 
-from ..backends.jax import BACKEND
-from ..vocab import SortedVocab as Vocab
-from .v1 import (
-    DATA_URL,
-    BookAPIError,
-    HyperParameters,
-    ModuleSteps,
-    ProgressBoard,
-    add_to_class,
-    check_call,
-    data_classes,
-    download,
-    is_book_module,
-    plot,
-)
-from .v1 import Trainer as _Trainer
+from ...backends.jax import BACKEND
+from ...cells import Ops, get_cell
+from ...vocab import SortedVocab as Vocab
+from ..aliases import tensor_aliases
+from . import *  # noqa: F403  (the names every tab shares)
+from . import BookAPIError, ModuleSteps, ProgressBoard, check_call, data_classes
+from . import Trainer as _Trainer
+from . import __all__ as SHARED_NAMES
 
-
-def _method(name: str) -> Any:
-    """``alias(x, *args)`` calling ``x.<name>(*args)``, as the book's JAX aliases do."""
-    return lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs)
-
-
-#: the book's tensor aliases on the JAX tab (``d2l.reshape``, ``d2l.zeros``, ...)
-ALIASES: dict[str, Any] = {
-    "ones": jnp.ones, "ones_like": jnp.ones_like, "zeros": jnp.zeros, "zeros_like": jnp.zeros_like,
-    "arange": jnp.arange, "meshgrid": jnp.meshgrid, "sin": jnp.sin, "sinh": jnp.sinh, "cos": jnp.cos,
-    "cosh": jnp.cosh, "tanh": jnp.tanh, "linspace": jnp.linspace, "exp": jnp.exp, "log": jnp.log,
-    "tensor": jnp.array, "expand_dims": jnp.expand_dims, "matmul": jnp.matmul, "concat": jnp.concatenate,
-    "stack": jnp.stack, "abs": jnp.abs, "eye": jnp.eye, "sigmoid": jax.nn.sigmoid, "numpy": np.asarray,
-    "to": jax.device_put, "reshape": _method("reshape"), "reduce_sum": _method("sum"), "argmax": _method("argmax"),
-    "astype": _method("astype"), "reduce_mean": _method("mean"), "swapaxes": _method("swapaxes"),
-    "repeat": _method("repeat"),
-    "transpose": lambda x, *axes: x.T if not axes else jnp.transpose(x, *axes),
-}
-globals().update(ALIASES)
-float32, int32, int64 = jnp.float32, jnp.int32, jnp.int64
+globals().update(tensor_aliases(jax))  # reshape, zeros, ..., the book's tensor aliases
+float32 = jnp.float32
+int32 = jnp.int32
+int64 = jnp.int64
 DataModule, TimeMachine = data_classes(jnp.asarray, np.asarray)
-cpu, gpu, num_gpus, try_gpu = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus, BACKEND.try_gpu
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
+try_gpu = BACKEND.try_gpu
 
 
 def try_all_gpus() -> list[Any]:
@@ -340,10 +320,18 @@ class RNN(nn.Module):
 
 
 class GRU(RNN):
-    """d2l 1.0.3's multilayer GRU on the JAX tab, ``GRU(num_hiddens, num_layers, dropout=0)``: one Flax
-    ``GRUCell`` per layer over the time steps (unrolled in Python, as :class:`RNN`), dropout between
-    layers while ``training``. Returns the last layer's outputs and the stacked last states
-    ``(num_layers, batch, num_hiddens)``."""
+    """d2l 1.0.3's multilayer GRU on the JAX tab, ``GRU(num_hiddens, num_layers, dropout=0)``.
+
+    A thin layer over the core's cell registry: each layer's weights have the canonical GRU names
+    and shapes (:meth:`d2lrnn.cells.Cell.layer_shapes`; ``W_x``, ``W_h``, ``b_x``, ``b_h`` with the
+    gates ``r, z, n``) and each time step is the registry's GRU step, the equations every adapter's
+    scratch GRU runs (the reset gate multiplies the recurrent bias too; Flax's ``GRUCell``, which
+    the class used before, is the same without the recurrent biases of ``r`` and ``z``).
+    The layers are unrolled in Python as in :class:`RNN`; dropout between layers while
+    ``training``. Returns the last layer's outputs and the stacked last states
+    ``(num_layers, batch, num_hiddens)``. The weights start as Flax's ``GRUCell`` starts them: the
+    input matrices LeCun-normal, the recurrent ones orthogonal, the biases zero.
+    """
 
     num_hiddens: int
     num_layers: int = 1
@@ -351,19 +339,37 @@ class GRU(RNN):
 
     @nn.compact
     def __call__(self, X: jax.Array, state: Any = None, training: bool = False) -> tuple[jax.Array, jax.Array]:
+        cell = get_cell("gru")
         last_states = []
         for layer in range(self.num_layers):
-            cell = nn.GRUCell(features=self.num_hiddens)
+            weights = {name: self.param(f"{name}.{layer}", _GRU_INIT[name], shape)
+                       for name, shape in cell.layer_shapes(X.shape[-1], self.num_hiddens).items()}
             H = state[layer] if state is not None else jnp.zeros((X.shape[1], self.num_hiddens), X.dtype)
+            xp = jnp.matmul(X, weights["W_x"]) + weights["b_x"]  # every step's input part at once
             outputs = []
-            for X_t in X:
-                H, Y = cell(H, X_t)
-                outputs.append(Y)
+            for xp_t in xp:
+                H = cell.step(CELL_OPS, xp_t, H, weights["W_h"], weights["b_h"])
+                outputs.append(H)
             X = jnp.stack(outputs)
             last_states.append(H)
             if layer < self.num_layers - 1:
                 X = nn.Dropout(self.dropout, deterministic=not training)(X)
         return X, jnp.stack(last_states)
+
+
+#: the array operations of the registry's step equations, in JAX
+CELL_OPS = Ops(jnp.matmul, jax.nn.sigmoid, jnp.tanh, lambda a, n: jnp.split(a, n, axis=-1))
+
+
+def _orthogonal_per_gate(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
+    """One orthogonal ``(H, H)`` block per gate, side by side (Flax's ``GRUCell`` has one per gate)."""
+    rows, width = shape
+    keys = jax.random.split(key, width // rows)
+    return jnp.concatenate([nn.initializers.orthogonal()(k, (rows, rows), dtype) for k in keys], axis=1)
+
+
+_GRU_INIT = {"W_x": nn.initializers.lecun_normal(), "W_h": _orthogonal_per_gate,
+             "b_x": nn.initializers.zeros_init(), "b_h": nn.initializers.zeros_init()}
 
 
 class RNNLM(RNNLMScratch):
@@ -414,12 +420,11 @@ class Trainer(_Trainer):
         return TrainState.create(apply_fn=model.apply, params=variables["params"],
                                  batch_stats=variables.get("batch_stats", {}), dropout_rng=dropout_key, tx=self.optim)
 
-    def _make_step(self, backend: Any, model: Any, lr: float, clip: float) -> Any:
-        if is_book_module(model):
-            if self.state is None:
-                self.state = self.init_state(model, self._key)
-            self._update = _compiled_update(self)
-        return super()._make_step(backend, model, lr, clip)
+    def start_book_model(self, model: Any) -> None:
+        """Initialise the parameters into :attr:`state` (once per ``fit``) and compile the update."""
+        if self.state is None:
+            self.state = self.init_state(model, self._key)
+        self._update = _compiled_update(self)
 
 
 def _compiled_update(trainer: Trainer) -> Any:
@@ -452,8 +457,9 @@ def _compiled_update(trainer: Trainer) -> Any:
 
 
 __all__ = [
-    "ALIASES", "DATA_URL", "GRU", "RNN", "RNNLM", "BookAPIError", "Classifier", "DataModule", "HyperParameters", "Module",
-    "ProgressBoard", "RNNLMScratch", "RNNScratch", "TimeMachine", "TrainState", "Trainer", "Vocab", "add_to_class",
-    "check_len", "check_shape", "cpu", "download", "float32", "get_key", "get_seed", "gpu", "int32", "int64",
-    "num_gpus", "plot", "try_all_gpus", "try_gpu", *ALIASES,
+    *SHARED_NAMES,
+    "GRU", "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch",
+    "TimeMachine", "TrainState", "Trainer", "Vocab", "check_len", "check_shape", "cpu", "float32",
+    "get_key", "get_seed", "gpu", "int32", "int64", "num_gpus", "try_all_gpus", "try_gpu",
+    *tensor_aliases(jax),
 ]

@@ -1,9 +1,11 @@
-"""d2l 1.0.3's TensorFlow tab (``from d2lrnn import tensorflow as d2l``), plus the d2l 0.x names that do not clash.
+"""d2l 1.0.3's TensorFlow tab: ``from d2lrnn import tensorflow as d2l`` (also ``d2lrnn.v1.tensorflow``).
 
-The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the TensorFlow pieces:
+It also offers the d2l 0.x names of :mod:`d2lrnn.book.v0.tensorflow` that 1.0.3 does not redefine
+(:data:`d2lrnn.book.aliases.V0_NAMES`). The framework-neutral parts are in :mod:`d2lrnn.book.v1`;
+this module adds the TensorFlow pieces:
 ``Module`` (a ``tf.keras.Model``), ``Classifier``, ``RNNScratch``, ``RNNLMScratch``,
 ``RNN(num_hiddens)``, ``RNNLM``, the tensor aliases and the GradientTape/optimizer primitive.
-Importing it selects Keras 2 (tf-keras) as :mod:`d2lrnn.book.tensorflow` does.
+Importing it selects Keras 2 (tf-keras), as :mod:`d2lrnn.book.v0.tensorflow` does.
 """
 
 # ruff: noqa: E402  (TensorFlow is imported by the 0.x tab module first, which selects Keras 2)
@@ -12,32 +14,35 @@ from __future__ import annotations
 from typing import Any
 
 # isort: off
-from . import tensorflow as v0  # first: it selects Keras 2 before TensorFlow is imported
+from ..v0 import tensorflow as v0  # first: it selects Keras 2 before TensorFlow is imported
 
 import numpy as np
 import tensorflow as tf
 
 # isort: on
 
-from ..backends.tensorflow import BACKEND
-from ..vocab import SortedVocab as Vocab
-from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
-from .v1 import *  # noqa: F403  (the names every tab shares)
-from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
-from .v1 import Trainer as _Trainer
-from .v1 import __all__ as SHARED_NAMES
+from ...backends.tensorflow import BACKEND
+from ...vocab import SortedVocab as Vocab
+from ..aliases import V0_NAMES, tensor_aliases, v0_names
+from . import *  # noqa: F403  (the names every tab shares)
+from . import (
+    CheckedCall,
+    LanguageModelSteps,
+    ModuleSteps,
+    RecurrentLayerSteps,
+    Trainer,  # the tab adds nothing to the book's Trainer
+    data_classes,
+)
+from . import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(tf))  # reshape, zeros, ..., the book's tensor aliases
 tensor = tf.constant
 DataModule, TimeMachine = data_classes(tf.constant, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
-cpu, gpu, num_gpus = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
 try_gpu = v0.try_gpu
 keras = tf.keras
-
-
-class Trainer(_Trainer):
-    __doc__ = _Trainer.__doc__
-    math = BACKEND.math
 
 
 class Module(ModuleSteps, keras.Model):
@@ -99,7 +104,9 @@ class RNNScratch(RecurrentLayerSteps, Module):
     __doc__ = RecurrentLayerSteps.__doc__
 
     def _init_weights(self) -> None:
-        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
+        num_inputs = self.num_inputs
+        num_hiddens = self.num_hiddens
+        sigma = self.sigma
         self.W_xh = tf.Variable(tf.random.normal((num_inputs, num_hiddens)) * sigma)
         self.W_hh = tf.Variable(tf.random.normal((num_hiddens, num_hiddens)) * sigma)
         self.b_h = tf.Variable(tf.zeros(num_hiddens))
@@ -167,7 +174,10 @@ class RNNLM(RNNLMScratch):
 
 # the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
 globals().update(v0_names(v0))
-float32, int32, int64, LEGACY_KERAS = tf.float32, tf.int32, tf.int64, v0.LEGACY_KERAS
+float32 = tf.float32
+int32 = tf.int32
+int64 = tf.int64
+LEGACY_KERAS = v0.LEGACY_KERAS
 
 __all__ = [
     *SHARED_NAMES, *V0_NAMES,

@@ -1,6 +1,8 @@
-"""d2l 1.0.3's PyTorch tab (``from d2lrnn import torch as d2l``), plus the d2l 0.x names that do not clash.
+"""d2l 1.0.3's PyTorch tab: ``from d2lrnn import torch as d2l`` (also ``d2lrnn.v1.torch``).
 
-The framework-neutral parts are in :mod:`d2lrnn.book.v1`; this module adds the PyTorch pieces:
+It also offers the d2l 0.x names of :mod:`d2lrnn.book.v0.torch` that 1.0.3 does not redefine
+(:data:`d2lrnn.book.aliases.V0_NAMES`). The framework-neutral parts are in :mod:`d2lrnn.book.v1`;
+this module adds the PyTorch pieces:
 ``Module`` (a ``torch.nn.Module``), ``Classifier``, ``RNNScratch`` (the recurrent layer alone),
 ``RNNLMScratch``, ``RNN``, ``RNNLM``, the tensor aliases and the autograd/optimizer primitive.
 """
@@ -14,27 +16,30 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..backends.torch import BACKEND
-from ..vocab import SortedVocab as Vocab
-from . import torch as v0
-from .v0_aliases import V0_NAMES, tensor_aliases, v0_names
-from .v1 import *  # noqa: F403  (the names every tab shares)
-from .v1 import CheckedCall, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
-from .v1 import Trainer as _Trainer
-from .v1 import __all__ as SHARED_NAMES
+from ...backends.torch import BACKEND
+from ...vocab import SortedVocab as Vocab
+from ..aliases import V0_NAMES, tensor_aliases, v0_names
+from ..v0 import torch as v0
+from . import *  # noqa: F403  (the names every tab shares)
+from . import (
+    CheckedCall,
+    LanguageModelSteps,
+    ModuleSteps,
+    RecurrentLayerSteps,
+    Trainer,  # the tab adds nothing to the book's Trainer
+    data_classes,
+)
+from . import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(torch))  # reshape, zeros, ..., the book's tensor aliases
 tensor = torch.tensor
 DataModule, TimeMachine = data_classes(torch.as_tensor, lambda t: np.asarray(t.detach().cpu() if torch.is_tensor(t) else t))
 swapaxes = torch.swapaxes
 randn = torch.randn
-cpu, gpu, num_gpus = BACKEND.cpu, BACKEND.gpu, BACKEND.num_gpus
+cpu = BACKEND.cpu
+gpu = BACKEND.gpu
+num_gpus = BACKEND.num_gpus
 try_gpu = BACKEND.try_gpu
-
-
-class Trainer(_Trainer):
-    __doc__ = _Trainer.__doc__
-    math = BACKEND.math
 
 
 class Module(ModuleSteps, nn.Module):
@@ -97,7 +102,9 @@ class RNNScratch(RecurrentLayerSteps, Module):
     __doc__ = RecurrentLayerSteps.__doc__
 
     def _init_weights(self) -> None:
-        num_inputs, num_hiddens, sigma = self.num_inputs, self.num_hiddens, self.sigma
+        num_inputs = self.num_inputs
+        num_hiddens = self.num_hiddens
+        sigma = self.sigma
         self.W_xh = nn.Parameter(torch.randn(num_inputs, num_hiddens) * sigma)
         self.W_hh = nn.Parameter(torch.randn(num_hiddens, num_hiddens) * sigma)
         self.b_h = nn.Parameter(torch.zeros(num_hiddens))
@@ -165,7 +172,9 @@ class RNNLM(RNNLMScratch):
 # the d2l 0.x names, the same list on every tab (v0_aliases.V0_NAMES)
 globals().update(v0_names(v0))
 to = v0.to  # d2l 1.0.3's device move on this tab
-float32, int32, int64 = torch.float32, torch.int32, torch.int64
+float32 = torch.float32
+int32 = torch.int32
+int64 = torch.int64
 
 __all__ = [
     *SHARED_NAMES, *V0_NAMES,
