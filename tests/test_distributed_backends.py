@@ -99,6 +99,16 @@ def test_a_run_saved_by_two_workers_resumes_in_one_process_exactly(tmp_path: Pat
     _same_weights(part, whole)
 
 
+def test_a_run_saved_in_one_process_resumes_on_two_workers_exactly(tmp_path: Path) -> None:
+    whole, part = tmp_path / "whole.npz", tmp_path / "part.npz"
+    assert _train("--backend", "torch", *_with_epochs(3), "--save", str(whole)).returncode == 0
+    assert _train("--backend", "torch", *_with_epochs(2), "--save", str(part)).returncode == 0
+    resumed = _train("--resume", str(part), "--epochs", "3", "--workers", "2", "--threads", "1", "--quiet", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.splitlines()[-1])["workers"] == 2
+    _same_weights(part, whole)
+
+
 def _with_epochs(epochs: int) -> list[str]:
     args = list(TINY)
     args[args.index("--epochs") + 1] = str(epochs)

@@ -6,11 +6,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..backends import LABELS
-from .config import BOOK, BUSY, BUSY_LOAD_SHARE, DEFAULT_THREADS, FLOOR, HIDDEN_SIZES, OVERHEAD_BOUNDS, SCALING, SEED, WORD
+from .config import (
+    BOOK,
+    BUSY,
+    BUSY_LOAD_SHARE,
+    DEFAULT_THREADS,
+    FLOOR,
+    GATED_CELLS,
+    HIDDEN_SIZES,
+    OVERHEAD_BOUNDS,
+    SCALING,
+    SEED,
+    WORD,
+    WORKERS_PREFIX,
+)
 
 MODEL_TEXT = {FLOOR: "floor (bare framework)", BOOK: "book (d2l 0.17.6)"}
 CONDITION_TEXT = {SEED: "quiet", BUSY: "one core busy", WORD: "word tokens",
                   DEFAULT_THREADS: "quiet, framework's default threads"}
+WORKERS_TEXT = ("The data-parallel rows (`d2lrnn bench --workers N`) train the concise model with each "
+                "framework's own engine (docs/distributed.md); their tokens/s count the whole batch. On a "
+                "CPU-only machine the workers share the same cores, so no speed-up is expected: the pair "
+                "\"N workers / one process\" shows what the collectives and the extra processes cost.\n")
 GPU_COMMAND = "d2lrnn bench --device gpu --threads auto --out bench-results/gpu --publish docs/"
 
 
@@ -31,6 +48,10 @@ def _label(backend: str) -> str:
 def condition_text(condition: str) -> str:
     if condition.startswith("h") and condition[1:].isdigit():
         return f"{condition[1:]} hidden"
+    if condition in GATED_CELLS:
+        return f"quiet, {condition.upper()}"
+    if condition.startswith(WORKERS_PREFIX) and condition[len(WORKERS_PREFIX):].isdigit():
+        return f"quiet, {condition[len(WORKERS_PREFIX):]} data-parallel workers"
     return CONDITION_TEXT.get(condition, condition)
 
 
@@ -93,13 +114,14 @@ def machine_text(results: dict[str, Any]) -> str:
 
 
 # --- tables -----------------------------------------------------------------------------------
-def rows_table(results: dict[str, Any], conditions: tuple[str, ...] = (SEED, BUSY, DEFAULT_THREADS)) -> str:
-    """Every row at the seed settings (quiet and with one core busy); skipped and failed rows say why."""
+def rows_table(results: dict[str, Any], conditions: tuple[str, ...] | None = None) -> str:
+    """Every row at the seed settings (quiet, one core busy, each gated cell, data-parallel workers; by
+    default all but the scaling rows, which have their own table); skipped and failed rows say why."""
     head = ("| backend | model | condition | tokens/s | fraction of the limit | per repeat | threads per repeat "
             "| perplexity | wall s | first batch s | peak RSS MiB |")
     lines = [head, "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|"]
     for row in results["rows"]:
-        if row["condition"] not in conditions:
+        if row["condition"] in SCALING if conditions is None else row["condition"] not in conditions:
             continue
         cells = [_label(row["backend"]), MODEL_TEXT.get(row["model"], row["model"]), condition_text(row["condition"])]
         if row.get("status") != "ok":
@@ -258,6 +280,8 @@ def markdown_report(results: dict[str, Any], images: dict[str, str] | None = Non
     if "limit" in images:
         parts += [f"![fraction of the machine's limit per backend and setting]({images['limit']})", ""]
     parts += ["### Pairs", "", comparisons_table(results)]
+    if any(r["condition"].startswith(WORKERS_PREFIX) for r in results["rows"]):
+        parts += [WORKERS_TEXT]
     if any(r["condition"] in SCALING for r in results["rows"]):
         parts += ["### How cost grows", "", scaling_table(results)]
         if "scaling" in images:

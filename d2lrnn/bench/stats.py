@@ -21,6 +21,7 @@ from .config import (
     SCRATCH_RATIO,
     SEED,
     THREADS_KEEP,
+    WORKERS_PREFIX,
     BenchConfig,
 )
 
@@ -174,6 +175,9 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
             add(backend, f"{cell.upper()}: floor / book", key(FLOOR, cell), key(BOOK, cell), None)
             add(backend, f"{cell.upper()}: overhead over the floor", key("concise", cell), key(FLOOR, cell), None,
                 "overhead")
+        for n in config.workers:  # the cost of the collectives (no speed-up is expected on shared CPU cores)
+            add(backend, f"{n} workers / one process", key("concise", f"{WORKERS_PREFIX}{n}"), key("concise", SEED),
+                None)
     return out
 
 
