@@ -2,8 +2,8 @@
 
 Python's ``site`` module runs the file's one line at every interpreter start. This script starts
 ``--runs`` fresh interpreters with ``-S`` (so no ``.pth`` file runs by itself), imports ``site``, and
-times ``site.addpackage`` on the checkout's ``d2lrnn_mxnet.pth`` alone: reading the file, finding
-d2lrnn, compiling and running ``startup.py``, which puts one finder on ``sys.meta_path``. It also
+times ``site.addpackage`` on the checkout's ``d2lrnn_mxnet.pth`` alone: reading the file and running
+its one line, which puts one finder on ``sys.meta_path``. It also
 checks that nothing beyond the standard library was imported. Under ``-S`` the modules that ``site``
 would load anyway (``importlib.util``) are counted too, so the figure is an upper bound.
 

@@ -1,8 +1,9 @@
 """Let MXNet 1.9.1 (the last release) import on NumPy >= 1.24, NumPy 2 included: the one mechanism.
 
-Installing d2lrnn puts ``d2lrnn_mxnet.pth`` into ``site-packages``; at every interpreter start it
-runs ``startup.py`` (standard library only), whose finder hands the first ``import mxnet`` of the
-process to :class:`ImportHook` here, whether or not d2lrnn is imported. The MXNet backend and the
+Installing d2lrnn puts ``d2lrnn_mxnet.pth`` into ``site-packages``; its one line runs at every
+interpreter start and puts a tiny finder (standard library only) first on ``sys.meta_path``, which
+hands the first ``import mxnet`` of the process to :class:`ImportHook` here, whether or not d2lrnn
+is imported. The MXNet backend and the
 book's MXNet tabs import MXNet with :func:`import_mxnet`, the same hook.
 
 While ``import mxnet`` runs, MXNet reads NumPy attributes that NumPy has since removed: type aliases
