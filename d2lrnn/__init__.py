@@ -1,4 +1,5 @@
-"""d2lrnn: the recurrent language models of *Dive into Deep Learning*, one core over many frameworks.
+"""d2lrnn: the recurrent language models of *Dive into Deep Learning*, one core over many
+frameworks.
 
 ``import d2lrnn`` imports no framework; :func:`get_backend` imports only the one it returns.
 The frameworks are listed in :data:`d2lrnn.backends.SPECS`. MXNet on current NumPy: the installed
@@ -25,8 +26,29 @@ __version__ = "0.1.0"
 install_public_paths()  # d2lrnn.torch, d2lrnn.v0.mxnet, ...: d2lrnn.book.PUBLIC_PATHS
 
 __all__ = [
-    "Accumulator", "BackendError", "CheckpointError", "CorpusError", "D2LRNNError", "DivergenceError",
-    "EpochStats", "SeqDataLoader", "TimeMachine", "Timer", "Trainer", "Vocab", "available_backends",
-    "backend_for", "clip_gradients", "get_backend", "load", "load_data_time_machine", "perplexity",
-    "plot_perplexity", "predict", "preprocess", "save", "time_machine_path", "tokenize",
+    "Accumulator",
+    "BackendError",
+    "CheckpointError",
+    "CorpusError",
+    "D2LRNNError",
+    "DivergenceError",
+    "EpochStats",
+    "SeqDataLoader",
+    "TimeMachine",
+    "Timer",
+    "Trainer",
+    "Vocab",
+    "available_backends",
+    "backend_for",
+    "clip_gradients",
+    "get_backend",
+    "load",
+    "load_data_time_machine",
+    "perplexity",
+    "plot_perplexity",
+    "predict",
+    "preprocess",
+    "save",
+    "time_machine_path",
+    "tokenize",
 ]

@@ -1,4 +1,5 @@
-"""The recurrent cells d2lrnn trains (vanilla RNN, GRU, LSTM), each defined once, without a framework.
+"""The recurrent cells d2lrnn trains (vanilla RNN, GRU, LSTM), each defined once, without a
+framework.
 
 A :class:`Cell` says everything the core and the adapters need to know about a cell: its canonical
 weights (names, shapes, gate order, which biases exist), its state (an LSTM's is ``(h, c)``), its
@@ -11,8 +12,10 @@ outputs in the cell's ``gates`` order):
 
 - ``rnn``: ``W_xh.l`` ``(n, H)``, ``W_hh.l`` ``(H, H)``, ``b_h.l`` ``(H,)``;
   ``h' = tanh(x W_xh + b_h + h W_hh)``.
-- ``gru`` (gates ``r, z, n``): ``W_x.l`` ``(n, 3H)``, ``W_h.l`` ``(H, 3H)``, ``b_x.l`` and ``b_h.l`` ``(3H,)``;
-  ``r = σ(x W_xr + b_xr + h W_hr + b_hr)``, ``z`` likewise, ``n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn))``,
+- ``gru`` (gates ``r, z, n``): ``W_x.l`` ``(n, 3H)``, ``W_h.l`` ``(H, 3H)``, ``b_x.l`` and ``b_h.l``
+``(3H,)``;
+  ``r = σ(x W_xr + b_xr + h W_hr + b_hr)``, ``z`` likewise, ``n = tanh(x W_xn + b_xn + r ⊙ (h W_hn +
+  b_hn))``,
   ``h' = (1 - z) ⊙ n + z ⊙ h``. Both biases are kept: the reset gate multiplies the recurrent one.
 - ``lstm`` (gates ``i, f, g, o``): ``W_x.l`` ``(n, 4H)``, ``W_h.l`` ``(H, 4H)``, ``b.l`` ``(4H,)``;
   ``c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)``, ``h' = σ(o) ⊙ tanh(c')``. One bias: two would only add up.
@@ -71,13 +74,15 @@ def _lstm_step(ops: Ops, xp: Any, state: Any, W_h: Any, b_h: Any) -> Any:
 
 @dataclass(frozen=True)
 class Cell:
-    """One recurrent cell: its canonical weights, its state and its step (see the module's docstring)."""
+    """One recurrent cell: its canonical weights, its state and its step (see the module's
+    docstring)."""
 
     name: str
     title: str
     #: the gates in the canonical stacking order (a vanilla RNN has one block, ``h``)
     gates: tuple[str, ...]
-    #: canonical per-layer names: input matrix, input bias, recurrent matrix, recurrent bias (None: none)
+    #: canonical per-layer names: input matrix, input bias, recurrent matrix, recurrent bias (None:
+    #: none)
     input_weight: str
     input_bias: str
     recurrent_weight: str
@@ -113,7 +118,9 @@ class Cell:
 CELLS: dict[str, Cell] = {
     "rnn": Cell("rnn", "RNN", ("h",), "W_xh", "b_h", "W_hh", None, _rnn_step),
     "gru": Cell("gru", "GRU", ("r", "z", "n"), "W_x", "b_x", "W_h", "b_h", _gru_step),
-    "lstm": Cell("lstm", "LSTM", ("i", "f", "g", "o"), "W_x", "b", "W_h", None, _lstm_step, ("h", "c")),
+    "lstm": Cell(
+        "lstm", "LSTM", ("i", "f", "g", "o"), "W_x", "b", "W_h", None, _lstm_step, ("h", "c")
+    ),
 }
 DEFAULT_CELL = "rnn"
 
@@ -130,7 +137,8 @@ def get_cell(name: str) -> Cell:
 
 
 def model_class(backend: Any, kind: str) -> type:
-    """The adapter's model class of ``kind`` (``concise``: ``backend.RNN``, ``scratch``: ``backend.RNNScratch``)."""
+    """The adapter's model class of ``kind`` (``concise``: ``backend.RNN``, ``scratch``:
+    ``backend.RNNScratch``)."""
     if kind not in KINDS:
         raise D2LRNNError(f"Unknown model kind {kind!r}; use {' or '.join(KINDS)}.")
     return backend.RNN if kind == "concise" else backend.RNNScratch
@@ -147,13 +155,17 @@ def canonical_shapes(num_inputs: int, num_outputs: int, num_hiddens: int, num_la
     spec = get_cell(cell)
     shapes: dict[str, tuple[int, ...]] = {}
     for layer in range(num_layers):
-        for name, shape in spec.layer_shapes(num_inputs if layer == 0 else num_hiddens, num_hiddens).items():
+        for name, shape in spec.layer_shapes(
+            num_inputs if layer == 0 else num_hiddens, num_hiddens
+        ).items():
             shapes[f"{name}.{layer}"] = shape
     shapes["W_hq"], shapes["b_q"] = (num_hiddens, num_outputs), (num_outputs,)
     return shapes
 
 
-def parameter_count(vocab_size: int, num_hiddens: int, num_layers: int, cell: str = DEFAULT_CELL) -> int:
+def parameter_count(
+    vocab_size: int, num_hiddens: int, num_layers: int, cell: str = DEFAULT_CELL
+) -> int:
     """The number of canonical weights of a model (without building the shapes of a big one)."""
     v, h, g = vocab_size, num_hiddens, get_cell(cell).num_gates
     biases = 2 if get_cell(cell).recurrent_bias else 1
@@ -162,30 +174,43 @@ def parameter_count(vocab_size: int, num_hiddens: int, num_layers: int, cell: st
 
 
 def zero_state(cell: str, num_layers: int, batch: int, num_hiddens: int) -> Any:
-    """The NumPy zero state: an array ``(layers, batch, H)``, or a tuple ``(h, c)`` of them for an LSTM."""
+    """The NumPy zero state: an array ``(layers, batch, H)``, or a tuple ``(h, c)`` of them for an
+    LSTM."""
     parts = [np.zeros((num_layers, batch, num_hiddens)) for _ in get_cell(cell).state_parts]
     return tuple(parts) if len(parts) > 1 else parts[0]
 
 
-def reference_forward(weights: dict[str, np.ndarray], X: np.ndarray, num_layers: int, cell: str = DEFAULT_CELL,
-                      state: Any = None) -> tuple[np.ndarray, Any]:
+def reference_forward(
+    weights: dict[str, np.ndarray],
+    X: np.ndarray,
+    num_layers: int,
+    cell: str = DEFAULT_CELL,
+    state: Any = None,
+) -> tuple[np.ndarray, Any]:
     """The model in plain NumPy (float64), the tests' oracle.
 
-    ``X`` holds token indices ``(batch, num_steps)``; returns time-major logits ``(num_steps, batch, V)``
+    ``X`` holds token indices ``(batch, num_steps)``; returns time-major logits ``(num_steps, batch,
+    V)``
     and the final state in the form :func:`zero_state` gives.
     """
     spec = get_cell(cell)
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
     if state is None:
         state = zero_state(cell, num_layers, X.shape[0], w["W_hq"].shape[0])
-    params: dict[str, Any] = {name: [w[f"{name}.{layer}"] for layer in range(num_layers)] for name in spec.layer_names()}
+    params: dict[str, Any] = {
+        name: [w[f"{name}.{layer}"] for layer in range(num_layers)] for name in spec.layer_names()
+    }
     params["W_hq"], params["b_q"] = w["W_hq"], w["b_q"]
-    xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]  # one-hot rows times W_x: a gather
+    # one-hot rows times W_x: a gather
+    xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]
     return scratch_forward(cell, NUMPY_OPS, params, xp0, state, np.stack)
 
 
-def reorder_gates(array: np.ndarray, source: tuple[str, ...], target: tuple[str, ...], axis: int = -1) -> np.ndarray:
-    """``array`` with its gate blocks (stacked along ``axis`` in ``source`` order) put in ``target`` order."""
+def reorder_gates(
+    array: np.ndarray, source: tuple[str, ...], target: tuple[str, ...], axis: int = -1
+) -> np.ndarray:
+    """``array`` with its gate blocks (stacked along ``axis`` in ``source`` order) put in ``target``
+    order."""
     if source == target:
         return array
     blocks = dict(zip(source, np.split(array, len(source), axis=axis)))
@@ -201,15 +226,23 @@ def _python_loop(step: Callable[[Any, Any], Any], state: Any, xp: Any, output: C
     return state, stack(outputs)
 
 
-def scratch_forward(cell: str, ops: Ops, params: dict[str, Any], xp0: Any, state: Any,
-                    stack: Callable[[list[Any]], Any], loop: Callable[..., Any] | None = None) -> tuple[Any, Any]:
+def scratch_forward(
+    cell: str,
+    ops: Ops,
+    params: dict[str, Any],
+    xp0: Any,
+    state: Any,
+    stack: Callable[[list[Any]], Any],
+    loop: Callable[..., Any] | None = None,
+) -> tuple[Any, Any]:
     """A from-scratch model's forward pass, written once for every adapter and cell.
 
     ``params`` maps each per-layer canonical name (``W_x``, ...) to a list over the layers, plus
     ``W_hq`` and ``b_q``, as the framework's arrays. ``xp0`` is the first layer's projected input
     ``x W_x + b_x``, time-major ``(T, B, G*H)`` (a gather of rows of ``W_x`` for one-hot inputs).
     ``state`` is an array ``(layers, B, H)`` or, for an LSTM, a tuple ``(h, c)`` of them. ``stack``
-    stacks a list of arrays along a new first axis; ``loop(step, state, xp, output, stack)`` runs the
+    stacks a list of arrays along a new first axis; ``loop(step, state, xp, output, stack)`` runs
+    the
     recurrence over time (default: a Python loop over ``xp``'s first axis). Returns time-major
     logits and the new state in the form it came in.
     """
@@ -220,7 +253,9 @@ def scratch_forward(cell: str, ops: Ops, params: dict[str, Any], xp0: Any, state
     xp, h_seq, finals = xp0, None, []
     for layer in range(len(params[spec.input_weight])):
         if layer > 0:
-            xp = ops.matmul(h_seq, params[spec.input_weight][layer]) + params[spec.input_bias][layer]
+            xp = (
+                ops.matmul(h_seq, params[spec.input_weight][layer]) + params[spec.input_bias][layer]
+            )
         W_h = params[spec.recurrent_weight][layer]
         b_h = params[spec.recurrent_bias][layer] if spec.recurrent_bias else None
         s0 = tuple(p[layer] for p in parts) if multi else parts[0][layer]

@@ -54,7 +54,8 @@ def temperature(name: str, value: Any) -> float | None:
     if number <= 0:
         raise D2LRNNError(
             f"{name} must be greater than 0, got {value!r}. Leave it out for greedy decoding; "
-            "values above 0 sample (small values are close to greedy, 1 samples from the model's distribution)."
+            "values above 0 sample (small values are close to greedy, 1 samples from the model's "
+            "distribution)."
         )
     return number
 
@@ -64,12 +65,15 @@ SEED_LIMIT = 2**32
 
 
 def seed(name: str, value: Any) -> int | None:
-    """A random seed: None (not seeded) or a whole number with ``0 <= value < 2**32``, one rule for every backend."""
+    """A random seed: None (not seeded) or a whole number with ``0 <= value < 2**32``, one rule for
+    every backend."""
     if value is None:
         return None
     number = _as_whole(name, value, f"a whole number from 0 to {SEED_LIMIT - 1}")
     if not 0 <= number < SEED_LIMIT:
-        raise D2LRNNError(f"{name} must be a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1), got {value!r}.")
+        raise D2LRNNError(
+            f"{name} must be a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1), got {value!r}."
+        )
     return number
 
 

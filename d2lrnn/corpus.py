@@ -38,11 +38,14 @@ def _verified(path: Path, expected: str) -> Path:
     try:
         actual = sha1_of(path)
     except OSError as exc:
-        raise CorpusError(f"The corpus file {path} cannot be read: {exc.strerror or exc}.") from None
+        raise CorpusError(
+            f"The corpus file {path} cannot be read: {exc.strerror or exc}."
+        ) from None
     if actual != expected:
         raise CorpusError(
             f"The corpus file {path} does not match its expected SHA-1: expected {expected}, "
-            f"found {actual}. Delete or replace the file (the library never uses an unverified copy)."
+            f"found {actual}. Delete or replace the file (the library never uses an unverified "
+            "copy)."
         )
     return path
 
@@ -54,7 +57,9 @@ def _download(url: str, target: Path, expected: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         try:
-            fetched = pooch.retrieve(url, known_hash=None, fname=target.name, path=tmp, progressbar=False)
+            fetched = pooch.retrieve(
+                url, known_hash=None, fname=target.name, path=tmp, progressbar=False
+            )
         except Exception as exc:  # network failures come in many classes
             raise CorpusError(
                 f"Could not download the corpus from {url} ({exc.__class__.__name__}: {exc}). "
@@ -101,8 +106,10 @@ def time_machine_path(data_dir: str | os.PathLike | None = None) -> Path:
         return _download(url, target, TIME_MACHINE_SHA1)
     except OSError as exc:
         raise CorpusError(
-            f"The download cache {target.parent} cannot be used ({exc.strerror or exc}). Point D2LRNN_CACHE_DIR at a "
-            f"writable folder, or D2LRNN_DATA_DIR (or data_dir) at a folder that already holds {TIME_MACHINE_NAME}."
+            f"The download cache {target.parent} cannot be used ({exc.strerror or exc}). Point "
+            "D2LRNN_CACHE_DIR at a "
+            "writable folder, or D2LRNN_DATA_DIR (or data_dir) at a folder that already holds "
+            f"{TIME_MACHINE_NAME}."
         ) from None
 
 
@@ -110,18 +117,24 @@ def read_text(path: str | os.PathLike) -> str:
     """Read a UTF-8 text file, turning every way it can fail into a :class:`CorpusError`."""
     path = Path(path)
     if not path.exists():
-        raise CorpusError(f"The corpus file {path} does not exist. Check the path given as the corpus.")
+        raise CorpusError(
+            f"The corpus file {path} does not exist. Check the path given as the corpus."
+        )
     if path.is_dir():
-        raise CorpusError(f"The corpus path {path} is a directory; give the path of a UTF-8 text file.")
+        raise CorpusError(
+            f"The corpus path {path} is a directory; give the path of a UTF-8 text file."
+        )
     if not path.is_file():
         raise CorpusError(
-            f"The corpus path {path} is not a regular file (a device, pipe or socket); give the path of a UTF-8 text file."
+            f"The corpus path {path} is not a regular file (a device, pipe or socket); give the "
+            "path of a UTF-8 text file."
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(
-            f"The corpus file {path} is not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first."
+            f"The corpus file {path} is not valid UTF-8 (byte {exc.start}); convert it to UTF-8 "
+            "first."
         ) from None
     except OSError as exc:
         raise CorpusError(f"The corpus file {path} cannot be read: {exc.strerror}.") from None
@@ -130,6 +143,8 @@ def read_text(path: str | os.PathLike) -> str:
     return text
 
 
-def load_corpus_text(corpus: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> str:
+def load_corpus_text(
+    corpus: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None
+) -> str:
     """The raw text of ``corpus`` (a path), or of The Time Machine when ``corpus`` is None."""
     return read_text(corpus if corpus is not None else time_machine_path(data_dir))

@@ -22,7 +22,8 @@ TOKENS = ("char", "word")
 
 
 def min_tokens(batch_size: int, num_steps: int) -> int:
-    """The fewest tokens that give one batch of ``batch_size`` x ``num_steps`` (any sampling, any offset)."""
+    """The fewest tokens that give one batch of ``batch_size`` x ``num_steps`` (any sampling, any
+    offset)."""
     return batch_size * num_steps + num_steps + 1
 
 
@@ -30,13 +31,17 @@ def _check_length(num_tokens: int, batch_size: int, num_steps: int, what: str = 
     needed = min_tokens(batch_size, num_steps)
     if num_tokens < needed:
         raise CorpusError(
-            f"The {what} has {num_tokens} tokens, but one batch of {batch_size} x {num_steps} needs at "
-            f"least {needed} (batch_size * num_steps + num_steps + 1). Use a longer text, or a smaller "
+            f"The {what} has {num_tokens} tokens, but one batch of {batch_size} x {num_steps} "
+            "needs at "
+            f"least {needed} (batch_size * num_steps + num_steps + 1). Use a longer text, or a "
+            "smaller "
             "batch_size or num_steps."
         )
 
 
-def random_batches(corpus: np.ndarray, batch_size: int, num_steps: int, rng: np.random.Generator) -> Iterator[Batch]:
+def random_batches(
+    corpus: np.ndarray, batch_size: int, num_steps: int, rng: np.random.Generator
+) -> Iterator[Batch]:
     """Random sampling: non-overlapping subsequences from a random start, in shuffled order.
 
     Neighbouring batches are not adjacent in the text, so the state must be reset per batch.
@@ -91,15 +96,31 @@ class SeqDataLoader:
         self._setup(corpus, batch_size, num_steps, sampling, seed, what)
 
     @classmethod
-    def trusted(cls, corpus: np.ndarray, batch_size: int, num_steps: int, sampling: str = "sequential",
-                seed: int | None = None, *, what: str = "corpus") -> SeqDataLoader:
-        """A loader from arguments the caller has already checked (only the corpus length is checked)."""
+    def trusted(
+        cls,
+        corpus: np.ndarray,
+        batch_size: int,
+        num_steps: int,
+        sampling: str = "sequential",
+        seed: int | None = None,
+        *,
+        what: str = "corpus",
+    ) -> SeqDataLoader:
+        """A loader from arguments the caller has already checked (only the corpus length is
+        checked)."""
         loader = cls.__new__(cls)
         loader._setup(corpus, batch_size, num_steps, sampling, seed, what)
         return loader
 
-    def _setup(self, corpus: np.ndarray, batch_size: int, num_steps: int, sampling: str, seed: int | None,
-               what: str) -> None:
+    def _setup(
+        self,
+        corpus: np.ndarray,
+        batch_size: int,
+        num_steps: int,
+        sampling: str,
+        seed: int | None,
+        what: str,
+    ) -> None:
         self.batch_size = batch_size
         self.num_steps = num_steps
         self.sampling = sampling
@@ -122,7 +143,9 @@ class SeqDataLoader:
         return (len(self.corpus) - self.num_steps) // self.num_steps // self.batch_size
 
 
-def build_corpus(text: str, token: str = "char", max_tokens: int = -1, vocab: Vocab | None = None) -> tuple[np.ndarray, Vocab]:
+def build_corpus(
+    text: str, token: str = "char", max_tokens: int = -1, vocab: Vocab | None = None
+) -> tuple[np.ndarray, Vocab]:
     """Preprocess and tokenize ``text``; return its index array and the vocabulary."""
     tokens = tokenize(preprocess(text), token)
     vocab = vocab or Vocab(tokens)
@@ -186,9 +209,15 @@ class TimeMachine:
         if len(indices) > self.num_train:
             what = f"training part (its first {self.num_train} tokens: max_tokens / num_train)"
         shape = (self.batch_size, self.num_steps)
-        self.train_loader = SeqDataLoader.trusted(self.train_corpus, *shape, self.sampling, seed, what=what)
+        self.train_loader = SeqDataLoader.trusted(
+            self.train_corpus, *shape, self.sampling, seed, what=what
+        )
         has_val = len(self.val_corpus) >= min_tokens(*shape)
-        self.val_loader = SeqDataLoader.trusted(self.val_corpus, *shape, what="validation part") if has_val else None
+        self.val_loader = (
+            SeqDataLoader.trusted(self.val_corpus, *shape, what="validation part")
+            if has_val
+            else None
+        )
 
     def train_dataloader(self) -> SeqDataLoader:
         return self.train_loader

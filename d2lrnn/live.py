@@ -1,4 +1,5 @@
-"""Training as a student watches it in Jupyter: a perplexity figure redrawn in place, a notebook progress bar.
+"""Training as a student watches it in Jupyter: a perplexity figure redrawn in place, a notebook
+progress bar.
 
 Nothing here imports a framework, and nothing imports IPython unless a kernel has already done so:
 in a script or the CLI, :func:`in_notebook` is False and :class:`Trainer <d2lrnn.Trainer>` draws
@@ -15,8 +16,10 @@ from typing import Any
 
 
 def in_notebook() -> bool:
-    """Whether this code runs inside a Jupyter kernel (not a terminal IPython, not a plain script)."""
-    ipython = sys.modules.get("IPython")  # a kernel has imported it already; a script need not pay for it
+    """Whether this code runs inside a Jupyter kernel (not a terminal IPython, not a plain script).
+    """
+    # a kernel has imported it already; a script need not pay for it
+    ipython = sys.modules.get("IPython")
     if ipython is None:
         return False
     try:
@@ -25,7 +28,9 @@ def in_notebook() -> bool:
         return False
     if shell is None:
         return False
-    return getattr(shell, "kernel", None) is not None or "IPKernelApp" in getattr(shell, "config", {})
+    return getattr(shell, "kernel", None) is not None or "IPKernelApp" in getattr(
+        shell, "config", {}
+    )
 
 
 def wants_plot(plot: bool | None) -> bool:
@@ -38,7 +43,9 @@ def notebook_widgets() -> bool:
     return importlib.util.find_spec("ipywidgets") is not None
 
 
-def progress_bar(iterable: Iterable[Any] | None = None, enabled: bool | None = None, **kwargs: Any) -> Any:
+def progress_bar(
+    iterable: Iterable[Any] | None = None, enabled: bool | None = None, **kwargs: Any
+) -> Any:
     """A tqdm bar in the front end that fits where the code runs.
 
     In a notebook with ipywidgets: tqdm's notebook widget, shown unless ``enabled`` is False. In a
@@ -61,7 +68,8 @@ def progress_bar(iterable: Iterable[Any] | None = None, enabled: bool | None = N
 
 
 class LivePlot:
-    """A trainer callback that draws training and validation perplexity per epoch into one notebook output.
+    """A trainer callback that draws training and validation perplexity per epoch into one notebook
+    output.
 
     The first epoch displays a PNG with a display id; later epochs replace that same output
     (``handle.update``), so the cell holds one picture that grows, and a saved notebook keeps the
@@ -69,7 +77,9 @@ class LivePlot:
     touched and the inline backend does not show a second copy at the end of the cell.
     """
 
-    def __init__(self, title: str | None = None, figsize: tuple[float, float] = (5.0, 3.2), dpi: int = 100) -> None:
+    def __init__(
+        self, title: str | None = None, figsize: tuple[float, float] = (5.0, 3.2), dpi: int = 100
+    ) -> None:
         self.title, self.figsize, self.dpi = title, figsize, dpi
         self.epochs: list[int] = []
         self.train: list[float] = []
@@ -82,7 +92,10 @@ class LivePlot:
 
         name = getattr(getattr(trainer, "backend", None), "name", None)
         label = LABELS.get(name, name)
-        title = self.title or (f"{label}: " if label else "") + f"epoch {stats.epoch} of {trainer.max_epochs}"
+        title = (
+            self.title
+            or (f"{label}: " if label else "") + f"epoch {stats.epoch} of {trainer.max_epochs}"
+        )
         self.show(self.png(title, trainer.max_epochs))
 
     def add(self, epoch: int, perplexity: float, val_perplexity: float | None = None) -> None:
@@ -93,7 +106,8 @@ class LivePlot:
             self.val.append((epoch, val_perplexity))
 
     def png(self, title: str = "", max_epochs: int | None = None) -> bytes:
-        """The current curves as PNG bytes (log-scale perplexity against epoch; the x axis runs to ``max_epochs``)."""
+        """The current curves as PNG bytes (log-scale perplexity against epoch; the x axis runs to
+        ``max_epochs``)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.ticker import FormatStrFormatter, MaxNLocator
@@ -101,9 +115,16 @@ class LivePlot:
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         FigureCanvasAgg(fig)
         ax = fig.subplots()
-        ax.plot(self.epochs, self.train, marker="." if len(self.epochs) < 30 else None, label="train")
+        ax.plot(
+            self.epochs, self.train, marker="." if len(self.epochs) < 30 else None, label="train"
+        )
         if self.val:
-            ax.plot(*zip(*self.val), ls="--", marker="." if len(self.val) < 30 else None, label="validation")
+            ax.plot(
+                *zip(*self.val),
+                ls="--",
+                marker="." if len(self.val) < 30 else None,
+                label="validation",
+            )
         ax.set(xlabel="epoch", ylabel="perplexity (log scale)", yscale="log", title=title)
         last = max(max_epochs or 0, self.epochs[-1] if self.epochs else 1, 2)
         ax.set_xlim(0.5 if last < 20 else 0, last + (0.5 if last < 20 else 0))
@@ -129,5 +150,6 @@ class LivePlot:
 
 
 def live_callbacks(plot: bool | None) -> list[LivePlot]:
-    """The extra callbacks a trainer's ``fit`` adds: one :class:`LivePlot` when a plot is wanted, else none."""
+    """The extra callbacks a trainer's ``fit`` adds: one :class:`LivePlot` when a plot is wanted,
+    else none."""
     return [LivePlot()] if wants_plot(plot) else []

@@ -1,4 +1,5 @@
-"""Will a model fit? An estimate of a training run's memory, and the memory the machine has (no framework)."""
+"""Will a model fit? An estimate of a training run's memory, and the memory the machine has (no
+framework)."""
 
 from __future__ import annotations
 
@@ -42,13 +43,17 @@ def estimate_training_memory(vocab_size: int, num_hiddens: int, num_layers: int,
                           batch_size * num_steps * per_token * FLOAT_BYTES)
 
 
-def parameter_count(vocab_size: int, num_hiddens: int, num_layers: int, cell: str = DEFAULT_CELL) -> int:
-    """The number of canonical weights (see :func:`d2lrnn.cells.canonical_shapes`), without listing them."""
+def parameter_count(
+    vocab_size: int, num_hiddens: int, num_layers: int, cell: str = DEFAULT_CELL
+) -> int:
+    """The number of canonical weights (see :func:`d2lrnn.cells.canonical_shapes`), without listing
+    them."""
     return cells.parameter_count(vocab_size, num_hiddens, num_layers, cell)
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (``MemAvailable``), or None where it cannot be told."""
+    """Bytes of memory available to a new allocation (``MemAvailable``), or None where it cannot be
+    told."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -62,14 +67,17 @@ def available_memory() -> int | None:
 
 
 def check_fits(estimate: MemoryEstimate, available: int | None = None) -> None:
-    """A :class:`ResourceError` with the estimate when it exceeds the available memory (None: look it up)."""
+    """A :class:`ResourceError` with the estimate when it exceeds the available memory (None: look
+    it up)."""
     available = available_memory() if available is None else available
     if available is None or estimate.total <= available:
         return
     raise ResourceError(
         f"This model does not fit in memory: training it needs about {human_bytes(estimate.total)} "
-        f"(parameters {human_bytes(estimate.parameters)}, gradients {human_bytes(estimate.gradients)}, "
-        f"activations of one batch {human_bytes(estimate.activations)}), but {human_bytes(available)} is available. "
+        f"(parameters {human_bytes(estimate.parameters)}, gradients "
+        f"{human_bytes(estimate.gradients)}, "
+        f"activations of one batch {human_bytes(estimate.activations)}), but "
+        f"{human_bytes(available)} is available. "
         "Lower --num-hiddens, --num-layers, --batch-size or --num-steps."
     )
 

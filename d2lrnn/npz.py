@@ -1,4 +1,5 @@
-"""NumPy ``.npz`` archives read as untrusted input: the directory and each ``.npy`` header before any data.
+"""NumPy ``.npz`` archives read as untrusted input: the directory and each ``.npy`` header before
+any data.
 
 An archive's central directory says each member's name, compression and declared size, and each
 member starts with a small ``.npy`` header (dtype, shape, order). Both can be read without
@@ -54,7 +55,8 @@ def to_bytes(arrays: dict[str, np.ndarray]) -> memoryview:
 
 
 def declared_members(handle: BinaryIO) -> int | None:
-    """The member count that the end-of-directory record declares, read before ``zipfile`` parses the directory
+    """The member count that the end-of-directory record declares, read before ``zipfile`` parses
+    the directory
     (which holds every entry in memory); None where no such record is found (not an archive)."""
     size = handle.seek(0, os.SEEK_END)
     tail_size = min(size, _END_RECORD + 0xFFFF)  # the record, then a comment of at most 64 KiB
@@ -73,7 +75,11 @@ _END_RECORD = 22
 def duplicates(archive: zipfile.ZipFile) -> list[str]:
     """Member names that occur more than once in the directory."""
     names = archive.namelist()
-    return sorted({name for name in names if names.count(name) > 1}) if len(set(names)) < len(names) else []
+    return (
+        sorted({name for name in names if names.count(name) > 1})
+        if len(set(names)) < len(names)
+        else []
+    )
 
 
 def storage_problem(info: zipfile.ZipInfo) -> str:
@@ -81,23 +87,31 @@ def storage_problem(info: zipfile.ZipInfo) -> str:
     if info.flag_bits & 0x1:
         return "is encrypted"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return f"uses compression method {info.compress_type} (only stored and deflated members are read)"
+        return (f"uses compression method {info.compress_type} (only stored and deflated members "
+                "are read)")
     return ""
 
 
 def header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> NpyHeader:
-    """Parse a member's ``.npy`` header, inflating only the header's bytes (``ValueError`` for a bad one)."""
+    """Parse a member's ``.npy`` header, inflating only the header's bytes (``ValueError`` for a bad
+    one)."""
     with archive.open(info) as stream:
         version = np.lib.format.read_magic(stream)
         if version not in ((1, 0), (2, 0)):
             raise ValueError(f"unsupported .npy version {version}")
-        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        read = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
         try:
             shape, fortran, dtype = read(stream)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
             raise
-        except Exception as exc:  # noqa: BLE001 - NumPy parses the header with ast and tokenize, which fail in many ways
-            raise ValueError(f"the .npy header of {info.filename} cannot be parsed ({exc.__class__.__name__})") from None
+        except Exception as exc:  # noqa: E501, BLE001 - NumPy parses the header with ast and tokenize, which fail in many ways
+            raise ValueError(
+                f"the .npy header of {info.filename} cannot be parsed ({exc.__class__.__name__})"
+            ) from None
         return NpyHeader(dtype, tuple(shape), bool(fortran), stream.tell())
 
 
@@ -111,7 +125,8 @@ def float32_problem(found: NpyHeader) -> str:
 
 
 def read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, found: NpyHeader) -> bytes:
-    """The data bytes of a member whose header was checked: at most ``found.nbytes`` inflated, CRC checked."""
+    """The data bytes of a member whose header was checked: at most ``found.nbytes`` inflated, CRC
+    checked."""
     with archive.open(info) as stream:
         stream.read(found.offset)
         data = stream.read(found.nbytes)
@@ -121,9 +136,12 @@ def read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, found: NpyHeader)
 
 
 def read_float32(archive: zipfile.ZipFile, info: zipfile.ZipInfo, found: NpyHeader) -> np.ndarray:
-    """A checked float32 member as a native, C-ordered, writable array (Fortran order read as such)."""
+    """A checked float32 member as a native, C-ordered, writable array (Fortran order read as such).
+    """
     flat = np.frombuffer(read_data(archive, info, found), dtype=found.dtype)
-    return flat.reshape(found.shape, order="F" if found.fortran else "C").astype(np.float32, order="C")
+    return flat.reshape(found.shape, order="F" if found.fortran else "C").astype(
+        np.float32, order="C"
+    )
 
 
 def read_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo, found: NpyHeader) -> str:
@@ -136,5 +154,17 @@ def is_text(found: NpyHeader, info: zipfile.ZipInfo) -> bool:
     return found.dtype.kind == "U" and found.shape == () and info.file_size == found.size
 
 
-__all__ = ["MAGIC", "NpyHeader", "declared_members", "duplicates", "float32_problem", "header", "is_text",
-           "read_data", "read_float32", "read_text", "storage_problem", "to_bytes"]
+__all__ = [
+    "MAGIC",
+    "NpyHeader",
+    "declared_members",
+    "duplicates",
+    "float32_problem",
+    "header",
+    "is_text",
+    "read_data",
+    "read_float32",
+    "read_text",
+    "storage_problem",
+    "to_bytes",
+]

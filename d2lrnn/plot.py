@@ -22,23 +22,37 @@ def figure_formats() -> list[str]:
 
 
 def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
-    """Fail before training, not after it, when ``path`` cannot take a figure (folder, extension, permissions)."""
+    """Fail before training, not after it, when ``path`` cannot take a figure (folder, extension,
+    permissions)."""
     target = Path(path)
     formats = figure_formats()
     extension = target.suffix.lower().lstrip(".")
     if target.is_dir():
-        raise ResourceError(f"{flag} {path} is a directory; give a file name, e.g. {target / 'perplexity.png'}.")
+        raise ResourceError(
+            f"{flag} {path} is a directory; give a file name, e.g. {target / 'perplexity.png'}."
+        )
     if extension not in formats:
-        what = f"its extension .{extension} is not a figure format" if extension else "it has no extension"
-        raise ResourceError(f"{flag} {path} cannot be written: {what}. Use one of: {', '.join('.' + f for f in formats)}.")
+        what = (
+            f"its extension .{extension} is not a figure format"
+            if extension
+            else "it has no extension"
+        )
+        raise ResourceError(
+            f"{flag} {path} cannot be written: {what}. Use one of: "
+            f"{', '.join('.' + f for f in formats)}."
+        )
     folder = target.parent
     if not folder.is_dir():
-        raise ResourceError(f"{flag} {path} cannot be written: the folder {folder} does not exist. Create it first.")
+        raise ResourceError(
+            f"{flag} {path} cannot be written: the folder {folder} does not exist. Create it first."
+        )
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise ResourceError(f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder.") from None
+        raise ResourceError(
+            f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder."
+        ) from None
     return target
 
 
@@ -50,8 +64,15 @@ def new_figure(figsize: tuple[float, float] = (6, 4), dpi: int = 120) -> tuple[A
     return fig, fig.subplots()
 
 
-def style_axes(ax: Any, xlabel: str | None, ylabel: str | None, xscale: str = "linear", yscale: str = "linear",
-               xlim: Sequence[float] | None = None, ylim: Sequence[float] | None = None) -> None:
+def style_axes(
+    ax: Any,
+    xlabel: str | None,
+    ylabel: str | None,
+    xscale: str = "linear",
+    yscale: str = "linear",
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+) -> None:
     """Labels, scales and limits of one axes, as the book's plotting helpers set them."""
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
@@ -63,8 +84,11 @@ def style_axes(ax: Any, xlabel: str | None, ylabel: str | None, xscale: str = "l
         ax.set_ylim(*ylim)
 
 
-def plot_perplexity(history: Sequence[Any], path: str | os.PathLike, title: str | None = None) -> str:
-    """Save training (and validation, where measured) perplexity per epoch as a PNG; return the path."""
+def plot_perplexity(
+    history: Sequence[Any], path: str | os.PathLike, title: str | None = None
+) -> str:
+    """Save training (and validation, where measured) perplexity per epoch as a PNG; return the
+    path."""
     epochs = [s.epoch for s in history]
     fig, ax = new_figure()
     ax.plot(epochs, [s.perplexity for s in history], label="train")

@@ -21,7 +21,9 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
     """The prefix as tokens; an empty prefix or unknown tokens are a clear error."""
     tokens = list(prefix)
     if not tokens:
-        raise D2LRNNError("The prefix is empty; give at least one character to start from, e.g. 'time traveller'.")
+        raise D2LRNNError(
+            "The prefix is empty; give at least one character to start from, e.g. 'time traveller'."
+        )
     unknown = sorted({t for t in tokens if t not in vocab})
     if unknown:
         shown = ", ".join(repr(t) for t in unknown)
@@ -29,15 +31,18 @@ def check_prefix(prefix: str | Sequence[str], vocab: Vocab) -> list[str]:
         holds = (f"holds only {''.join(sorted(known))!r}" if all(len(t) == 1 for t in known)
                  else f"holds {len(known)} words")
         raise D2LRNNError(
-            f"The prefix {prefix if isinstance(prefix, str) else list(prefix)!r} has tokens outside the "
-            f"vocabulary: {shown}. The model's vocabulary {holds} (the text is lower-cased and stripped of "
+            f"The prefix {prefix if isinstance(prefix, str) else list(prefix)!r} has tokens "
+            "outside the "
+            f"vocabulary: {shown}. The model's vocabulary {holds} (the text is lower-cased and "
+            "stripped of "
             "everything but letters before training)."
         )
     return tokens
 
 
 def prepare_prefix(text: str, vocab: Vocab) -> tuple[str | list[str], bool]:
-    """A prefix as a person types it, run through the corpus's preprocessing; also whether that changed it.
+    """A prefix as a person types it, run through the corpus's preprocessing; also whether that
+    changed it.
 
     Letters are lower-cased and every run of other characters becomes one space, as in the
     training text (a trailing run stays one space: it still says the next word is new). Word
@@ -48,7 +53,8 @@ def prepare_prefix(text: str, vocab: Vocab) -> tuple[str | list[str], bool]:
         cleaned += " "
     if text and not cleaned:
         raise D2LRNNError(
-            f"The prefix {text!r} has no letters; the model only knows the lower-case letters and spaces its corpus "
+            f"The prefix {text!r} has no letters; the model only knows the lower-case letters and "
+            "spaces its corpus "
             "kept after preprocessing. Give a prefix with letters, e.g. 'time traveller'."
         )
     prefix: str | list[str] = cleaned if vocab.char_level else cleaned.split()
@@ -56,8 +62,11 @@ def prepare_prefix(text: str, vocab: Vocab) -> tuple[str | list[str], bool]:
     return prefix, cleaned != text
 
 
-def default_prefixes(candidates: Sequence[str], vocab: Vocab, corpus_tokens: Sequence[str]) -> list[str | list[str]]:
-    """The ``candidates`` the vocabulary can spell, else one prefix taken from the start of the corpus itself."""
+def default_prefixes(
+    candidates: Sequence[str], vocab: Vocab, corpus_tokens: Sequence[str]
+) -> list[str | list[str]]:
+    """The ``candidates`` the vocabulary can spell, else one prefix taken from the start of the
+    corpus itself."""
     usable: list[str | list[str]] = []
     for text in candidates:
         prefix = text if vocab.char_level else text.split()
@@ -70,13 +79,15 @@ def default_prefixes(candidates: Sequence[str], vocab: Vocab, corpus_tokens: Seq
 
 
 def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:
-    """``softmax(logits / temperature)`` over a flat vector, in float64 (one-hot at the maximum if that overflows)."""
+    """``softmax(logits / temperature)`` over a flat vector, in float64 (one-hot at the maximum if
+    that overflows)."""
     logits = np.asarray(logits, dtype=np.float64).reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = logits / temperature
         probs = np.exp(scaled - scaled.max())
         probs /= probs.sum()
-    if not np.isfinite(probs).all():  # a temperature so small that the logits overflow: the limit is greedy
+    # a temperature so small that the logits overflow: the limit is greedy
+    if not np.isfinite(probs).all():
         probs = np.zeros_like(logits)
         probs[int(np.argmax(logits))] = 1.0
     return probs

@@ -25,35 +25,47 @@ from .vocab import Vocab
 STATE_KEY = "train_state"
 
 
-def training_state(trainer: Trainer, rng: np.random.Generator, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def training_state(
+    trainer: Trainer, rng: np.random.Generator, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What :func:`restore_training_state` needs, JSON-ready."""
     return {
         "epoch": trainer.epoch,
         "max_epochs": trainer.max_epochs,
-        "history": [{f.name: getattr(s, f.name) for f in fields(EpochStats)} for s in trainer.history],
+        "history": [
+            {f.name: getattr(s, f.name) for f in fields(EpochStats)} for s in trainer.history
+        ],
         "rng": rng.bit_generator.state,
         "settings": dict(settings or {}),
     }
 
 
-def restore_training_state(trainer: Trainer, rng: np.random.Generator, state: dict[str, Any]) -> None:
-    """Continue ``trainer`` (epoch count, history) and ``rng`` (the data order) from a saved state."""
+def restore_training_state(
+    trainer: Trainer, rng: np.random.Generator, state: dict[str, Any]
+) -> None:
+    """Continue ``trainer`` (epoch count, history) and ``rng`` (the data order) from a saved state.
+    """
     try:
         history = [EpochStats(**entry) for entry in state["history"]]
         rng.bit_generator.state = state["rng"]
         epoch = int(state["epoch"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"The checkpoint's training state is damaged ({exc.__class__.__name__}: {exc}).") from None
+        raise CheckpointError(
+            f"The checkpoint's training state is damaged ({exc.__class__.__name__}: {exc})."
+        ) from None
     trainer.epoch, trainer.history = epoch, history
 
 
 def resumable_state(meta: dict[str, Any], path: str | os.PathLike) -> dict[str, Any]:
-    """The ``train_state`` of a checkpoint's metadata, or a :class:`CheckpointError` saying why it cannot resume."""
+    """The ``train_state`` of a checkpoint's metadata, or a :class:`CheckpointError` saying why it
+    cannot resume."""
     state = meta.get(STATE_KEY)
     if not isinstance(state, dict) or not {"epoch", "history", "rng", "settings"} <= set(state):
         raise CheckpointError(
-            f"The checkpoint {path} holds a model but no training state, so training cannot resume from it "
-            "(it can still generate text). Checkpoints saved while training, with their training state, can resume."
+            f"The checkpoint {path} holds a model but no training state, so training cannot resume "
+            "from it "
+            "(it can still generate text). Checkpoints saved while training, with their training "
+            "state, can resume."
         )
     return state
 
@@ -101,7 +113,8 @@ class CheckpointSaver:
         self.take(trainer)
 
     def take(self, trainer: Trainer) -> bool:
-        """Snapshot the current state; returns False (keeping the previous one) for non-finite weights."""
+        """Snapshot the current state; returns False (keeping the previous one) for non-finite
+        weights."""
         weights = self.model.get_weights()
         if not all(np.isfinite(w).all() for w in weights.values()):
             return False
@@ -110,7 +123,13 @@ class CheckpointSaver:
 
     def __call__(self, trainer: Trainer, stats: EpochStats) -> None:
         last = self.final_save and trainer.epoch >= trainer.max_epochs
-        if self.take(trainer) and self.path and self.every and trainer.epoch % self.every == 0 and not last:
+        if (
+            self.take(trainer)
+            and self.path
+            and self.every
+            and trainer.epoch % self.every == 0
+            and not last
+        ):
             try:
                 self.save()
             except CheckpointError as exc:
@@ -121,10 +140,16 @@ class CheckpointSaver:
         held = (f"{self.path} still holds epoch {self.saved_epoch}" if self.saved_epoch is not None
                 else f"nothing has been saved to {self.path} yet")
         upcoming = trainer.epoch + self.every
-        if upcoming < trainer.max_epochs or (upcoming == trainer.max_epochs and not self.final_save):
+        if upcoming < trainer.max_epochs or (
+            upcoming == trainer.max_epochs and not self.final_save
+        ):
             nxt = f"the next save is at epoch {upcoming}"
         else:
-            nxt = "the final save comes at the end" if self.final_save else "no later save is scheduled"
+            nxt = (
+                "the final save comes at the end"
+                if self.final_save
+                else "no later save is scheduled"
+            )
         return (f"the checkpoint of epoch {trainer.epoch} was not saved: {exc} Now {held}; "
                 f"training goes on, and {nxt}.")
 
@@ -137,10 +162,19 @@ class CheckpointSaver:
         """Write the latest snapshot to ``path`` (default: the saver's path) atomically."""
         target = path or self.path
         if target is None or self.snapshot is None:
-            raise CheckpointError("There is nothing to save or nowhere to save it; give a checkpoint path.")
+            raise CheckpointError(
+                "There is nothing to save or nowhere to save it; give a checkpoint path."
+            )
         weights, state = self.snapshot
-        written = save_weights(target, weights, self.vocab, backend=self.backend.name, model=self.model.kind,
-                               hparams=self.model.hparams, cell=getattr(self.model, "cell_name", "rnn"),
-                               **{STATE_KEY: state})
+        written = save_weights(
+            target,
+            weights,
+            self.vocab,
+            backend=self.backend.name,
+            model=self.model.kind,
+            hparams=self.model.hparams,
+            cell=getattr(self.model, "cell_name", "rnn"),
+            **{STATE_KEY: state},
+        )
         self.saved_epoch = state["epoch"]
         return written

@@ -53,5 +53,6 @@ def stop_on_signals(trainer: Trainer) -> Iterator[Caught]:
         yield caught
     finally:
         for sig, old in previous.items():
-            if old is not None:  # None: a handler not installed from Python, which cannot be restored
+            # None: a handler not installed from Python, which cannot be restored
+            if old is not None:
                 signal.signal(sig, old)

@@ -1,4 +1,5 @@
-"""How many CPU threads a framework may use (``--threads N|auto`` of ``d2lrnn train`` and ``d2lrnn bench``).
+"""How many CPU threads a framework may use (``--threads N|auto`` of ``d2lrnn train`` and ``d2lrnn
+bench``).
 
 ``auto`` (the default) lets the threads follow the free cores. Before the framework is imported,
 a short sample of the machine's CPU time tells how many cores other processes keep busy: with all
@@ -56,7 +57,8 @@ def parse_threads(text: Threads) -> Threads:
 
 
 def thread_env(threads: int | None, backend: str | None = None) -> dict[str, str]:
-    """The variables that cap a framework at ``threads`` (every registered one when ``backend`` is None)."""
+    """The variables that cap a framework at ``threads`` (every registered one when ``backend`` is
+    None)."""
     if not threads:
         return {}
     from .backends import SPECS, spec
@@ -69,7 +71,8 @@ def thread_env(threads: int | None, backend: str | None = None) -> dict[str, str
 
 
 class CpuSampler:
-    """Cores that other processes kept busy since the last call, from the system's and this process's CPU times."""
+    """Cores that other processes kept busy since the last call, from the system's and this
+    process's CPU times."""
 
     def __init__(self) -> None:
         import psutil
@@ -83,7 +86,9 @@ class CpuSampler:
 
     def _read(self) -> tuple[float, float, float]:
         per_cpu = self._psutil.cpu_times(percpu=True)
-        cpus = per_cpu if self._cpus is None else [per_cpu[i] for i in self._cpus if i < len(per_cpu)]
+        cpus = (
+            per_cpu if self._cpus is None else [per_cpu[i] for i in self._cpus if i < len(per_cpu)]
+        )
         busy = sum(t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
                    + getattr(t, "steal", 0.0) for t in cpus)
         own = self._process.cpu_times()
@@ -99,14 +104,19 @@ class CpuSampler:
 
 
 def threads_for(others: float, cores: int) -> int:
-    """One thread per core that other processes leave free (0.5 of a core taken counts as taken), at least one."""
+    """One thread per core that other processes leave free (0.5 of a core taken counts as taken), at
+    least one."""
     return max(1, cores - int(others + 0.5))
 
 
-def start_threads(setting: Threads, backend: str | None = None, sampler: CpuSampler | None = None) -> int | None:
-    """Resolve ``setting`` before the framework is imported and set its variables; None: its own count.
+def start_threads(
+    setting: Threads, backend: str | None = None, sampler: CpuSampler | None = None
+) -> int | None:
+    """Resolve ``setting`` before the framework is imported and set its variables; None: its own
+    count.
 
-    ``auto`` samples the CPU for :data:`START_SAMPLE_S` seconds; with every core free it returns None.
+    ``auto`` samples the CPU for :data:`START_SAMPLE_S` seconds; with every core free it returns
+    None.
     """
     setting = parse_threads(setting)
     if setting == AUTO:
@@ -121,20 +131,29 @@ def start_threads(setting: Threads, backend: str | None = None, sampler: CpuSamp
 
 
 def apply_threads(threads: int | None, backend: Any) -> None:
-    """Tell an imported backend its count too (``backend.set_threads``), for frameworks that also read it then."""
+    """Tell an imported backend its count too (``backend.set_threads``), for frameworks that also
+    read it then."""
     setter = getattr(backend, "set_threads", None)
     if threads and setter is not None:
         setter(threads)
 
 
 class ThreadGovernor:
-    """A per-batch callback that keeps a backend's threads at the free cores while training (``auto``).
+    """A per-batch callback that keeps a backend's threads at the free cores while training
+    (``auto``).
 
-    Checks at most every ``every`` seconds; :attr:`changes` records ``(seconds since start, threads)``.
+    Checks at most every ``every`` seconds; :attr:`changes` records ``(seconds since start,
+    threads)``.
     """
 
-    def __init__(self, backend: Any, threads: int | None, sampler: CpuSampler | None = None,
-                 every: float = CHECK_EVERY_S, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        threads: int | None,
+        sampler: CpuSampler | None = None,
+        every: float = CHECK_EVERY_S,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.backend, self.cores, self.every, self.clock = backend, usable_cores(), every, clock
         self.threads = threads or self.cores
         self.sampler = sampler or CpuSampler()
@@ -143,8 +162,11 @@ class ThreadGovernor:
         self.changes: list[tuple[float, int]] = [(0.0, self.threads)]
 
     @classmethod
-    def for_setting(cls, setting: Threads, backend: Any, threads: int | None) -> ThreadGovernor | None:
-        """A governor when ``setting`` is ``auto`` and the backend can change its count at run time."""
+    def for_setting(
+        cls, setting: Threads, backend: Any, threads: int | None
+    ) -> ThreadGovernor | None:
+        """A governor when ``setting`` is ``auto`` and the backend can change its count at run time.
+        """
         if parse_threads(setting) != AUTO or not getattr(backend, "runtime_threads", False):
             return None
         return cls(backend, threads)

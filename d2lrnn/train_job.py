@@ -30,11 +30,24 @@ from .signals import stop_on_signals
 from .threads import ThreadGovernor, apply_threads, start_threads
 from .trainer import Trainer
 
-#: train settings a checkpoint records; on resume they come from it (those in RESUME_OVERRIDES may be changed)
+#: train settings a checkpoint records; on resume they come from it (those in RESUME_OVERRIDES may
+#: be changed)
 TRAIN_DEFAULTS: dict[str, Any] = {
-    "model": "concise", "cell": "rnn", "epochs": 500, "batch_size": 32, "num_steps": 35, "num_hiddens": 256, "num_layers": 1,
-    "lr": 1.0, "clip": 1.0, "max_tokens": 10000, "num_val": 5000, "sampling": "sequential", "token": "char",
-    "seed": None, "corpus": None,
+    "model": "concise",
+    "cell": "rnn",
+    "epochs": 500,
+    "batch_size": 32,
+    "num_steps": 35,
+    "num_hiddens": 256,
+    "num_layers": 1,
+    "lr": 1.0,
+    "clip": 1.0,
+    "max_tokens": 10000,
+    "num_val": 5000,
+    "sampling": "sequential",
+    "token": "char",
+    "seed": None,
+    "corpus": None,
 }
 RESUME_OVERRIDES = ("epochs", "lr", "clip", "corpus")
 #: the book's sample prefixes; those the corpus's vocabulary cannot spell are left out
@@ -55,16 +68,26 @@ def _counted(rule: Callable[..., Any], zero_means: str) -> Rule:
 #: the one check of each setting of :data:`TRAIN_DEFAULTS`, applied where the settings enter (the
 #: command line's converters and :func:`run_training`); the layers below take the checked values
 RULES: dict[str, Rule] = {
-    "model": _choice(KINDS), "cell": _choice(tuple(CELLS)), "epochs": checks.positive_int,
-    "batch_size": checks.positive_int, "num_steps": checks.positive_int, "num_hiddens": checks.positive_int,
-    "num_layers": checks.positive_int, "lr": checks.positive_float,
-    "clip": _counted(checks.non_negative_float, "no clipping"), "max_tokens": checks.positive_int,
-    "num_val": _counted(checks.non_negative_int, "no validation"), "sampling": _choice(SAMPLINGS),
-    "token": _choice(TOKENS), "seed": checks.seed, "corpus": lambda name, value: value,
+    "model": _choice(KINDS),
+    "cell": _choice(tuple(CELLS)),
+    "epochs": checks.positive_int,
+    "batch_size": checks.positive_int,
+    "num_steps": checks.positive_int,
+    "num_hiddens": checks.positive_int,
+    "num_layers": checks.positive_int,
+    "lr": checks.positive_float,
+    "clip": _counted(checks.non_negative_float, "no clipping"),
+    "max_tokens": checks.positive_int,
+    "num_val": _counted(checks.non_negative_int, "no validation"),
+    "sampling": _choice(SAMPLINGS),
+    "token": _choice(TOKENS),
+    "seed": checks.seed,
+    "corpus": lambda name, value: value,
 }
 #: the job's other settings and their one check
 JOB_RULES: dict[str, Rule] = {
-    "save_every": _counted(checks.non_negative_int, "only at the end"), "num_preds": checks.positive_int,
+    "save_every": _counted(checks.non_negative_int, "only at the end"),
+    "num_preds": checks.positive_int,
     "device": _choice(("auto", "cpu", "gpu")),
 }
 
@@ -77,9 +100,14 @@ class ResumeMismatch(CheckpointError):
 
     def __init__(self, path: str, clashes: dict[str, tuple[Any, Any]]) -> None:
         self.path, self.clashes = path, clashes
-        listed = "; ".join(f"{k} {given} (it was trained with {trained})" for k, (given, trained) in clashes.items())
-        super().__init__(f"The checkpoint {path} does not fit the requested model or data: {listed}. Only "
-                         f"{', '.join(RESUME_OVERRIDES)} may change when a run is resumed.")
+        listed = "; ".join(
+            f"{k} {given} (it was trained with {trained})"
+            for k, (given, trained) in clashes.items()
+        )
+        super().__init__(
+            f"The checkpoint {path} does not fit the requested model or data: {listed}. Only "
+            f"{', '.join(RESUME_OVERRIDES)} may change when a run is resumed."
+        )
 
 
 class AlreadyTrained(CheckpointError):
@@ -95,7 +123,8 @@ class AlreadyTrained(CheckpointError):
 
 @dataclass
 class TrainJob:
-    """What to train and where to keep it. ``settings`` holds only the keys of :data:`TRAIN_DEFAULTS` given."""
+    """What to train and where to keep it. ``settings`` holds only the keys of
+    :data:`TRAIN_DEFAULTS` given."""
 
     settings: dict[str, Any] = field(default_factory=dict)
     backend: str | None = None
@@ -107,7 +136,8 @@ class TrainJob:
     plot: str | None = None
     num_preds: int = 50
     progress: bool | None = None
-    #: the framework's CPU threads: "auto" (follow the free cores), a whole number or None (the framework's own)
+    #: the framework's CPU threads: "auto" (follow the free cores), a whole number or None (the
+    #: framework's own)
     threads: int | str | None = "auto"
     #: the data-parallel worker group (:mod:`d2lrnn.distributed`); None trains in one process
     group: Any = None
@@ -132,7 +162,8 @@ class TrainResult:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report: backend, model, the trainer's summary, wall time, samples, checkpoint, plot."""
+        """The JSON report: backend, model, the trainer's summary, wall time, samples, checkpoint,
+        plot."""
         report = asdict(self)
         summary, message = report.pop("summary"), report.pop("message")
         report.pop("exit_status")
@@ -142,17 +173,24 @@ class TrainResult:
 
 
 def resolve_settings(job: TrainJob) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
-    """The run's settings (defaults, or the checkpoint's on resume), the saved training state and weights."""
+    """The run's settings (defaults, or the checkpoint's on resume), the saved training state and
+    weights."""
     given = {k: v for k, v in job.settings.items() if v is not None}
     unknown = sorted(set(given) - set(TRAIN_DEFAULTS))
     if unknown:
-        raise D2LRNNError(f"Unknown training settings {', '.join(unknown)}; known: {', '.join(TRAIN_DEFAULTS)}.")
+        raise D2LRNNError(
+            f"Unknown training settings {', '.join(unknown)}; known: {', '.join(TRAIN_DEFAULTS)}."
+        )
     if not job.resume:
         return {**TRAIN_DEFAULTS, **given}, None, None
     weights, meta = read(job.resume)
     state = resumable_state(meta, job.resume)
     settings = {**TRAIN_DEFAULTS, **state["settings"]}
-    clashes = {k: (v, settings[k]) for k, v in given.items() if k not in RESUME_OVERRIDES and v != settings[k]}
+    clashes = {
+        k: (v, settings[k])
+        for k, v in given.items()
+        if k not in RESUME_OVERRIDES and v != settings[k]
+    }
     if clashes:
         raise ResumeMismatch(job.resume, clashes)
     settings.update(given)
@@ -178,8 +216,9 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     engine = start_backend(ready.backend_name, job.threads, s["seed"], log)
     backend = engine.backend
     device = choose_device(backend, job.device, log)
-    model, trainer = build_model_and_trainer(backend, s, len(data.vocab), device, governor=engine.governor,
-                                             progress=job.progress)
+    model, trainer = build_model_and_trainer(
+        backend, s, len(data.vocab), device, governor=engine.governor, progress=job.progress
+    )
     if job.group is not None:  # this worker's rows of each batch; only rank 0 writes checkpoints
         job.group.attach(trainer, data)
         save_path = save_path if job.group.rank == 0 else None
@@ -188,8 +227,18 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
         restore_training_state(trainer, data.train_loader.rng, resumed["state"])
         log(f"resuming {job.resume} after epoch {trainer.epoch} of {trainer.max_epochs}")
     stored = {**s, "corpus": str(s["corpus"]) if s["corpus"] else None}
-    saver = CheckpointSaver(model, data.vocab, data.train_loader.rng, trainer, backend=backend, path=save_path,
-                            every=job.save_every, settings=stored, log=log, final_save=True)
+    saver = CheckpointSaver(
+        model,
+        data.vocab,
+        data.train_loader.rng,
+        trainer,
+        backend=backend,
+        path=save_path,
+        every=job.save_every,
+        settings=stored,
+        log=log,
+        final_save=True,
+    )
     if resumed and save_path == job.resume:
         saver.saved_epoch = trainer.epoch  # the file already holds the resumed epoch
     trainer.callbacks.append(saver)
@@ -198,7 +247,9 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
         return TrainResult(backend.name, s["model"], trainer.summary(), {}, save_path, None,
                            time.perf_counter() - wall, cell=s["cell"], **extra)
 
-    stop = _train_and_save(trainer, model, data, saver, save_path, s["lr"], log, backend.device_name(device))
+    stop = _train_and_save(
+        trainer, model, data, saver, save_path, s["lr"], log, backend.device_name(device)
+    )
     if stop is not None and stop.get("stopped_by"):
         return result(**stop)
     samples = {}
@@ -210,7 +261,13 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
     if stop:  # the final save failed: the trained weights are not on disk, but the results are
         outcome.checkpoint = None
     if job.plot:
-        _plot(outcome, trainer, job.plot, f"{backend.name}, {s['model']} {get_cell(s['cell']).title}", log)
+        _plot(
+            outcome,
+            trainer,
+            job.plot,
+            f"{backend.name}, {s['model']} {get_cell(s['cell']).title}",
+            log,
+        )
     return outcome
 
 
@@ -228,7 +285,8 @@ class _Prepared:
 def _prepare(job: TrainJob) -> _Prepared:
     """Every check that needs no framework, in order; then the data."""
     s, resumed, weights = resolve_settings(job)
-    if resumed:  # the checkpoint's own cell (older ones hold an RNN and their settings do not name it)
+    # the checkpoint's own cell (older ones hold an RNN and their settings do not name it)
+    if resumed:
         s["cell"] = resumed["meta"].get("cell", s["cell"])
     get_cell(s["cell"])  # a cell this version does not know gets the registry's own message
     s = {key: RULES[key](key, value) for key, value in s.items()}
@@ -240,22 +298,41 @@ def _prepare(job: TrainJob) -> _Prepared:
     if job.plot:
         figures.check_figure_path(job.plot)
     name = check_installed(job.backend or (resumed["meta"]["backend"] if resumed else None))
-    data = TimeMachine(s["batch_size"], s["num_steps"], num_train=s["max_tokens"], num_val=s["num_val"],
-                       sampling=s["sampling"], token=s["token"], corpus=s["corpus"], data_dir=job.data_dir,
-                       seed=s["seed"])
+    data = TimeMachine(
+        s["batch_size"],
+        s["num_steps"],
+        num_train=s["max_tokens"],
+        num_val=s["num_val"],
+        sampling=s["sampling"],
+        token=s["token"],
+        corpus=s["corpus"],
+        data_dir=job.data_dir,
+        seed=s["seed"],
+    )
     if resumed and data.vocab.idx_to_token != resumed["meta"]["vocab"]["idx_to_token"]:
         raise CheckpointError(
-            f"The vocabulary of {job.resume} does not fit the corpus ({len(resumed['meta']['vocab']['idx_to_token'])} "
-            f"tokens in the checkpoint, {len(data.vocab)} in the corpus); resume with the corpus it was trained on."
+            f"The vocabulary of {job.resume} does not fit the corpus "
+            f"({len(resumed['meta']['vocab']['idx_to_token'])} "
+            f"tokens in the checkpoint, {len(data.vocab)} in the corpus); resume with the corpus "
+            "it was trained on."
         )
-    check_fits(estimate_training_memory(len(data.vocab), s["num_hiddens"], s["num_layers"], s["batch_size"],
-                                        s["num_steps"], s["cell"]))
+    check_fits(
+        estimate_training_memory(
+            len(data.vocab),
+            s["num_hiddens"],
+            s["num_layers"],
+            s["batch_size"],
+            s["num_steps"],
+            s["cell"],
+        )
+    )
     return _Prepared(s, resumed, weights, name, data)
 
 
 @dataclass
 class Engine:
-    """A backend started for training: its CPU threads at the start and the governor that follows them."""
+    """A backend started for training: its CPU threads at the start and the governor that follows
+    them."""
 
     backend: Any
     threads: int | None  #: None: the framework's own count
@@ -263,13 +340,17 @@ class Engine:
 
 
 def start_backend(name: str, threads: int | str | None, seed: int | None, log: Log) -> Engine:
-    """Import backend ``name`` with its CPU threads set first (frameworks read them at import) and seed it.
+    """Import backend ``name`` with its CPU threads set first (frameworks read them at import) and
+    seed it.
 
     Raises :class:`~d2lrnn.BackendError` when the framework cannot be imported.
     """
     count = start_threads(threads, name)
     if count and threads == "auto":
-        log(f"note: other processes keep CPU cores busy; {name} starts with {count} thread(s) (threads: auto)")
+        log(
+            f"note: other processes keep CPU cores busy; {name} starts with {count} thread(s) "
+            "(threads: auto)"
+        )
     backend = get_backend(name)
     apply_threads(count, backend)
     governor = ThreadGovernor.for_setting(threads, backend, count)
@@ -278,23 +359,47 @@ def start_backend(name: str, threads: int | str | None, seed: int | None, log: L
     return Engine(backend, count, governor)
 
 
-def build_model_and_trainer(backend: Any, settings: dict[str, Any], vocab_size: int, device: Any, *,
-                            governor: ThreadGovernor | None = None, **trainer_options: Any) -> tuple[Any, Trainer]:
+def build_model_and_trainer(
+    backend: Any,
+    settings: dict[str, Any],
+    vocab_size: int,
+    device: Any,
+    *,
+    governor: ThreadGovernor | None = None,
+    **trainer_options: Any,
+) -> tuple[Any, Trainer]:
     """The model and the trainer that checked ``settings`` describe, on ``device``.
 
     Training and the benchmark build theirs here, so both measure the same thing. ``settings``
     needs ``model``, ``cell``, ``num_hiddens``, ``num_layers``, ``lr``, ``epochs`` and ``clip``.
     """
-    model = make_model(backend, settings["model"], settings["cell"], num_inputs=vocab_size, num_outputs=vocab_size,
-                       num_hiddens=settings["num_hiddens"], lr=settings["lr"], num_layers=settings["num_layers"])
+    model = make_model(
+        backend,
+        settings["model"],
+        settings["cell"],
+        num_inputs=vocab_size,
+        num_outputs=vocab_size,
+        num_hiddens=settings["num_hiddens"],
+        lr=settings["lr"],
+        num_layers=settings["num_layers"],
+    )
     trainer = Trainer(settings["epochs"], settings["clip"], device=device,
                       batch_callbacks=[governor] if governor else (), **trainer_options)
     return model, trainer
 
 
-def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: str | None, lr: float, log: Log,
-                    device_name: str) -> dict[str, Any] | None:
-    """Fit under the signal guard, then write the last checkpoint; None when the run went through whole.
+def _train_and_save(
+    trainer: Any,
+    model: Any,
+    data: Any,
+    saver: Any,
+    save_path: str | None,
+    lr: float,
+    log: Log,
+    device_name: str,
+) -> dict[str, Any] | None:
+    """Fit under the signal guard, then write the last checkpoint; None when the run went through
+    whole.
 
     Otherwise the fields of the stopped :class:`TrainResult`: which signal, the exit status and a
     message that says what the checkpoint on disk holds.
@@ -306,13 +411,17 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             trainer.fit(model, data)
         except DivergenceError as exc:
             if saver.saved_epoch is not None:
-                intact = DivergenceError(f"{exc} The checkpoint {save_path} from epoch {saver.saved_epoch} is intact; "
-                                         "resume from it with a lower learning rate.")
+                intact = DivergenceError(
+                    f"{exc} The checkpoint {save_path} from epoch {saver.saved_epoch} is intact; "
+                    "resume from it with a lower learning rate."
+                )
                 intact.__dict__.update(vars(exc), checkpoint=save_path, lr=lr)
                 exc = intact
             raise exc from None
         except KeyboardInterrupt:  # a second signal before the batch ended
-            return _quit_at_once(saver, save_path, "training was stopped at once by a second signal")
+            return _quit_at_once(
+                saver, save_path, "training was stopped at once by a second signal"
+            )
         finished = trainer.epoch >= trainer.max_epochs
         target = save_path
         if caught.signum is not None and not finished and target is None:
@@ -326,19 +435,33 @@ def _train_and_save(trainer: Any, model: Any, data: Any, saver: Any, save_path: 
             held = (f" {target} still holds epoch {saver.saved_epoch}, the last checkpoint saved."
                     if saver.saved_epoch is not None and target == save_path else "")
             if not finished:
-                raise CheckpointError(f"{caught.name or 'a signal'} stopped training after epoch {saver.epoch}, but "
-                                      f"its checkpoint was not saved: {exc}{held}") from None
-            return {"exit_status": 2, "message": f"the run finished, but its checkpoint was not saved: {exc}{held}"}
+                raise CheckpointError(
+                    f"{caught.name or 'a signal'} stopped training after epoch {saver.epoch}, but "
+                    f"its checkpoint was not saved: {exc}{held}"
+                ) from None
+            return {
+                "exit_status": 2,
+                "message": f"the run finished, but its checkpoint was not saved: {exc}{held}",
+            }
         except KeyboardInterrupt:
             return _quit_at_once(saver, target, "the final save was cancelled by a second signal")
     if caught.signum is None or finished:
         if target:
-            extra = f" ({caught.name} came after the last epoch; the run is whole)" if caught.signum else ""
+            extra = (
+                f" ({caught.name} came after the last epoch; the run is whole)"
+                if caught.signum
+                else ""
+            )
             log(f"saved a checkpoint to {target}{extra}")
         return None
-    return {"stopped_by": caught.name, "exit_status": caught.exit_status, "resume_from": target, "message":
-            f"interrupted ({caught.name}) after epoch {saver.epoch} of {trainer.max_epochs}; saved a checkpoint to "
-            f"{target}."}
+    return {
+        "stopped_by": caught.name,
+        "exit_status": caught.exit_status,
+        "resume_from": target,
+        "message": f"interrupted ({caught.name}) after epoch {saver.epoch} of "
+                   f"{trainer.max_epochs}; saved a checkpoint to "
+        f"{target}.",
+    }
 
 
 def _quit_at_once(saver: Any, path: str | None, what: str) -> dict[str, Any]:
@@ -347,17 +470,24 @@ def _quit_at_once(saver: Any, path: str | None, what: str) -> dict[str, Any]:
     if resume_from:
         held = f"{path} still holds epoch {saver.saved_epoch}, saved earlier"
     else:
-        held = f"nothing was written to {path}" if path else "nothing was saved (no checkpoint file was given)"
+        held = (
+            f"nothing was written to {path}"
+            if path
+            else "nothing was saved (no checkpoint file was given)"
+        )
     return {"stopped_by": "SIGINT", "exit_status": 130, "resume_from": resume_from,
             "message": f"{what} after epoch {saver.epoch}; {held}."}
 
 
 def _sample_prefixes(data: Any) -> list[str | list[str]]:
-    return default_prefixes(SAMPLE_PREFIXES, data.vocab, data.vocab.to_tokens(data.train_corpus[:10]))
+    return default_prefixes(
+        SAMPLE_PREFIXES, data.vocab, data.vocab.to_tokens(data.train_corpus[:10])
+    )
 
 
 def _plot(outcome: TrainResult, trainer: Any, path: str, title: str, log: Log) -> None:
-    """Save the perplexity figure; a failure is reported in ``outcome``, never raised (the run is done)."""
+    """Save the perplexity figure; a failure is reported in ``outcome``, never raised (the run is
+    done)."""
     try:
         outcome.plot = figures.plot_perplexity(trainer.history, path, title=title)
     except Exception as exc:  # noqa: BLE001 - any failure of a figure writer must not lose the run

@@ -38,8 +38,17 @@ Callback = Callable[["Trainer", EpochStats], Any]
 BATCH_BAR_AFTER = 3.0
 
 
-def sgd_step(backend: Backend, model: Any, params: list[Any], X: Any, Y: Any, state: Any, lr: float, clip: float,
-             reduce: Callable[[Any, list[Any]], Any] | None = None):
+def sgd_step(
+    backend: Backend,
+    model: Any,
+    params: list[Any],
+    X: Any,
+    Y: Any,
+    state: Any,
+    lr: float,
+    clip: float,
+    reduce: Callable[[Any, list[Any]], Any] | None = None,
+):
     """One minibatch SGD step with gradient clipping; returns the (detached) loss and the new state.
 
     ``reduce(loss, grads)`` (a :class:`d2lrnn.distributed.Group`) averages both over the workers
@@ -87,7 +96,8 @@ def _carries_state(loader: Any) -> bool:
 
 
 def _host_batches(loader: Any) -> Iterable[Any]:
-    """NumPy ``(X, Y)`` batches: a loader that yields framework tensors offers them as ``host_batches()``."""
+    """NumPy ``(X, Y)`` batches: a loader that yields framework tensors offers them as
+    ``host_batches()``."""
     host = getattr(loader, "host_batches", None)
     return host() if host is not None else loader
 
@@ -128,7 +138,9 @@ class Trainer:
         plot: bool | None = None,
     ) -> None:
         self.max_epochs = checks.positive_int("max_epochs", max_epochs)
-        self.gradient_clip_val = checks.non_negative_float("gradient_clip_val", gradient_clip_val or 0.0, "no clipping")
+        self.gradient_clip_val = checks.non_negative_float(
+            "gradient_clip_val", gradient_clip_val or 0.0, "no clipping"
+        )
         self.lr = None if lr is None else checks.positive_float("lr", lr)
         self.device, self.num_gpus = device, num_gpus
         self.callbacks = list(callbacks)
@@ -144,11 +156,13 @@ class Trainer:
         self.compile_steps = True
         #: the data-parallel worker group (:mod:`d2lrnn.distributed`); None in one process
         self.collective: Any = None
-        self.stop_requested_by_signal = False  #: with a group: this worker was asked to stop (see interrupt)
+        #: : with a group: this worker was asked to stop (see interrupt)
+        self.stop_requested_by_signal = False
 
     # --- public ---------------------------------------------------------------------------
     def fit(self, model: Any, data: Any, *, epochs: int | None = None) -> list[EpochStats]:
-        """Train for the remaining epochs (from :attr:`epoch` to ``max_epochs``), or for ``epochs`` more
+        """Train for the remaining epochs (from :attr:`epoch` to ``max_epochs``), or for ``epochs``
+        more
         (beyond ``max_epochs`` if need be); return the history."""
         backend = self.backend = backend_for(model)
         if self.device is None:
@@ -169,10 +183,13 @@ class Trainer:
                 break
             train_loss, tokens, seconds = result
             stats = EpochStats(epoch + 1, perplexity(train_loss), None, tokens, seconds)
-            if not math.isfinite(stats.perplexity):  # a NaN/inf loss, or one so large exp() overflows
+            # a NaN/inf loss, or one so large exp() overflows
+            if not math.isfinite(stats.perplexity):
                 diverged = DivergenceError(
-                    f"Training diverged in epoch {epoch + 1} of {self.max_epochs}: the loss became {train_loss:.4g} "
-                    f"(perplexity {stats.perplexity}). Lower the learning rate (now {lr:g}) or enable gradient "
+                    f"Training diverged in epoch {epoch + 1} of {self.max_epochs}: the loss became "
+                    f"{train_loss:.4g} "
+                    f"(perplexity {stats.perplexity}). Lower the learning rate (now {lr:g}) or "
+                    "enable gradient "
                     f"clipping (now {f'{clip:g}' if clip else 'off'})."
                 )
                 diverged.epoch = epoch + 1  # what the caller's advice needs
@@ -210,7 +227,9 @@ class Trainer:
         carry = _carries_state(val)
         for X, Y in _host_batches(val):
             state = backend.detach(state) if carry else None
-            loss, state = backend.loss(model, backend.tensor(X, self.device), backend.tensor(Y, self.device), state)
+            loss, state = backend.loss(
+                model, backend.tensor(X, self.device), backend.tensor(Y, self.device), state
+            )
             total = loss if total is None else total + loss
             count += 1
         return perplexity(backend.to_float(total) / count) if count else None
@@ -226,7 +245,9 @@ class Trainer:
         steady = self.history[1:] or self.history
         tokens, seconds = sum(s.tokens for s in steady), sum(s.seconds for s in steady)
         last = self.history[-1]
-        val = next((s.val_perplexity for s in reversed(self.history) if s.val_perplexity is not None), None)
+        val = next(
+            (s.val_perplexity for s in reversed(self.history) if s.val_perplexity is not None), None
+        )
         return {
             "epochs": last.epoch,
             "perplexity": last.perplexity,
@@ -238,13 +259,18 @@ class Trainer:
         }
 
     # --- internals ------------------------------------------------------------------------
-    def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
-        """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies its own)."""
+    def _make_step(
+        self, backend: Backend, model: Any, lr: float, clip: float
+    ) -> Callable[[Any, Any, Any], Any]:
+        """The per-batch step ``step(X, Y, state) -> (loss, state)`` (the book's Trainer supplies
+        its own)."""
         if self.collective is not None:  # a worker group may run the step's primitives its own way
             backend = self.collective.step_backend(backend)
         return make_train_step(backend, model, lr, clip, self.compile_steps, self.collective)
 
-    def _train_epoch(self, step: Callable[..., Any], train: Iterable[Any]) -> tuple[float, int, float] | None:
+    def _train_epoch(
+        self, step: Callable[..., Any], train: Iterable[Any]
+    ) -> tuple[float, int, float] | None:
         backend = self.backend
         carry = _carries_state(train)
         total, batches, tokens, state, bar = None, 0, 0, None, None
@@ -272,21 +298,34 @@ class Trainer:
             return None
         if not batches:
             raise D2LRNNError(
-                "The training data gave no batches this epoch. Pass something that can be iterated once per "
-                "epoch (a TimeMachine, a SeqDataLoader or a list of (X, Y) batches), not a used-up generator."
+                "The training data gave no batches this epoch. Pass something that can be iterated "
+                "once per "
+                "epoch (a TimeMachine, a SeqDataLoader or a list of (X, Y) batches), not a used-up "
+                "generator."
             )
         mean_loss = backend.to_float(total) / batches  # the epoch's only host synchronisation
         return mean_loss, tokens, time.perf_counter() - start
 
 
 def _batch_bar(train: Any, done: int, enabled: bool | None) -> Any:
-    """A per-batch progress bar for an epoch that has run longer than :data:`BATCH_BAR_AFTER` seconds."""
+    """A per-batch progress bar for an epoch that has run longer than :data:`BATCH_BAR_AFTER`
+    seconds."""
     total = len(train) if hasattr(train, "__len__") else None
-    return live.progress_bar(None, enabled, total=total, initial=done, desc="batches", unit="batch", leave=False,
-                             dynamic_ncols=True)
+    return live.progress_bar(
+        None,
+        enabled,
+        total=total,
+        initial=done,
+        desc="batches",
+        unit="batch",
+        leave=False,
+        dynamic_ncols=True,
+    )
 
 
 def _progress(epochs: range, enabled: bool | None, label: str) -> Iterable[int]:
     if enabled is False:
         return epochs
-    return live.progress_bar(epochs, enabled, desc=f"training ({label})", unit="epoch", leave=False, dynamic_ncols=True)
+    return live.progress_bar(
+        epochs, enabled, desc=f"training ({label})", unit="epoch", leave=False, dynamic_ncols=True
+    )

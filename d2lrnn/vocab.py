@@ -49,7 +49,9 @@ class Vocab:
         reserved_tokens: Sequence[str] | None = None,
     ) -> None:
         counter = collections.Counter(_flatten(tokens))
-        self.token_freqs: list[tuple[str, int]] = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.token_freqs: list[tuple[str, int]] = sorted(
+            counter.items(), key=lambda kv: (-kv[1], kv[0])
+        )
         self.idx_to_token: list[str] = [UNK, *[t for t in (reserved_tokens or []) if t != UNK]]
         known = set(self.idx_to_token)
         for token, freq in self.token_freqs:
@@ -93,7 +95,10 @@ class Vocab:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description that :meth:`from_dict` restores exactly."""
-        return {"idx_to_token": list(self.idx_to_token), "token_freqs": [list(p) for p in self.token_freqs]}
+        return {
+            "idx_to_token": list(self.idx_to_token),
+            "token_freqs": [list(p) for p in self.token_freqs],
+        }
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> Vocab:
@@ -108,7 +113,8 @@ class Vocab:
 
 
 class SortedVocab(Vocab):
-    """d2l 1.0's vocabulary: the kept tokens and ``<unk>`` in sorted order (``' '`` before ``'<unk>'``).
+    """d2l 1.0's vocabulary: the kept tokens and ``<unk>`` in sorted order (``' '`` before
+    ``'<unk>'``).
 
     Frequencies are still counted (:attr:`token_freqs`, most frequent first); only the index
     order differs from :class:`Vocab`, so ``unk`` is wherever ``'<unk>'`` sorts.

@@ -37,8 +37,11 @@ MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
 def install_cell(framework: str) -> str:
     """The source of a commented-out code cell that installs d2lrnn with ``framework``."""
     spec = REGISTRY[framework]
-    return (f"# Uncomment the next line to install d2lrnn with {spec.label} (needs a network connection):\n"
-            f'# %pip install "d2lrnn[{spec.extra}]"')
+    return (
+        f"# Uncomment the next line to install d2lrnn with {spec.label} (needs a network "
+        "connection):\n"
+        f'# %pip install "d2lrnn[{spec.extra}]"'
+    )
 
 
 def notebook_source(framework: str) -> str:
@@ -48,7 +51,8 @@ def notebook_source(framework: str) -> str:
 
 
 def build_notebook(framework: str) -> Any:
-    """The notebook of ``framework``: the chapter script's cells, the install cell first among the code cells.
+    """The notebook of ``framework``: the chapter script's cells, the install cell first among the
+    code cells.
 
     The install cell is added to the notebook itself: jupytext would turn a commented magic of the
     script back into a live one.
@@ -59,7 +63,11 @@ def build_notebook(framework: str) -> Any:
     notebook = jupytext.reads(notebook_source(framework), fmt="py:percent")
     first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
     notebook.cells.insert(first_code, new_code_cell(install_cell(framework)))
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return notebook
 
 
@@ -75,9 +83,11 @@ def make_notebook(framework: str, out_dir: Path) -> Path:
 
 
 def execute(path: Path, timeout: int = 1800, quick: bool = False) -> None:
-    """Run every cell of the notebook at ``path`` in a fresh kernel (cwd: the repository root); save outputs.
+    """Run every cell of the notebook at ``path`` in a fresh kernel (cwd: the repository root); save
+    outputs.
 
-    ``quick`` applies the test suite's smoke-test sizes to the cells (the saved notebook shows them).
+    ``quick`` applies the test suite's smoke-test sizes to the cells (the saved notebook shows
+    them).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -90,7 +100,12 @@ def execute(path: Path, timeout: int = 1800, quick: bool = False) -> None:
                 cell.source = shorten_text(cell.source, settings)
     # d2lrnn first, so that MXNet imports through its compatibility hook; the cell is not saved
     notebook.cells.insert(0, nbformat.v4.new_code_cell("import d2lrnn"))
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT)}},
+    ).execute()
     del notebook.cells[0]
     nbformat.write(notebook, path)
 
@@ -98,11 +113,17 @@ def execute(path: Path, timeout: int = 1800, quick: bool = False) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "notebooks")
-    parser.add_argument("--execute", action="store_true", help="run the notebooks after writing them")
-    parser.add_argument("--quick", action="store_true", help="with --execute: two epochs instead of 500")
+    parser.add_argument(
+        "--execute", action="store_true", help="run the notebooks after writing them"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="with --execute: two epochs instead of 500"
+    )
     parser.add_argument("--frameworks", nargs="*", default=list(FRAMEWORKS), choices=FRAMEWORKS)
     args = parser.parse_args(argv)
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
     for framework in args.frameworks:
         path = make_notebook(framework, args.out)
         print(f"wrote {path}")

@@ -1,7 +1,8 @@
 """What ``d2lrnn_mxnet.pth`` adds to the start of every Python process where d2lrnn is installed.
 
 Python's ``site`` module runs the file's one line at every interpreter start. This script starts
-``--runs`` fresh interpreters with ``-S`` (so no ``.pth`` file runs by itself), imports ``site``, and
+``--runs`` fresh interpreters with ``-S`` (so no ``.pth`` file runs by itself), imports ``site``,
+and
 times ``site.addpackage`` on the checkout's ``d2lrnn_mxnet.pth`` alone: reading the file and running
 its one line, which puts one finder on ``sys.meta_path``. It also
 checks that nothing beyond the standard library was imported. Under ``-S`` the modules that ``site``
@@ -38,7 +39,7 @@ seconds = time.perf_counter() - start
 finders = [type(f).__name__ for f in sys.meta_path]
 new = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in ("numpy", "d2lrnn", "mxnet"))
 print(json.dumps({{"seconds": seconds, "finders": finders, "imported": new}}))
-"""
+"""  # noqa: E501
 
 
 def measure(runs: int) -> dict:
@@ -46,8 +47,14 @@ def measure(runs: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     seconds, last = [], {}
     for i in range(runs):
-        out = subprocess.run([sys.executable, "-S", "-c", PROBE], capture_output=True, text=True, env=env,
-                             timeout=60, check=True)
+        out = subprocess.run(
+            [sys.executable, "-S", "-c", PROBE],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=True,
+        )
         last = json.loads(out.stdout.strip().splitlines()[-1])
         seconds.append(last["seconds"])
         print(f"\r{i + 1}/{runs} interpreters", end="", file=sys.stderr, flush=True)
@@ -57,7 +64,9 @@ def measure(runs: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=100, help="fresh interpreters to time (default: 100)")
+    parser.add_argument(
+        "--runs", type=int, default=100, help="fresh interpreters to time (default: 100)"
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
@@ -65,10 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     ms = sorted(s * 1000 for s in result["seconds"])
     p90 = ms[min(len(ms) - 1, int(0.9 * len(ms)))]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"d2lrnn_mxnet.pth adds {statistics.median(ms):.3f} ms per interpreter start (median of {len(ms)}; "
-          f"90th percentile {p90:.3f} ms; upper bound: measured under python -S)")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; load average {load}; "
-          f"Python {platform.python_version()}")
+    print(
+        f"d2lrnn_mxnet.pth adds {statistics.median(ms):.3f} ms per interpreter start (median of "
+        f"{len(ms)}; "
+        f"90th percentile {p90:.3f} ms; upper bound: measured under python -S)"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; load "
+        f"average {load}; "
+        f"Python {platform.python_version()}"
+    )
     print(f"finders after it: {', '.join(result['finders'])}; numpy/d2lrnn/mxnet modules imported: "
           f"{result['imported'] or 'none'}")
     return 0

@@ -1,6 +1,8 @@
-"""Measure the machine's limit for the benchmark's settings: the products of a training step timed alone.
+"""Measure the machine's limit for the benchmark's settings: the products of a training step timed
+alone.
 
-    python scripts/roofline.py [--hiddens 256,512,1024] [--cells rnn,gru,lstm] [--token word] [--threads auto]
+    python scripts/roofline.py [--hiddens 256,512,1024] [--cells rnn,gru,lstm] [--token word]
+    [--threads auto]
                                [--out docs/generated/roofline.md]
 
 The same measurement that ``d2lrnn bench`` makes after its rows (``d2lrnn/bench/roofline.py``).

@@ -1,4 +1,4 @@
-"""Run a lesson script from docs/examples/ as a student would, with a shorter run chosen from outside.
+"""Run a lesson script from docs/examples/ as a student would, its length chosen from outside.
 
 The lessons hold only the book's code. This harness shortens them without touching them: it parses
 the script, replaces the values of named top-level assignments (``EPOCHS = 500`` becomes
@@ -44,7 +44,12 @@ class ExampleError(Exception):
 
 def quick_settings(name: str) -> dict[str, Any]:
     """The smoke-test overrides for the example called ``name`` (file stem)."""
-    return {k: v for pattern, values in QUICK.items() if fnmatch.fnmatch(name, pattern) for k, v in values.items()}
+    return {
+        k: v
+        for pattern, values in QUICK.items()
+        if fnmatch.fnmatch(name, pattern)
+        for k, v in values.items()
+    }
 
 
 def _literal(value: Any, like: ast.AST) -> ast.expr:
@@ -52,7 +57,8 @@ def _literal(value: Any, like: ast.AST) -> ast.expr:
 
 
 def _override(node: ast.stmt, overrides: Mapping[str, Any]) -> set[str]:
-    """Give the names that ``node`` (``A = ...`` or ``A, B = ..., ...``) assigns their new values; return them."""
+    """Give the names that ``node`` (``A = ...`` or ``A, B = ..., ...``) assigns their new values;
+    return them."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
         return set()
     target, value = node.targets[0], node.value
@@ -60,7 +66,11 @@ def _override(node: ast.stmt, overrides: Mapping[str, Any]) -> set[str]:
         node.value = _literal(overrides[target.id], value)
         return {target.id}
     done = set()
-    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+    if (
+        isinstance(target, ast.Tuple)
+        and isinstance(value, ast.Tuple)
+        and len(target.elts) == len(value.elts)
+    ):
         for i, name in enumerate(target.elts):
             if isinstance(name, ast.Name) and name.id in overrides:
                 value.elts[i] = _literal(overrides[name.id], value.elts[i])
@@ -69,19 +79,23 @@ def _override(node: ast.stmt, overrides: Mapping[str, Any]) -> set[str]:
 
 
 def shorten(source: str, overrides: Mapping[str, Any], filename: str = "<lesson>") -> ast.Module:
-    """Parse ``source`` and give each top-level assignment to a name in ``overrides`` its new value."""
+    """Parse ``source`` and give each top-level assignment to a name in ``overrides`` its new value.
+    """
     tree = ast.parse(source, filename)
     missing = set(overrides)
     for node in tree.body:
         missing -= _override(node, overrides)
     if missing:
-        raise ExampleError(f"{filename} has no top-level assignment to {', '.join(sorted(missing))}; "
-                           "rename the override or restore the assignment in the lesson")
+        raise ExampleError(
+            f"{filename} has no top-level assignment to {', '.join(sorted(missing))}; "
+            "rename the override or restore the assignment in the lesson"
+        )
     return ast.fix_missing_locations(tree)
 
 
 def shorten_text(source: str, overrides: Mapping[str, Any]) -> str:
-    """Like :func:`shorten` for code shown again as text (a notebook cell): only the assignments change."""
+    """Like :func:`shorten` for code shown again as text (a notebook cell): only the assignments
+    change."""
     lines = source.splitlines(keepends=True)
     for node in reversed(ast.parse(source).body):
         if _override(node, overrides):
@@ -107,7 +121,8 @@ def plain(value: Any) -> Any:
 
 
 def _record_trainers(trainers: list[Any]) -> Callable[[], None]:
-    """Patch ``d2lrnn.Trainer.fit`` so that every trainer that runs lands in ``trainers``; return the undo."""
+    """Patch ``d2lrnn.Trainer.fit`` so that every trainer that runs lands in ``trainers``; return
+    the undo."""
     import d2lrnn
 
     original = d2lrnn.Trainer.fit
@@ -121,7 +136,8 @@ def _record_trainers(trainers: list[Any]) -> Callable[[], None]:
 
 
 def run(path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Execute the lesson at ``path`` with ``overrides``; return its plain globals and its trainers."""
+    """Execute the lesson at ``path`` with ``overrides``; return its plain globals and its trainers.
+    """
     import d2lrnn  # noqa: F401  (first: MXNet imports through its hook)
 
     tree = shorten(path.read_text(), overrides or {}, str(path))
@@ -139,9 +155,19 @@ def run(path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any
                 values[name] = plain(value)
             except TypeError:
                 continue
-    runs = [{"summary": plain(t.summary()) if t.history else None, "history": [s.to_dict() for s in t.history]}
-            for t in trainers]
-    return {"example": path.stem, "settings": plain(dict(overrides or {})), "globals": values, "trainers": runs}
+    runs = [
+        {
+            "summary": plain(t.summary()) if t.history else None,
+            "history": [s.to_dict() for s in t.history],
+        }
+        for t in trainers
+    ]
+    return {
+        "example": path.stem,
+        "settings": plain(dict(overrides or {})),
+        "globals": values,
+        "trainers": runs,
+    }
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -155,9 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("example", type=Path, help="a script in docs/examples/ (or its name)")
     parser.add_argument("--quick", action="store_true", help="the test suite's smoke-test sizes")
-    parser.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="NAME=VALUE",
-                        help="replace a top-level assignment of the lesson (a Python literal); repeatable")
-    parser.add_argument("--record", type=Path, help="write the lesson's plain values and trainers here (JSON)")
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="replace a top-level assignment of the lesson (a Python literal); repeatable",
+    )
+    parser.add_argument(
+        "--record", type=Path, help="write the lesson's plain values and trainers here (JSON)"
+    )
     args = parser.parse_args(argv)
     path = args.example if args.example.suffix == ".py" else EXAMPLES / f"{args.example}.py"
     overrides = {**(quick_settings(path.stem) if args.quick else {}), **dict(args.settings)}

@@ -42,10 +42,15 @@ def _has_corpus() -> bool:
     return bool(data_dir) and (Path(data_dir) / "timemachine.txt").is_file()
 
 
-#: under ``CI=true`` a skip for one of these reasons is an error: CI must have the corpus, the seeds,
+#: under ``CI=true`` a skip for one of these reasons is an error: CI must have the corpus, the
+#: seeds,
 #: every framework, the docs tools and the browser (``.ci/run`` installs them all)
-MUST_RUN_IN_CI = re.compile(r"not installed|timemachine\.txt|D2LRNN_SHARED|D2LRNN_DATA_DIR|needs (mxnet|torch|tensorflow|jax)"
-                            r"|could not import '(mxnet|torch|tensorflow|tf_keras|jax|flax|optax)'|chromium|playwright", re.I)
+MUST_RUN_IN_CI = re.compile(
+    r"not installed|timemachine\.txt|D2LRNN_SHARED|D2LRNN_DATA_DIR|needs "
+    r"(mxnet|torch|tensorflow|jax)"
+    r"|could not import '(mxnet|torch|tensorflow|tf_keras|jax|flax|optax)'|chromium|playwright",
+    re.I,
+)
 
 
 def in_ci() -> bool:
@@ -54,7 +59,8 @@ def in_ci() -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
-    """Under ``CI=true``, a test skipped for a missing corpus, framework, seed folder or browser fails instead."""
+    """Under ``CI=true``, a test skipped for a missing corpus, framework, seed folder or browser
+    fails instead."""
     outcome = yield
     report = outcome.get_result()
     if not (in_ci() and report.skipped) or hasattr(report, "wasxfail"):
@@ -62,7 +68,9 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
     reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
     if MUST_RUN_IN_CI.search(reason):
         report.outcome = "failed"
-        report.longrepr = f"CI=true: this environment must run this test, but it was skipped: {reason}"
+        report.longrepr = (
+            f"CI=true: this environment must run this test, but it was skipped: {reason}"
+        )
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -74,10 +82,14 @@ def pytest_make_collect_report(collector):  # noqa: ANN001, ANN201
         reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
         if MUST_RUN_IN_CI.search(reason):
             report.outcome = "failed"
-            report.longrepr = f"CI=true: this environment must run these tests, but they were skipped: {reason}"
+            report.longrepr = (
+                f"CI=true: this environment must run these tests, but they were skipped: {reason}"
+            )
 
 
-needs_corpus = pytest.mark.skipif(not _has_corpus(), reason="no timemachine.txt: set D2LRNN_DATA_DIR or D2LRNN_SHARED")
+needs_corpus = pytest.mark.skipif(
+    not _has_corpus(), reason="no timemachine.txt: set D2LRNN_DATA_DIR or D2LRNN_SHARED"
+)
 
 
 @pytest.fixture(scope="session")
@@ -87,11 +99,19 @@ def corpus_path() -> Path:
     return Path(os.environ["D2LRNN_DATA_DIR"]) / "timemachine.txt"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run ``python -m d2lrnn ARGS`` from the checkout, capturing text output."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "d2lrnn", *args], cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "d2lrnn", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def installed(name: str) -> bool:
@@ -103,17 +123,23 @@ def installed(name: str) -> bool:
 def backend_param(name: str):
     """A pytest param for a backend that is skipped, with its reason, when not installed."""
     framework = REGISTRY[name].framework
-    return pytest.param(name, marks=pytest.mark.skipif(not installed(framework), reason=f"{framework} not installed"))
+    return pytest.param(
+        name,
+        marks=pytest.mark.skipif(not installed(framework), reason=f"{framework} not installed"),
+    )
 
 
 #: every registered backend, each skipped when its framework is not installed
 BACKENDS = [backend_param(name) for name in NAMES]
 #: the top-level modules of every framework (to see which ones a process imported)
-FRAMEWORK_MODULES = frozenset(root for spec in SPECS for root in (spec.framework, *spec.module_roots))
+FRAMEWORK_MODULES = frozenset(
+    root for spec in SPECS for root in (spec.framework, *spec.module_roots)
+)
 
 
 def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, to_numpy) -> None:
-    """``text`` is ``prefix`` plus ``num_preds`` tokens, each the argmax of the model's own logits after the text so far.
+    """``text`` is ``prefix`` plus ``num_preds`` tokens, each the argmax of the model's own logits
+    after the text so far.
 
     Feeding the whole text at once (batch 1) gives the logits of every position; greedy decoding
     must have chosen the argmax at each generated position.
@@ -124,6 +150,7 @@ def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, 
     assert tokens[: len(prefix)] == list(prefix) and len(tokens) == len(prefix) + num_preds, text
     ids = np.asarray([vocab[tokens[:-1]]])
     logits, _ = model(tensor(ids))
-    flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])  # (steps, vocab) in either layout at batch 1
+    # (steps, vocab) in either layout at batch 1
+    flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])
     chosen = flat.argmax(axis=1)[len(prefix) - 1 :]
     assert list(vocab.to_tokens(chosen)) == tokens[len(prefix) :], text

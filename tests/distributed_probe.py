@@ -1,8 +1,10 @@
-"""One epoch of tiny training that records every batch's loss: ``python tests/distributed_probe.py BACKEND OUT.npz [N]``.
+"""One epoch of tiny training that records every batch's loss: ``python tests/distributed_probe.py
+BACKEND OUT.npz [N]``.
 
 Run alone it trains in one process (on N devices of it with ``N``, MXNet's engine); started by
 :class:`d2lrnn.distributed.launch.Launcher` it is one worker and trains its rows. The loss
-recorded is what the trainer sees after the group's all-reduce. Rank 0 writes the losses and the final weights to ``OUT.npz``.
+recorded is what the trainer sees after the group's all-reduce. Rank 0 writes the losses and the
+final weights to ``OUT.npz``.
 """
 
 from __future__ import annotations
@@ -45,22 +47,32 @@ class Recording(distributed.Group):
         trainer.collective, trainer.compile_steps = self, False
 
     def step_backend(self, backend: Any) -> Any:
-        if self.workers == 1:  # one process: the same compiled gradients as a worker, where the adapter has them
-            compiled = getattr(importlib.import_module(f"{REGISTRY[backend.name].module}.collective"),
-                               "CompiledGrads", None)
+        # one process: the same compiled gradients as a worker, where the adapter has them
+        if self.workers == 1:
+            compiled = getattr(
+                importlib.import_module(f"{REGISTRY[backend.name].module}.collective"),
+                "CompiledGrads",
+                None,
+            )
             return compiled(backend) if compiled else backend
         return self.inner.step_backend(backend)
 
 
 def main(name: str, out: str, devices: int = 1) -> None:
-    if distributed.is_worker(name) or devices > 1:  # a worker process, or several devices in this one
+    # a worker process, or several devices in this one
+    if distributed.is_worker(name) or devices > 1:
         group = distributed.join(name, devices)
     else:
         group = distributed.Group()
     backend = get_backend(name)
     backend.seed(0)
-    data = TimeMachine(SETTINGS["batch_size"], SETTINGS["num_steps"], num_train=SETTINGS["num_train"], num_val=0,
-                       seed=0)
+    data = TimeMachine(
+        SETTINGS["batch_size"],
+        SETTINGS["num_steps"],
+        num_train=SETTINGS["num_train"],
+        num_val=0,
+        seed=0,
+    )
     vocab_size = len(data.vocab)
     model = make_model(backend, "concise", "rnn", num_inputs=vocab_size, num_outputs=vocab_size,
                        num_hiddens=SETTINGS["num_hiddens"], lr=1.0)
@@ -69,7 +81,11 @@ def main(name: str, out: str, devices: int = 1) -> None:
     recording.attach(trainer, data)
     trainer.fit(model, data)
     if group.rank == 0:
-        np.savez(out, losses=np.array(recording.losses), **{f"w_{k}": v for k, v in model.get_weights().items()})
+        np.savez(
+            out,
+            losses=np.array(recording.losses),
+            **{f"w_{k}": v for k, v in model.get_weights().items()},
+        )
     group.close()
 
 

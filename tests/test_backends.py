@@ -13,25 +13,41 @@ from .conftest import BACKENDS, FRAMEWORK_MODULES, ROOT
 def test_importing_the_library_imports_no_framework():
     code = ("import d2lrnn, sys; print(sorted(m for m in sys.modules "
             f"if m.split('.')[0] in {set(FRAMEWORK_MODULES)!r}))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_choosing_a_backend_imports_only_that_framework(name):
-    """No other framework than the ones the chosen framework imports itself (TensorFlow's tf.lite imports JAX)."""
+    """No other framework than the ones the chosen framework imports itself (TensorFlow's tf.lite
+    imports JAX)."""
     others = sorted({REGISTRY[n].framework for n in NAMES} - {REGISTRY[name].framework})
-    code = (f"import d2lrnn, sys, importlib; importlib.import_module({REGISTRY[name].framework!r}); "
-            f"before = {{m for m in {others!r} if m in sys.modules}}; d2lrnn.get_backend({name!r}); "
-            f"print(sorted(m for m in {others!r} if m in sys.modules and m not in before))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    code = (
+        f"import d2lrnn, sys, importlib; importlib.import_module({REGISTRY[name].framework!r}); "
+        f"before = {{m for m in {others!r} if m in sys.modules}}; d2lrnn.get_backend({name!r}); "
+        f"print(sorted(m for m in {others!r} if m in sys.modules and m not in before))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize(
     "given, expected",
-    [("torch", "torch"), ("pytorch", "torch"), ("PyTorch", "torch"), ("tf", "tensorflow"),
-     ("tensorflow", "tensorflow"), ("gluon", "mxnet"), ("mxnet", "mxnet"), ("JAX", "jax"), ("flax", "jax")],
+    [
+        ("torch", "torch"),
+        ("pytorch", "torch"),
+        ("PyTorch", "torch"),
+        ("tf", "tensorflow"),
+        ("tensorflow", "tensorflow"),
+        ("gluon", "mxnet"),
+        ("mxnet", "mxnet"),
+        ("JAX", "jax"),
+        ("flax", "jax"),
+    ],
 )
 def test_names_and_aliases(given, expected):
     assert canonical_name(given) == expected
@@ -59,7 +75,9 @@ def test_known_but_uninstalled_backend_names_the_extra(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "mxnet" else real(n, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "mxnet" else real(n, *a)
+    )
     monkeypatch.delitem(d2lrnn.backends._instances, "mxnet", raising=False)
     with pytest.raises(BackendError, match=r"pip install 'd2lrnn\[mxnet\]'"):
         get_backend("mxnet")
@@ -82,10 +100,14 @@ def test_adapter_primitives(name):
 
 
 def test_mxnet_after_tensorflow_is_a_clear_error_not_a_crash():
-    code = ("import d2lrnn\nd2lrnn.get_backend('tensorflow')\ntry:\n    d2lrnn.get_backend('mxnet')\n"
-            "except d2lrnn.BackendError as e:\n    print('refused:', e)\n")
+    code = (
+        "import d2lrnn\nd2lrnn.get_backend('tensorflow')\ntry:\n    d2lrnn.get_backend('mxnet')\n"
+        "except d2lrnn.BackendError as e:\n    print('refused:', e)\n"
+    )
     if not all(__import__("importlib.util").util.find_spec(m) for m in ("mxnet", "tensorflow")):
         pytest.skip("needs mxnet and tensorflow")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "refused: MXNet 1.9 crashes" in out.stdout

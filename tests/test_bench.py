@@ -1,4 +1,5 @@
-"""The benchmark tool: reduction, pairs and verdicts, history, writers, publishing, the command line."""
+"""The benchmark tool: reduction, pairs and verdicts, history, writers, publishing, the command
+line."""
 
 from __future__ import annotations
 
@@ -25,13 +26,24 @@ def _epochs(*rates: float, tokens: int = 1000) -> list[dict[str, float]]:
 
 
 def _run(job: Job, rates: tuple[float, ...], rss: float = 300.0) -> dict[str, Any]:
-    return {"backend": job.backend, "model": job.model, "condition": job.condition, "status": "ok",
-            "epochs": _epochs(*rates), "perplexity": 1.2, "wall_s": 10.0, "first_batch_s": 2.0, "peak_rss_mib": rss,
-            "framework_version": "1.0", "device": "cpu"}
+    return {
+        "backend": job.backend,
+        "model": job.model,
+        "condition": job.condition,
+        "status": "ok",
+        "epochs": _epochs(*rates),
+        "perplexity": 1.2,
+        "wall_s": 10.0,
+        "first_batch_s": 2.0,
+        "peak_rss_mib": rss,
+        "framework_version": "1.0",
+        "device": "cpu",
+    }
 
 
 def fake_runner(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
-    """Synthetic workers: mxnet skipped by its worker; torch's rate depends on the row and the repeat;
+    """Synthetic workers: mxnet skipped by its worker; torch's rate depends on the row and the
+    repeat;
     a busy row runs at half speed, a wider one at 256/hidden of it."""
     if job.backend == "mxnet":
         return {"status": "skipped", "reason": "no adapter. More text."}
@@ -47,7 +59,9 @@ def fake_runner(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
 def results(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(bench.runner, "is_installed", lambda name: name != "tensorflow")
     monkeypatch.setattr(bench.runner, "busy_core", _no_busy_core)
-    config = BenchConfig(backends=["mxnet", "torch", "tensorflow"], epochs=8, repeats=3, cooldown=5.0)
+    config = BenchConfig(
+        backends=["mxnet", "torch", "tensorflow"], epochs=8, repeats=3, cooldown=5.0
+    )
     slept: list[float] = []
     out = bench.run_benchmark(config, log=lambda msg: None, runner=fake_runner, sleep=slept.append)
     assert slept == [5.0]
@@ -73,22 +87,33 @@ def _comparison(results: dict[str, Any], backend: str, name: str) -> dict[str, A
 def test_repeat_rate_drops_the_warmup_epoch_and_takes_the_median() -> None:
     assert bench.repeat_rate(_epochs(10, 100, 300, 200)) == pytest.approx(200)
     assert bench.repeat_rate(_epochs(10, 100)) == pytest.approx(100)
-    assert bench.repeat_rate(_epochs(10)) == pytest.approx(10)  # nothing past warm-up: use what there is
+    # nothing past warm-up: use what there is
+    assert bench.repeat_rate(_epochs(10)) == pytest.approx(10)
 
 
 def test_median_overhead_spread_and_combine() -> None:
     assert bench.median([3, None, 1, 2]) == 2 and bench.median([None]) is None
-    assert bench.overhead(90, 100) == pytest.approx(0.10) and bench.overhead(110, 100) == pytest.approx(-0.10)
+    assert bench.overhead(90, 100) == pytest.approx(0.10) and bench.overhead(
+        110, 100
+    ) == pytest.approx(-0.10)
     assert bench.overhead(None, 100) is None
     assert bench.spread([3.0, 1.0, 2.0]) == {"median": 2.0, "low": 1.0, "high": 3.0, "n": 3}
     job = Job("torch", "concise")
-    runs = [_run(job, (1, 100, 100)), {"status": "failed", "reason": "boom"}, _run(job, (1, 300, 300))]
+    runs = [
+        _run(job, (1, 100, 100)),
+        {"status": "failed", "reason": "boom"},
+        _run(job, (1, 300, 300)),
+    ]
     runs[0]["peak_rss_mib"] = 900.0
     out = bench.combine(runs)
     assert out["tokens_per_sec"] == pytest.approx(200)
-    assert out["repeat_tokens_per_sec"] == [pytest.approx(100), None, pytest.approx(300)]  # pairs stay aligned
+    # pairs stay aligned
+    assert out["repeat_tokens_per_sec"] == [pytest.approx(100), None, pytest.approx(300)]
     assert out["peak_rss_mib"] == 900.0 and out["repeats"] == 2 and out["failed_repeats"] == 1
-    assert bench.combine([{"status": "skipped", "reason": "x"}]) == {"status": "skipped", "reason": "x"}
+    assert bench.combine([{"status": "skipped", "reason": "x"}]) == {
+        "status": "skipped",
+        "reason": "x",
+    }
 
 
 def test_pair_ratios_use_repeats_that_ran_side_by_side() -> None:
@@ -104,7 +129,9 @@ def test_rows_alternate_within_each_repeat() -> None:
         order.append((job.key, seed))
         return _run(job, (1, 10, 10))
 
-    config = BenchConfig(backends=["torch"], models=["concise"], busy=False, scaling=False, repeats=2, cooldown=0)
+    config = BenchConfig(
+        backends=["torch"], models=["concise"], busy=False, scaling=False, repeats=2, cooldown=0
+    )
     bench.run_benchmark(config, log=lambda msg: None, runner=recorder)
     keys = [f"torch/{m}/{SEED}" for m in ("concise", BOOK, FLOOR)]
     assert order == [(k, 0) for k in keys] + [(k, 1) for k in keys]  # A B C A B C, never A A B B
@@ -120,26 +147,46 @@ def test_pairs_targets_and_verdicts(results: dict[str, Any]) -> None:
     assert ovh["median"] == pytest.approx(1 - 130 / 140) and ovh["verdict"] == "met"
     busy = _comparison(results, "torch", "one core busy / quiet")
     assert busy["median"] == pytest.approx(0.5) and busy["verdict"] == "not met"
-    assert _comparison(results, "torch", "scratch / concise")["verdict"] == "not met"  # 50k < 0.5 x 130k
+    # 50k < 0.5 x 130k
+    assert _comparison(results, "torch", "scratch / concise")["verdict"] == "not met"
     assert rows["mxnet", "concise", SEED]["status"] == "skipped"
     assert rows["tensorflow", FLOOR, SEED]["reason"] == "tensorflow is not installed"
     assert not any(c["backend"] != "torch" for c in results["comparisons"])
 
 
-@pytest.mark.parametrize(("floor_rates", "verdict"), [((100, 100), "met"), ((125, 130), "anomaly"),
-                                                      ((80, 80), "anomaly"), ((105, 140), "within noise")])
-def test_an_overhead_beyond_the_bounds_and_the_spread_is_an_anomaly(floor_rates: tuple[int, int], verdict: str) -> None:
+@pytest.mark.parametrize(
+    ("floor_rates", "verdict"),
+    [
+        ((100, 100), "met"),
+        ((125, 130), "anomaly"),
+        ((80, 80), "anomaly"),
+        ((105, 140), "within noise"),
+    ],
+)
+def test_an_overhead_beyond_the_bounds_and_the_spread_is_an_anomaly(
+    floor_rates: tuple[int, int], verdict: str
+) -> None:
     def row(model: str, rates: tuple[float, ...]) -> dict[str, Any]:
-        return {"backend": "torch", "model": model, "status": "ok", "repeat_tokens_per_sec": list(rates)}
+        return {
+            "backend": "torch",
+            "model": model,
+            "status": "ok",
+            "repeat_tokens_per_sec": list(rates),
+        }
 
-    rows = {f"torch/concise/{SEED}": row("concise", (100, 100)), f"torch/{FLOOR}/{SEED}": row(FLOOR, floor_rates)}
+    rows = {
+        f"torch/concise/{SEED}": row("concise", (100, 100)),
+        f"torch/{FLOOR}/{SEED}": row(FLOOR, floor_rates),
+    }
     (ovh,) = bench.comparisons(rows, BenchConfig(backends=["torch"]))
     assert ovh["verdict"] == verdict  # faster than the floor beyond the spread is not "met"
 
 
 def test_no_book_target_off_the_seed_settings() -> None:
     job = lambda model: Job("torch", model)  # noqa: E731
-    rows = {job(m).key: {"status": "ok", "repeat_tokens_per_sec": [BASE[m]]} for m in ("concise", BOOK)}
+    rows = {
+        job(m).key: {"status": "ok", "repeat_tokens_per_sec": [BASE[m]]} for m in ("concise", BOOK)
+    }
     (ratio,) = bench.comparisons(rows, BenchConfig(backends=["torch"], num_hiddens=32))
     assert ratio["target"] is None and ratio["verdict"] is None
 
@@ -161,8 +208,11 @@ def test_the_busy_rows_run_beside_a_busy_core(monkeypatch: pytest.MonkeyPatch) -
         busy.append((job.condition == BUSY) == state["on"])
         return _run(job, (1, 10, 10))
 
-    bench.run_benchmark(BenchConfig(backends=["torch"], scaling=False, repeats=1, cooldown=0), log=lambda m: None,
-                        runner=recorder)
+    bench.run_benchmark(
+        BenchConfig(backends=["torch"], scaling=False, repeats=1, cooldown=0),
+        log=lambda m: None,
+        runner=recorder,
+    )
     assert busy and all(busy)
 
 
@@ -176,13 +226,21 @@ def test_busy_core_starts_and_stops_a_process() -> None:
 
 
 def test_caution_is_at_least_max_of_load_before_and_after(results: dict[str, Any]) -> None:
-    results["machine"].update(usable_cores=2, load_average_before=[0.2, 0, 0], load_average_after=[1.1, 0, 0])
+    results["machine"].update(
+        usable_cores=2, load_average_before=[0.2, 0, 0], load_average_after=[1.1, 0, 0]
+    )
     text = bench.machine_text(results)
-    assert "machine was busy" in text and "exceeds 0.5 x usable cores" in text and "1-minute after 1.1" in text
+    assert (
+        "machine was busy" in text
+        and "exceeds 0.5 x usable cores" in text
+        and "1-minute after 1.1" in text
+    )
     results["machine"].update(load_average_before=[0.9, 0.8, 0], load_average_after=[0.3, 0, 0])
     assert not any("busy" in w for w in bench.warnings(results))
     # a quiet last minute after busy minutes before it: the 5-minute load makes it busy
-    results["machine"].update(load_average_before=[0.72, 1.94, 2.48], load_average_after=[0.51, 1.22, 1.88])
+    results["machine"].update(
+        load_average_before=[0.72, 1.94, 2.48], load_average_after=[0.51, 1.22, 1.88]
+    )
     assert any("busy" in w and "5-minute before 1.94" in w for w in bench.warnings(results))
     results["config"].update(epochs=2, repeats=1)
     assert any("a quick run (2 epochs x 1 repeats)" in w for w in bench.warnings(results))
@@ -206,12 +264,18 @@ def test_the_rows_chart_draws_no_bar_for_a_skipped_row(results: dict[str, Any], 
 
 def test_writers_and_history(results: dict[str, Any], tmp_path: Path) -> None:
     files = bench.write_all(results, tmp_path / "out")
-    assert {p.name for p in files.values()} == {"results.json", "results.md", "results.png", "scaling.png",
-                                                "history.jsonl"}
+    assert {p.name for p in files.values()} == {
+        "results.json",
+        "results.md",
+        "results.png",
+        "scaling.png",
+        "history.jsonl",
+    }
     data = json.loads(files["json"].read_text())
     assert {"machine", "config", "rows", "comparisons"} <= data.keys()
     md = files["md"].read_text()
-    assert "| PyTorch | concise | quiet | 131k | – | 130k, 131k, 133k |" in md  # no limit measured: –
+    # no limit measured: –
+    assert "| PyTorch | concise | quiet | 131k | – | 130k, 131k, 133k |" in md
     assert "| PyTorch | d2lrnn / book | 1.30x, 1.30x, 1.30x | 1.30x |" in md
     assert "| MXNet | concise | quiet | skipped: no adapter |" in md  # the first sentence only
     assert "| PyTorch | 1024 | char | 32.5k | 25.0k | 1.30x |" in md  # one repeat: 130k x 256/1024
@@ -220,14 +284,22 @@ def test_writers_and_history(results: dict[str, Any], tmp_path: Path) -> None:
     bench.write_all(results, tmp_path / "out")  # the same run again is not a second record
     (record,) = bench.read_history(files["history"])
     assert record["load_average_before"] == results["machine"]["load_average_before"]
-    assert record["settings"]["epochs"] == 8 and record["versions"] == results["machine"]["versions"]
+    assert (
+        record["settings"]["epochs"] == 8 and record["versions"] == results["machine"]["versions"]
+    )
 
 
-def test_publish_keeps_every_run_and_the_hand_written_text(results: dict[str, Any], tmp_path: Path) -> None:
+def test_publish_keeps_every_run_and_the_hand_written_text(
+    results: dict[str, Any], tmp_path: Path
+) -> None:
     docs = tmp_path / "docs"
     page = bench.publish(results, docs, bench.write_all(results, tmp_path / "out"))
     assert (docs / "bench" / "results.png").is_file() and (docs / "bench" / "scaling.png").is_file()
-    page.write_text(page.read_text().replace("# Benchmark results", "# Benchmark results\n\nHand-written intro."))
+    page.write_text(
+        page.read_text().replace(
+            "# Benchmark results", "# Benchmark results\n\nHand-written intro."
+        )
+    )
     second = json.loads(json.dumps(results))
     second["machine"]["date"] = "2099-01-01T00:00:00+00:00"
     bench.publish(second, docs, bench.write_all(second, tmp_path / "out2"))
@@ -249,7 +321,9 @@ def test_a_gpu_run_is_published_beside_the_cpu_one(results: dict[str, Any], tmp_
     assert "Not measured" not in text
 
 
-def test_page_prose_takes_its_targets_from_the_code_and_holds_no_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_prose_takes_its_targets_from_the_code_and_holds_no_measurement(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import re
 
     from d2lrnn.bench import pages
@@ -278,11 +352,17 @@ def test_unusable_paths_exit_2_before_measuring(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(bench.runner, "run_worker", lambda *a: pytest.fail("measured"))
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    for argv in (["--out", str(blocker / "out")], ["--publish", str(blocker / "docs")],
-                 ["--data-dir", str(tmp_path / "empty")], ["--corpus", str(tmp_path / "missing.txt")]):
+    for argv in (
+        ["--out", str(blocker / "out")],
+        ["--publish", str(blocker / "docs")],
+        ["--data-dir", str(tmp_path / "empty")],
+        ["--corpus", str(tmp_path / "missing.txt")],
+    ):
         assert main(["bench", *argv]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("d2lrnn bench: ") and "Traceback" not in err and err.count("\n") == 1, err
+        assert (
+            err.startswith("d2lrnn bench: ") and "Traceback" not in err and err.count("\n") == 1
+        ), err
 
 
 def test_threads_option() -> None:
@@ -297,8 +377,10 @@ def test_threads_option() -> None:
     assert threads.thread_env(None) == {}
 
 
-@pytest.mark.parametrize(("others", "cores", "expected"),
-                         [(0.0, 2, 2), (0.4, 2, 2), (0.6, 2, 1), (1.0, 2, 1), (3.0, 2, 1), (1.2, 8, 7), (0.0, 1, 1)])
+@pytest.mark.parametrize(
+    ("others", "cores", "expected"),
+    [(0.0, 2, 2), (0.4, 2, 2), (0.6, 2, 1), (1.0, 2, 1), (3.0, 2, 1), (1.2, 8, 7), (0.0, 1, 1)],
+)
 def test_auto_threads_follow_the_free_cores(others: float, cores: int, expected: int) -> None:
     from d2lrnn.threads import threads_for
 
@@ -313,7 +395,9 @@ class _FakeSampler:
         return self.values.pop(0)
 
 
-def test_start_threads_keeps_the_frameworks_count_on_a_quiet_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_threads_keeps_the_frameworks_count_on_a_quiet_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from d2lrnn import threads
 
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
@@ -340,7 +424,9 @@ def test_the_governor_moves_the_threads_with_the_load(monkeypatch: pytest.Monkey
         def set_threads(self, n: int) -> None:
             calls.append(n)
 
-    governor = threads.ThreadGovernor(Backend(), None, _FakeSampler(1.0, 1.0, 0.0), every=1.0, clock=lambda: now[0])
+    governor = threads.ThreadGovernor(
+        Backend(), None, _FakeSampler(1.0, 1.0, 0.0), every=1.0, clock=lambda: now[0]
+    )
     assert governor.threads == 2
     for t in (0.5, 1.1, 1.5, 2.2, 3.3):  # checks at 1.1, 2.2 and 3.3 only
         now[0] = t
@@ -358,7 +444,9 @@ def test_the_sampler_sees_other_processes_but_not_its_own() -> None:
     while time.perf_counter() < end:  # this process's own work is left out
         pass
     own = sampler.others()
-    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"])
+    spinner = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"]
+    )
     try:
         time.sleep(0.5)  # let it start
         sampler.others()
@@ -380,7 +468,9 @@ def test_the_trainer_calls_batch_callbacks_after_every_batch() -> None:
     rng = np.random.default_rng(0)
     batches = [(rng.integers(0, 5, (2, 3)), rng.integers(0, 5, (2, 3))) for _ in range(4)]
     seen: list[int] = []
-    Trainer(2, progress=False, batch_callbacks=[lambda trainer: seen.append(trainer.epoch)]).fit(model, batches)
+    Trainer(2, progress=False, batch_callbacks=[lambda trainer: seen.append(trainer.epoch)]).fit(
+        model, batches
+    )
     assert seen == [0] * 4 + [1] * 4
 
 
@@ -391,10 +481,43 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
     out = tmp_path / "res"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "d2lrnn", "bench", "--backends", "torch", "--models", "concise", "--epochs", "2",
-         "--repeats", "1", "--no-busy", "--no-scaling", "--no-book", "--cooldown", "0", "--threads", "1",
-         "--cells", "none", "--out", str(out), "--num-hiddens", "32", "--max-tokens", "2000", "--corpus", str(corpus)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "d2lrnn",
+            "bench",
+            "--backends",
+            "torch",
+            "--models",
+            "concise",
+            "--epochs",
+            "2",
+            "--repeats",
+            "1",
+            "--no-busy",
+            "--no-scaling",
+            "--no-book",
+            "--cooldown",
+            "0",
+            "--threads",
+            "1",
+            "--cells",
+            "none",
+            "--out",
+            str(out),
+            "--num-hiddens",
+            "32",
+            "--max-tokens",
+            "2000",
+            "--corpus",
+            str(corpus),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads((out / "results.json").read_text())
     rows = {(r["model"], r["condition"]): r for r in data["rows"]}
@@ -404,7 +527,10 @@ def test_tiny_end_to_end_run(tmp_path: Path) -> None:
         for key in ("tokens_per_sec", "perplexity", "wall_s", "first_batch_s", "peak_rss_mib"):
             assert row[key] > 0
         assert (row["runs"][0]["threads"] == 1) == (condition == SEED)
-    assert [c["name"] for c in data["comparisons"]] == ["overhead over the floor", "quiet: threads 1 / framework default"]
+    assert [c["name"] for c in data["comparisons"]] == [
+        "overhead over the floor",
+        "quiet: threads 1 / framework default",
+    ]
     assert data["seed_hyperparameters"] is False and data["config"]["threads"] == 1
     assert "| PyTorch | concise | quiet |" in proc.stdout
 
@@ -435,7 +561,9 @@ def test_train_takes_threads() -> None:
     assert exc.value.code == 2
 
 
-def test_a_long_epoch_shows_a_per_batch_bar(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_long_epoch_shows_a_per_batch_bar(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import numpy as np
 
     from d2lrnn import Trainer, get_backend, trainer
@@ -458,7 +586,8 @@ def test_a_long_epoch_shows_a_per_batch_bar(monkeypatch: pytest.MonkeyPatch, cap
 
 @pytest.mark.parametrize("threads", [1, "auto"])
 def test_threads_reach_the_workers(monkeypatch: pytest.MonkeyPatch, threads: int | str) -> None:
-    """Every row gets --threads, except the framework-default row and, under auto, the book's rows."""
+    """Every row gets --threads, except the framework-default row and, under auto, the book's rows.
+    """
     from d2lrnn.bench.config import BOOK, DEFAULT_THREADS
 
     seen: dict[str, tuple[str | None, str | None]] = {}
@@ -489,13 +618,43 @@ def test_the_book_row_runs_the_d2l_package(tmp_path: Path, token: str) -> None:
     corpus.write_text("the time traveller for so it will be convenient to speak of him\n" * 80)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "d2lrnn.bench.worker", "--backend", "torch", "--model", BOOK, "--epochs", "2",
-         "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "5", "--max-tokens", "1000", "--token", token,
-         "--corpus", str(corpus)], env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "d2lrnn.bench.worker",
+            "--backend",
+            "torch",
+            "--model",
+            BOOK,
+            "--epochs",
+            "2",
+            "--num-hiddens",
+            "16",
+            "--batch-size",
+            "4",
+            "--num-steps",
+            "5",
+            "--max-tokens",
+            "1000",
+            "--token",
+            token,
+            "--corpus",
+            str(corpus),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     from d2lrnn.bench.worker import BOOK_UNUSED, MARKER
 
-    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith(MARKER))[len(MARKER):])
+    result = json.loads(
+        next(line for line in proc.stdout.splitlines() if line.startswith(MARKER))[len(MARKER) :]
+    )
     assert result["status"] == "ok", proc.stderr
-    assert [e["tokens"] for e in result["epochs"]][0] % (4 * 5) == 0 and result["epochs"][0]["tokens"] > 0
+    assert [e["tokens"] for e in result["epochs"]][0] % (4 * 5) == 0 and result["epochs"][0][
+        "tokens"
+    ] > 0
     assert result["first_batch_s"] > 0 and result["perplexity"] > 1
-    assert set(result["stubbed_modules"]) <= set(BOOK_UNUSED)  # only what the RNN chapters never use
+    # only what the RNN chapters never use
+    assert set(result["stubbed_modules"]) <= set(BOOK_UNUSED)

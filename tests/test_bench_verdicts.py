@@ -1,4 +1,5 @@
-"""The benchmark's verdicts: "met" needs the median and two thirds of the pairs; no row compares a setting with itself."""
+"""The benchmark's verdicts: "met" needs the median and two thirds of the pairs; no row compares a
+setting with itself."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ from d2lrnn.bench.config import BOOK, DEFAULT_THREADS, SEED, BenchConfig
 from d2lrnn.bench.stats import comparisons, verdict
 
 
-@pytest.mark.parametrize(("passes", "median_passes", "expected"), [
-    ([True, True, True], True, "met"),
-    ([True, True, False], True, "met"),            # 2 of 3: two thirds
-    ([True, False, False, True, True, False], True, "within noise"),  # 3 of 6 < two thirds
-    ([False, False, True], False, "not met"),
-    ([False, False, False], False, "not met"),
-    ([True, True, False, False], False, "within noise"),
-    ([True], True, "within noise"),                # one pair is too few
-    ([], True, "within noise"),
-])
-def test_a_verdict_needs_the_median_and_two_thirds_of_the_pairs(passes, median_passes, expected) -> None:
+@pytest.mark.parametrize(
+    ("passes", "median_passes", "expected"),
+    [
+        ([True, True, True], True, "met"),
+        ([True, True, False], True, "met"),  # 2 of 3: two thirds
+        ([True, False, False, True, True, False], True, "within noise"),  # 3 of 6 < two thirds
+        ([False, False, True], False, "not met"),
+        ([False, False, False], False, "not met"),
+        ([True, True, False, False], False, "within noise"),
+        ([True], True, "within noise"),  # one pair is too few
+        ([], True, "within noise"),
+    ],
+)
+def test_a_verdict_needs_the_median_and_two_thirds_of_the_pairs(
+    passes, median_passes, expected
+) -> None:
     assert verdict(passes, median_passes) == expected
 
 
@@ -38,8 +44,12 @@ def test_a_median_over_target_with_straddling_pairs_is_within_noise() -> None:
     assert stats._verdict_ratio([1.21, 1.25, 1.22], stats.spread([1.21, 1.25, 1.22]), 1.2) == "met"
 
 
-@pytest.mark.parametrize(("threads", "compared"), [("auto", False), (None, False), (1, True), (2, True)])
-def test_threads_are_compared_with_the_framework_default_only_when_they_differ(threads, compared) -> None:
+@pytest.mark.parametrize(
+    ("threads", "compared"), [("auto", False), (None, False), (1, True), (2, True)]
+)
+def test_threads_are_compared_with_the_framework_default_only_when_they_differ(
+    threads, compared
+) -> None:
     rows = {f"torch/concise/{SEED}": _row("concise", (100, 100, 100)),
             f"torch/concise/{DEFAULT_THREADS}": _row("concise", (95, 105, 100), DEFAULT_THREADS)}
     names = [c["name"] for c in comparisons(rows, BenchConfig(backends=["torch"], threads=threads))]
@@ -51,8 +61,14 @@ def test_each_gated_cell_is_compared_with_the_books_own_against_its_target() -> 
             for cell, pairs in {"gru": ((130, 125, 128), (100, 100, 100)),
                                 "lstm": ((100, 105, 98), (100, 100, 100))}.items()
             for model, rates in zip(("concise", BOOK), pairs)}
-    found = {c["name"]: c for c in comparisons(rows, BenchConfig(backends=["torch"], cells=["gru", "lstm"]))}
-    assert found["GRU: d2lrnn / book"]["target"] == 1.2 and found["GRU: d2lrnn / book"]["verdict"] == "met"
+    found = {
+        c["name"]: c
+        for c in comparisons(rows, BenchConfig(backends=["torch"], cells=["gru", "lstm"]))
+    }
+    assert (
+        found["GRU: d2lrnn / book"]["target"] == 1.2
+        and found["GRU: d2lrnn / book"]["verdict"] == "met"
+    )
     assert found["LSTM: d2lrnn / book"]["verdict"] == "not met"
     assert not any(name.startswith(("GRU", "LSTM")) for name in
                    (c["name"] for c in comparisons(rows, BenchConfig(backends=["torch"]))))

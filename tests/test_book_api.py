@@ -34,8 +34,20 @@ def check_book_lines(out: str, device: str) -> None:
     assert after[0].startswith("time traveller") and after[1].startswith("traveller")
 
 
-CHAPTER_NAMES = ["load_data_time_machine", "RNNModel", "predict_ch8", "train_ch8", "grad_clipping", "try_gpu", "Timer",
-                 "Accumulator", "Animator", "TimeMachine", "RNNScratch", "Trainer"]
+CHAPTER_NAMES = [
+    "load_data_time_machine",
+    "RNNModel",
+    "predict_ch8",
+    "train_ch8",
+    "grad_clipping",
+    "try_gpu",
+    "Timer",
+    "Accumulator",
+    "Animator",
+    "TimeMachine",
+    "RNNScratch",
+    "Trainer",
+]
 
 
 @pytest.mark.parametrize("tab", ["torch", "mxnet"])
@@ -49,7 +61,9 @@ def test_tab_exports_the_chapter_names(tab: str) -> None:
 
 # --- Animator ---------------------------------------------------------------------------------
 def test_animator_records_and_saves_png(tmp_path: Path) -> None:
-    animator = Animator(xlabel="epoch", ylabel="perplexity", legend=["train", "val"], xlim=[1, 3], yscale="log")
+    animator = Animator(
+        xlabel="epoch", ylabel="perplexity", legend=["train", "val"], xlim=[1, 3], yscale="log"
+    )
     animator.add(1, [10.0, 12.0])
     animator.add(2, [5.0, None])  # None skips a line, as the book's Animator does
     animator.add(3, 3.0)
@@ -95,7 +109,9 @@ def test_torch_train_ch8_lstm_prints_the_book_lines(capsys: pytest.CaptureFixtur
     train_iter, vocab = small_data()
     net = d2l.RNNModel(nn.LSTM(len(vocab), 16), vocab_size=len(vocab))
     animator = d2l.Animator()
-    d2l.train_ch8(net, train_iter, vocab, 1, 10, torch.device("cpu"), use_random_iter=True, animator=animator)
+    d2l.train_ch8(
+        net, train_iter, vocab, 1, 10, torch.device("cpu"), use_random_iter=True, animator=animator
+    )
     out = capsys.readouterr().out
     check_book_lines(out, "cpu")
     assert out.count("time traveller") == 2  # epoch 10, then the final line
@@ -133,7 +149,9 @@ def test_book_trainer_takes_d2l_argument_order_and_plots() -> None:
     trainer = d2l.Trainer(1, 0, 1)  # max_epochs, num_gpus, gradient_clip_val
     assert (trainer.max_epochs, trainer.num_gpus, trainer.gradient_clip_val) == (1, 0, 1.0)
     data = TimeMachine(batch_size=8, num_steps=10, num_train=1000, num_val=500)
-    model = d2l.RNNScratch(num_inputs=len(data.vocab), num_outputs=len(data.vocab), num_hiddens=8, lr=1)
+    model = d2l.RNNScratch(
+        num_inputs=len(data.vocab), num_outputs=len(data.vocab), num_hiddens=8, lr=1
+    )
     assert trainer.fit(model, data) is None
     assert trainer.board.X[0] == [1.0] and trainer.history[0].val_perplexity is not None
 
@@ -185,7 +203,7 @@ print("LSTM", [tuple(s.shape) for s in lstm.begin_state(batch_size=3)])
 d2l.train_ch8(lstm, train_iter, vocab, 1, 1, strategy, use_random_iter=True)
 clipped = d2l.grad_clipping([tf.ones((3, 4)), tf.ones((5,))], 1.0)
 print("NORM", float(tf.sqrt(sum(tf.reduce_sum(g * g) for g in clipped))))
-"""
+"""  # noqa: E501
 
 TF_KERAS_3_FIRST = """
 import warnings
@@ -207,7 +225,14 @@ print("TRAINED", trainer.epoch, trainer.history[-1].perplexity)
 def run_tf(script: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("TF_USE_LEGACY_KERAS", None)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     return proc.stdout
 
@@ -222,8 +247,11 @@ def test_tensorflow_tab_selects_keras_2_and_runs_book_0x_code() -> None:
     out = run_tf(TF_BOOK_0X)
     predicted = re.search(r"^PREDICT (.*)$", out, re.M)[1]
     assert predicted.startswith("time traveller")
-    assert re.search(r"^perplexity [\d.]+, [\d.]+ tokens/sec on /job:localhost/replica:0/task:0/device:CPU:0$", out,
-                     re.M)
+    assert re.search(
+        r"^perplexity [\d.]+, [\d.]+ tokens/sec on /job:localhost/replica:0/task:0/device:CPU:0$",
+        out,
+        re.M,
+    )
     assert "LSTM [(3, 8), (3, 8)]" in out
     assert float(re.search(r"^NORM ([\d.]+)$", out, re.M)[1]) == pytest.approx(1.0, rel=1e-5)
 
@@ -240,10 +268,16 @@ def test_tensorflow_tab_warns_when_keras_3_is_already_active() -> None:
 PLAIN_TABS = {"mxnet": "mxnet", "torch": "torch", "tensorflow": "tensorflow"}
 
 
-@pytest.mark.parametrize("tab", [pytest.param(t, marks=pytest.mark.skipif(not installed(t), reason=f"{t} not installed"))
-                                 for t in PLAIN_TABS])
+@pytest.mark.parametrize(
+    "tab",
+    [
+        pytest.param(t, marks=pytest.mark.skipif(not installed(t), reason=f"{t} not installed"))
+        for t in PLAIN_TABS
+    ],
+)
 def test_every_tab_offers_the_same_d2l_0x_names(tab) -> None:
-    """``from d2lrnn import <tab> as d2l`` offers each name of the one list, and it is the tab's own 0.x object."""
+    """``from d2lrnn import <tab> as d2l`` offers each name of the one list, and it is the tab's own
+    0.x object."""
     from d2lrnn.book.aliases import V0_NAMES
 
     plain = importlib.import_module(f"d2lrnn.{tab}")

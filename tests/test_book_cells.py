@@ -1,4 +1,5 @@
-"""The book's sections as a reader types them (``tests/book_cells``), run with the import line swapped.
+"""The book's sections as a reader types them (``tests/book_cells``), run with the import line
+swapped.
 
 Each cell file runs in its own interpreter (one framework per process). The default suite runs the
 sections of the RNN chapter itself for :data:`EPOCHS` epoch(s); the modern-RNN sections (GRU,
@@ -34,11 +35,24 @@ REPO = Path(__file__).resolve().parents[1]
 CELLS = REPO / "tests" / "book_cells"
 EPOCHS = 1
 SLOW_EPOCHS = 3
-#: (generation, section) pairs fast enough for the default suite (0.x's concise section is also seed 004)
-FAST = {("v1", "text-sequence"), ("v1", "language-model"), ("v1", "rnn-scratch"), ("v1", "rnn-concise"),
-        ("v0", "rnn-scratch"), ("v0", "text-sequence"), ("v0", "language-model")}
+#: (generation, section) pairs fast enough for the default suite (0.x's concise section is also seed
+#: 004)
+FAST = {
+    ("v1", "text-sequence"),
+    ("v1", "language-model"),
+    ("v1", "rnn-scratch"),
+    ("v1", "rnn-concise"),
+    ("v0", "rnn-scratch"),
+    ("v0", "text-sequence"),
+    ("v0", "language-model"),
+}
 #: framework tab -> the packages it needs
-TAB_PACKAGES = {"pytorch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensorflow", "tf_keras"), "jax": ("jax", "flax")}
+TAB_PACKAGES = {
+    "pytorch": ("torch",),
+    "mxnet": ("mxnet",),
+    "tensorflow": ("tensorflow", "tf_keras"),
+    "jax": ("jax", "flax"),
+}
 
 __all__ = ["CELLS", "FAST", "REPO", "TAB_PACKAGES", "perplexities"]
 
@@ -50,7 +64,13 @@ def params(slow: bool) -> list:
         marks = [pytest.mark.skip(reason=f"{', '.join(missing)} not installed")] if missing else []
         if slow or (cell_file.generation, cell_file.section) not in FAST:
             marks.append(pytest.mark.slow)
-        out.append(pytest.param(cell_file, id=f"{cell_file.generation}-{cell_file.section}-{cell_file.tab}", marks=marks))
+        out.append(
+            pytest.param(
+                cell_file,
+                id=f"{cell_file.generation}-{cell_file.section}-{cell_file.tab}",
+                marks=marks,
+            )
+        )
     return out
 
 
@@ -81,9 +101,14 @@ def test_cell_files_parse() -> None:
         code = "\n".join(cell_file.prepared(1))
         assert "from d2l import" not in code, f"{cell_file.path}: the import line was not swapped"
         for issue in cell_file.known_issues:
-            if issue.when != "epochs<2":  # a failure must say exactly what fails, where, and where it was seen
-                assert issue.exception and issue.fragment and issue.seen, f"{cell_file.path}: {issue}"
-                assert 1 <= issue.cell <= len(cell_file.cells), f"{cell_file.path}: no cell {issue.cell}"
+            # a failure must say exactly what fails, where, and where it was seen
+            if issue.when != "epochs<2":
+                assert issue.exception and issue.fragment and issue.seen, (
+                    f"{cell_file.path}: {issue}"
+                )
+                assert 1 <= issue.cell <= len(cell_file.cells), (
+                    f"{cell_file.path}: no cell {issue.cell}"
+                )
 
 
 def test_known_issue_applies_compares_installed_versions() -> None:
@@ -120,8 +145,16 @@ def _demo(tmp_path: Path, text: str = SECTION):
 
 def test_a_cell_file_records_where_the_book_fails(tmp_path) -> None:
     demo = _demo(tmp_path)
-    assert demo.known_issues == [KnownIssue("pytest>=1", "the demo's third cell fails", "ZeroDivisionError", 3,
-                                            "division by zero", "pytest 9")]
+    assert demo.known_issues == [
+        KnownIssue(
+            "pytest>=1",
+            "the demo's third cell fails",
+            "ZeroDivisionError",
+            3,
+            "division by zero",
+            "pytest 9",
+        )
+    ]
     assert demo.cell_expect == [[r"^shape \(2, 3\)$"], [], [], ["^never$"]]
     assert demo.failure_here() == demo.known_issues[0]
 
@@ -132,19 +165,31 @@ def test_the_exact_known_failure_passes_and_only_it(tmp_path) -> None:
     assert outcome.failure == Failure(3, "ZeroDivisionError", "division by zero")
     assert problems(demo, outcome) == []
     # another exception, another cell, another message, no failure at all: each is a problem
-    for failure in (Failure(3, "TypeError", "division by zero"), Failure(2, "ZeroDivisionError", "division by zero"),
-                    Failure(3, "ZeroDivisionError", "something else"), None):
-        assert problems(demo, Outcome(1 if failure else 0, outcome.output, "", [], failure)), failure
+    for failure in (
+        Failure(3, "TypeError", "division by zero"),
+        Failure(2, "ZeroDivisionError", "division by zero"),
+        Failure(3, "ZeroDivisionError", "something else"),
+        None,
+    ):
+        assert problems(demo, Outcome(1 if failure else 0, outcome.output, "", [], failure)), (
+            failure
+        )
     # a cell before the failing one that does not print what it should
-    broken = _demo(tmp_path / "b", SECTION.replace("print('shape', (2, 3))", "print('shape', (3, 2))"))
+    broken = _demo(
+        tmp_path / "b", SECTION.replace("print('shape', (2, 3))", "print('shape', (3, 2))")
+    )
     assert any("lacks" in p for p in problems(broken, run_cell_file(broken, REPO, 1, timeout=60)))
     # a perplexity before it that does not fall
     flat = _demo(tmp_path / "c", SECTION.replace("PPL 9.0 5.0", "PPL 5.0 9.0"))
-    assert any("did not fall" in p for p in problems(flat, run_cell_file(flat, REPO, 1, timeout=60)))
+    assert any(
+        "did not fall" in p for p in problems(flat, run_cell_file(flat, REPO, 1, timeout=60))
+    )
 
 
 def test_without_a_known_issue_any_failure_is_a_problem(tmp_path) -> None:
     plain = _demo(tmp_path, SECTION.replace("pytest>=1", "pytest>=10000"))
     assert plain.failure_here() is None
     found = problems(plain, run_cell_file(plain, REPO, 1, timeout=60))
-    assert any("ZeroDivisionError in cell 3" in p or "in cell 3: ZeroDivisionError" in p for p in found), found
+    assert any(
+        "ZeroDivisionError in cell 3" in p or "in cell 3: ZeroDivisionError" in p for p in found
+    ), found

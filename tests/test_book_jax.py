@@ -1,4 +1,5 @@
-"""d2l 1.0.3's JAX tab (Flax linen models, a TrainState, the core loop): unit tests of the pieces the sections use."""
+"""d2l 1.0.3's JAX tab (Flax linen models, a TrainState, the core loop): unit tests of the pieces
+the sections use."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from d2lrnn.trainer import Trainer as CoreTrainer
 
 from .conftest import installed
 
-pytestmark = pytest.mark.skipif(not (installed("jax") and installed("flax")), reason="jax/flax not installed")
+pytestmark = pytest.mark.skipif(
+    not (installed("jax") and installed("flax")), reason="jax/flax not installed"
+)
 
 
 def _counting_data(d2l, num_train=64, num_val=32, batch_size=16, num_steps=6, vocab=5):
@@ -27,7 +30,11 @@ def _counting_data(d2l, num_train=64, num_val=32, batch_size=16, num_steps=6, vo
             self.X, self.Y = d2l.tensor(windows[:, :-1]), d2l.tensor(windows[:, 1:])
 
         def get_dataloader(self, train):
-            rows = slice(0, self.num_train) if train else slice(self.num_train, self.num_train + self.num_val)
+            rows = (
+                slice(0, self.num_train)
+                if train
+                else slice(self.num_train, self.num_train + self.num_val)
+            )
             return self.get_tensorloader([self.X, self.Y], train, rows)
 
     return Counting()
@@ -39,9 +46,14 @@ def test_rnnscratch_is_the_flax_layer_and_refuses_other_calls() -> None:
     from d2lrnn import jax as d2l
 
     rnn = d2l.RNNScratch(16, 32)
-    (outputs, state), variables = rnn.init_with_output(jax.random.PRNGKey(0), d2l.ones((100, 2, 16)))
+    (outputs, state), variables = rnn.init_with_output(
+        jax.random.PRNGKey(0), d2l.ones((100, 2, 16))
+    )
     assert len(outputs) == 100 and outputs[0].shape == (2, 32) and state.shape == (2, 32)
-    assert variables["params"]["W_xh"].shape == (16, 32) and variables["params"]["W_hh"].shape == (32, 32)
+    assert variables["params"]["W_xh"].shape == (16, 32) and variables["params"]["W_hh"].shape == (
+        32,
+        32,
+    )
     with pytest.raises(d2l.BookAPIError, match="RNNScratch"):
         d2l.RNNScratch(num_inputs=28, num_outputs=28, num_hiddens=32, lr=1)  # the 1.0 draft's call
     with pytest.raises(d2l.BookAPIError, match="RNN"):
@@ -58,7 +70,8 @@ def test_concise_rnn_runs_a_flax_simple_cell() -> None:
     (outputs, H), variables = rnn.init_with_output(jax.random.PRNGKey(0), d2l.ones((5, 3, 4)))
     assert outputs.shape == (5, 3, 8) and H.shape == (3, 8)
     np.testing.assert_allclose(np.asarray(outputs[-1]), np.asarray(H), rtol=1e-6)
-    assert set(variables["params"]) == {"SimpleCell_0"}  # one cell: its weights are shared by every step
+    # one cell: its weights are shared by every step
+    assert set(variables["params"]) == {"SimpleCell_0"}
     again, _ = rnn.apply(variables, d2l.ones((2, 3, 4)), H)
     assert again.shape == (2, 3, 8)
 
@@ -130,9 +143,15 @@ def test_an_update_is_clipped_to_lr_times_the_clip_value() -> None:
     trainer.fit(model, data, key=jax.random.PRNGKey(0))
     after = jax.tree_util.tree_leaves(trainer.state.params)
     trainer2 = d2l.Trainer(max_epochs=1)
-    trainer2.train_dataloader, trainer2.device, trainer2.optim = data.train_dataloader(), d2l.cpu(), model.configure_optimizers()
+    trainer2.train_dataloader, trainer2.device, trainer2.optim = (
+        data.train_dataloader(),
+        d2l.cpu(),
+        model.configure_optimizers(),
+    )
     before = jax.tree_util.tree_leaves(trainer2.init_state(model, jax.random.PRNGKey(0)).params)
-    step = np.sqrt(sum(float(((np.asarray(a) - np.asarray(b)) ** 2).sum()) for a, b in zip(after, before)))
+    step = np.sqrt(
+        sum(float(((np.asarray(a) - np.asarray(b)) ** 2).sum()) for a, b in zip(after, before))
+    )
     assert 0 < step <= 1e-3 * 1.0001  # one batch, lr 1: the step is the clipped gradient
 
 
@@ -150,12 +169,17 @@ def test_concise_language_model_switches_training_for_validation() -> None:
     model = d2l.RNNLM(Probe(num_hiddens=8), vocab_size=5, lr=1)
     d2l.Trainer(max_epochs=1, gradient_clip_val=1).fit(model, data)
     assert True in seen and False in seen  # validation ran with training=False
-    assert model.training is True  # on a twin: the model itself (a static argument of jax.jit) is not changed
+    # on a twin: the model itself (a static argument of jax.jit) is not changed
+    assert model.training is True
 
 
-def test_the_books_concise_gru_and_lstm_calls_fail_on_this_flax_and_d2lrnn_leaves_flax_alone() -> None:
-    """The book's JAX ``GRU``/``LSTM`` call ``initialize_carry`` on the cell class as ``(rng, batch_dims,
-    size)`` and build cells without ``features``: the API of Flax before 0.7. The cell files mark them as a
+def test_the_books_concise_gru_and_lstm_calls_fail_on_this_flax_and_d2lrnn_leaves_flax_alone() -> (
+    None
+):
+    """The book's JAX ``GRU``/``LSTM`` call ``initialize_carry`` on the cell class as ``(rng,
+    batch_dims,
+    size)`` and build cells without ``features``: the API of Flax before 0.7. The cell files mark
+    them as a
     known issue for ``flax>=0.7``; importing d2lrnn's JAX tab must not change Flax's cells."""
     import jax
     from flax import linen as nn
@@ -177,8 +201,10 @@ def test_the_books_concise_gru_and_lstm_calls_fail_on_this_flax_and_d2lrnn_leave
 
 
 def test_the_tabs_gru_is_the_registrys_gru() -> None:
-    """``d2l.GRU`` (two layers) on one-hot inputs gives the hidden states of :func:`d2lrnn.cells.reference_forward`
-    (read through an identity output layer) for the same canonical weights, and keeps its published call."""
+    """``d2l.GRU`` (two layers) on one-hot inputs gives the hidden states of
+    :func:`d2lrnn.cells.reference_forward`
+    (read through an identity output layer) for the same canonical weights, and keeps its published
+    call."""
     import jax
 
     from d2lrnn import jax as d2l
@@ -189,12 +215,18 @@ def test_the_tabs_gru_is_the_registrys_gru() -> None:
     inputs = np.eye(vocab, dtype=np.float32)[tokens.T]  # time-major one-hot
     gru = d2l.GRU(num_hiddens=hiddens, num_layers=layers)
     params = gru.init(jax.random.PRNGKey(0), inputs)["params"]
-    assert sorted(params) == sorted(f"{n}.{layer}" for n in ("W_x", "W_h", "b_x", "b_h") for layer in range(layers))
+    assert sorted(params) == sorted(
+        f"{n}.{layer}" for n in ("W_x", "W_h", "b_x", "b_h") for layer in range(layers)
+    )
     rng = np.random.default_rng(2)
-    params = {name: rng.normal(scale=0.5, size=value.shape).astype(np.float32) for name, value in params.items()}
+    params = {
+        name: rng.normal(scale=0.5, size=value.shape).astype(np.float32)
+        for name, value in params.items()
+    }
     outputs, state = gru.apply({"params": params}, inputs)
-    want, want_state = reference_forward({**params, "W_hq": np.eye(hiddens), "b_q": np.zeros(hiddens)}, tokens, layers,
-                                         "gru")
+    want, want_state = reference_forward(
+        {**params, "W_hq": np.eye(hiddens), "b_q": np.zeros(hiddens)}, tokens, layers, "gru"
+    )
     np.testing.assert_allclose(np.asarray(outputs), want, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(np.asarray(state), want_state, rtol=1e-4, atol=1e-5)
     with pytest.raises(d2l.BookAPIError):

@@ -1,4 +1,5 @@
-"""scripts/book_matrix.py: one table per environment from complete runs, statuses that say what ran, and a check."""
+"""scripts/book_matrix.py: one table per environment from complete runs, statuses that say what ran,
+and a check."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from .conftest import ROOT
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("book_matrix", ROOT / "scripts" / "book_matrix.py")
+    spec = importlib.util.spec_from_file_location(
+        "book_matrix", ROOT / "scripts" / "book_matrix.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -24,14 +27,30 @@ bm = _load()
 
 
 def record(env: str, cells: dict[str, dict[str, str]], complete: bool = True) -> dict:
-    return {"env": env, "python": "3.11", "versions": {"numpy": "2.4.6"}, "epochs": 2, "date": "today",
-            "cells": cells, "complete": complete, "minutes": 1.0}
+    return {
+        "env": env,
+        "python": "3.11",
+        "versions": {"numpy": "2.4.6"},
+        "epochs": 2,
+        "date": "today",
+        "cells": cells,
+        "complete": complete,
+        "minutes": 1.0,
+    }
 
 
-CELLS = {"v1|gru|jax": {"status": "known-issue", "text": "the book's code fails with `flax>=0.7.5` as recorded"},
-         "v1|gru|pytorch": {"status": "ran", "text": "✓ ppl 22.7 → 17.4 (9 s)"},
-         "v1|rnn-concise|jax": {"status": "stand-in", "text": "d2lrnn's stand-in ran: d2l.RNN; ppl 22 → 15 (9 s)"},
-         "v0|gru|mxnet": {"status": "ran", "text": "✓ ppl 26 → 19 (3 s)"}}
+CELLS = {
+    "v1|gru|jax": {
+        "status": "known-issue",
+        "text": "the book's code fails with `flax>=0.7.5` as recorded",
+    },
+    "v1|gru|pytorch": {"status": "ran", "text": "✓ ppl 22.7 → 17.4 (9 s)"},
+    "v1|rnn-concise|jax": {
+        "status": "stand-in",
+        "text": "d2lrnn's stand-in ran: d2l.RNN; ppl 22 → 15 (9 s)",
+    },
+    "v0|gru|mxnet": {"status": "ran", "text": "✓ ppl 26 → 19 (3 s)"},
+}
 
 
 def test_one_table_per_environment_naming_its_versions() -> None:
@@ -41,7 +60,9 @@ def test_one_table_per_environment_naming_its_versions() -> None:
     # the stand-in and the known issue are no check marks; a tab the book lacks says so
     row = next(line for line in page.splitlines() if line.startswith("| v1 | rnn-concise |"))
     assert "d2lrnn's stand-in ran" in row and "✓" not in row
-    assert "no such tab in this book" in next(line for line in page.splitlines() if line.startswith("| v0 | gru |"))
+    assert "no such tab in this book" in next(
+        line for line in page.splitlines() if line.startswith("| v0 | gru |")
+    )
 
 
 def test_the_check_finds_every_status_that_differs(tmp_path: Path) -> None:

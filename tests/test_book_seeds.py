@@ -1,4 +1,5 @@
-"""Run the book's code cells from ../shared/seeds as written, per framework tab, and check their output.
+"""Run the book's code cells from ../shared/seeds as written, per framework tab, and check their
+output.
 
 Only the import line changes (``d2l``/``gluonbook`` -> the generation's namespace, ``d2lrnn.v0``
 or ``d2lrnn.draft``, see :func:`generation`); ``sys.path`` hacks, ``%``
@@ -40,8 +41,12 @@ FRAMEWORKS = {"pytorch": ("torch",), "mxnet": ("mxnet",), "tensorflow": ("tensor
 
 #: the generation's d2lrnn namespace replaces the book's import line (see :func:`generation`)
 IMPORTS = [
-    (re.compile(r"^from d2l import (torch|mxnet|tensorflow) as d2l\s*$", re.M), r"from d2lrnn.{ns} import \1 as d2l"),
-    (re.compile(r"^import d2l\s*$", re.M), "from d2lrnn.{ns} import mxnet as d2l"),  # d2l 0.x was MXNet-only
+    (
+        re.compile(r"^from d2l import (torch|mxnet|tensorflow) as d2l\s*$", re.M),
+        r"from d2lrnn.{ns} import \1 as d2l",
+    ),
+    # d2l 0.x was MXNet-only
+    (re.compile(r"^import d2l\s*$", re.M), "from d2lrnn.{ns} import mxnet as d2l"),
     (re.compile(r"^import gluonbook as gb\s*$", re.M), "from d2lrnn import gluonbook as gb"),
     (re.compile(r"^\s*sys\.path\.\w+\(.*\)\s*$\n?", re.M), ""),
     (re.compile(r"^\s*%.*$\n?", re.M), ""),
@@ -69,15 +74,19 @@ def cell_tabs(cell: str) -> set[str]:
 def infer_tab(cells: list[str]) -> str:
     """The framework of a seed without ``%%tab`` cells, from its imports."""
     code = "\n".join(cells)
-    for tab, pattern in (("pytorch", r"\bimport torch\b|d2l import torch"), ("tensorflow", r"import tensorflow"),
-                         ("mxnet", r"\bmxnet\b|import gluonbook|^import d2l$")):
+    for tab, pattern in (
+        ("pytorch", r"\bimport torch\b|d2l import torch"),
+        ("tensorflow", r"import tensorflow"),
+        ("mxnet", r"\bmxnet\b|import gluonbook|^import d2l$"),
+    ):
         if re.search(pattern, code, re.M):
             return tab
     raise ValueError("cannot tell the seed's framework from its imports")
 
 
 def generation(cells: list[str]) -> str:
-    """``draft`` for the d2l 1.0 draft (a ``d2l.RNNScratch`` model built with ``num_outputs``), else ``v0``."""
+    """``draft`` for the d2l 1.0 draft (a ``d2l.RNNScratch`` model built with ``num_outputs``), else
+    ``v0``."""
     code = "\n".join(cells)
     return "draft" if re.search(r"d2l\.RNNScratch\b", code) and "num_outputs" in code else "v0"
 
@@ -108,8 +117,13 @@ class Seed:
 def load_seed(path: Path) -> Seed:
     cells = python_cells(path.read_text(encoding="utf-8"))
     if not cells:
-        return Seed(path, skip=f"{path.name} has no Python code cells (it is not Python code, e.g. Perl AI::MXNet)")
-    cells = [c for c in cells if "%load_ext d2lbook.tab" not in c]  # d2lbook's tab selection, not book code
+        return Seed(
+            path,
+            skip=f"{path.name} has no Python code cells (it is not Python code, e.g. Perl "
+                 "AI::MXNet)",
+        )
+    # d2lbook's tab selection, not book code
+    cells = [c for c in cells if "%load_ext d2lbook.tab" not in c]
     named = sorted({t for c in cells for t in cell_tabs(c)} - {"all"})
     tabs = named or [infer_tab(cells)]
     seed = Seed(path)
@@ -121,16 +135,28 @@ def load_seed(path: Path) -> Seed:
 
 def seed_params() -> list:
     if not SEEDS.is_dir():
-        return [pytest.param(None, None, marks=pytest.mark.skip(reason=f"no seeds at {SEEDS} (set D2LRNN_SHARED)"))]
+        return [
+            pytest.param(
+                None,
+                None,
+                marks=pytest.mark.skip(reason=f"no seeds at {SEEDS} (set D2LRNN_SHARED)"),
+            )
+        ]
     params = []
     for path in sorted(SEEDS.glob("*.txt")):
         seed = load_seed(path)
         if seed.skip:
-            params.append(pytest.param(seed, None, id=seed.number, marks=pytest.mark.skip(reason=seed.skip)))
+            params.append(
+                pytest.param(seed, None, id=seed.number, marks=pytest.mark.skip(reason=seed.skip))
+            )
             continue
         for tab in seed.tabs:
             missing = [pkg for pkg in FRAMEWORKS[tab] if importlib.util.find_spec(pkg) is None]
-            marks = [pytest.mark.skip(reason=f"{tab} tab: {', '.join(missing)} not installed")] if missing else []
+            marks = (
+                [pytest.mark.skip(reason=f"{tab} tab: {', '.join(missing)} not installed")]
+                if missing
+                else []
+            )
             params.append(pytest.param(seed, tab, id=f"{seed.number}-{tab}", marks=marks))
     return params
 
@@ -141,36 +167,52 @@ PROBE_1_0 = """
 last = trainer.history[-1]
 print(f"PROBE epochs {trainer.epoch} perplexity {last.perplexity:.3f} val {last.val_perplexity:.3f}")
 print("PROBE", repr(model.predict("time traveller", 10, data.vocab)))
-"""
+"""  # noqa: E501
 
 
 def run_cells(cells: list[str], tmp_path: Path) -> str:
     (tmp_path / "cells.json").write_text(json.dumps(cells), encoding="utf-8")
     (tmp_path / "runner.py").write_text(RUNNER, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-           "D2LRNN_DATA_DIR": DATA_DIR, "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "D2LRNN_DATA_DIR": DATA_DIR,
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
     env.pop("TF_USE_LEGACY_KERAS", None)  # d2lrnn.tensorflow must choose Keras 2 itself
-    proc = subprocess.run([sys.executable, "runner.py", "cells.json"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "runner.py", "cells.json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert proc.returncode == 0, f"the cells failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     return proc.stdout
 
 
 # --- checking what they printed ---------------------------------------------------------------
 def lines_of(out: str) -> list[str]:
-    """Output lines, with the unknown token counted as one character (a random model may emit it)."""
+    """Output lines, with the unknown token counted as one character (a random model may emit it).
+    """
     return [line.replace("<unk>", "?") for line in out.splitlines()]
 
 
 def check_train_ch8(lines: list[str], device: str) -> float:
-    """The book's last three lines: perplexity and speed, then two continuations; return the perplexity."""
+    """The book's last three lines: perplexity and speed, then two continuations; return the
+    perplexity."""
     pattern = re.compile(rf"^perplexity (\d+\.\d), (\d+\.\d) tokens/sec on ({device})$")
     found = [i for i, line in enumerate(lines) if pattern.match(line)]
     assert found, "no 'perplexity P, S tokens/sec on DEVICE' line in:\n" + "\n".join(lines)
     i = found[-1]
     ppl, speed, _ = pattern.match(lines[i]).groups()
     assert 1.0 <= float(ppl) < 100 and float(speed) > 0
-    assert lines[i + 1].startswith("time traveller") and len(lines[i + 1]) == len("time traveller") + 50
+    assert (
+        lines[i + 1].startswith("time traveller")
+        and len(lines[i + 1]) == len("time traveller") + 50
+    )
     assert lines[i + 2].startswith("traveller") and len(lines[i + 2]) == len("traveller") + 50
     return float(ppl)
 
@@ -209,7 +251,9 @@ def check_002(lines: list[str], epochs: int) -> float:
     numbers = re.match(r"PROBE epochs (\d+) perplexity ([\d.]+) val ([\d.]+)", probe).groups()
     assert int(numbers[0]) == epochs
     assert 1 <= float(numbers[1]) < 100 and 1 <= float(numbers[2]) < 100
-    text = ast.literal_eval(next(line for line in lines if line.startswith("PROBE '")).split(" ", 1)[1])
+    text = ast.literal_eval(
+        next(line for line in lines if line.startswith("PROBE '")).split(" ", 1)[1]
+    )
     assert text.startswith("time traveller") and len(text) == len("time traveller") + 10
     return float(numbers[1])
 
@@ -251,12 +295,25 @@ def test_seed_learns(seed: Seed, tab: str, tmp_path: Path) -> None:
 
 
 def test_cell_preparation() -> None:
-    cell = "import d2l\nimport sys\nsys.path.insert(0, '..')\n%matplotlib inline\nnum_epochs, lr = 500, 1\n"
+    cell = ("import d2l\nimport sys\nsys.path.insert(0, '..')\n%matplotlib inline\nnum_epochs, lr "
+            "= 500, 1\n")
     prepared = prepare(cell)
-    assert "from d2lrnn.v0 import mxnet as d2l" in prepared and "sys.path" not in prepared and "%" not in prepared
+    assert (
+        "from d2lrnn.v0 import mxnet as d2l" in prepared
+        and "sys.path" not in prepared
+        and "%" not in prepared
+    )
     assert f"num_epochs, lr = ({EPOCHS}, 1)" in prepared
     assert f"max_epochs={EPOCHS}" in prepare("t = d2l.Trainer(max_epochs=500, gradient_clip_val=1)")
-    assert prepare("from d2l import torch as d2l\nx = 1\n", namespace="draft") == "from d2lrnn.draft import torch as d2l\nx = 1\n"
-    assert generation(["class RNN(d2l.RNNScratch):\n    pass", "RNN(num_inputs=2, num_outputs=2)"]) == "draft"
+    assert (
+        prepare("from d2l import torch as d2l\nx = 1\n", namespace="draft")
+        == "from d2lrnn.draft import torch as d2l\nx = 1\n"
+    )
+    assert (
+        generation(["class RNN(d2l.RNNScratch):\n    pass", "RNN(num_inputs=2, num_outputs=2)"])
+        == "draft"
+    )
     assert generation(["d2l.train_ch8(net, train_iter, vocab, lr, num_epochs, device)"]) == "v0"
-    assert cell_tabs("%%tab pytorch, mxnet\nx = 1") == {"pytorch", "mxnet"} and cell_tabs("x = 1") == {"all"}
+    assert cell_tabs("%%tab pytorch, mxnet\nx = 1") == {"pytorch", "mxnet"} and cell_tabs(
+        "x = 1"
+    ) == {"all"}

@@ -1,5 +1,6 @@
 """d2l 0.x's names beyond what the cell files print: n-gram vocabularies, ``download(name)``, the
-scratch models' signatures, raw MXNet arrays trained by the core loop, and the recorded perplexities."""
+scratch models' signatures, raw MXNet arrays trained by the core loop, and the recorded
+perplexities."""
 
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ def _mxnet_scratch(d2l, mx, attach: bool = True):  # noqa: ANN001, ANN202
 
 
 @needs_corpus
-def test_mxnet_trains_raw_arrays_in_place_through_the_core_loop(capsys: pytest.CaptureFixture[str]) -> None:
+def test_mxnet_trains_raw_arrays_in_place_through_the_core_loop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     if not installed("mxnet"):
         pytest.skip("mxnet not installed")
     d2l = importlib.import_module("d2lrnn.v0.mxnet")
@@ -95,7 +98,8 @@ def test_mxnet_trains_raw_arrays_in_place_through_the_core_loop(capsys: pytest.C
     arrays = list(net.params)
     before = [a.asnumpy().copy() for a in arrays]
     d2l.train_ch8(net, train_iter, vocab, 1, 2, mx.cpu())
-    assert all(a is b for a, b in zip(net.params, arrays))  # the model's own arrays, updated in place
+    # the model's own arrays, updated in place
+    assert all(a is b for a, b in zip(net.params, arrays))
     assert all(not np.allclose(a.asnumpy(), b) for a, b in zip(arrays, before))
     run = d2l.recorded_perplexities()[-1]
     assert len(run) == 4 and run[-1] < run[0]  # two halves per epoch, falling
@@ -114,7 +118,9 @@ def test_torch_train_ch8_records_two_perplexities_per_epoch() -> None:
 
     train_iter, vocab = d2l.load_data_time_machine(8, 8, max_tokens=2000)
     runs_before = len(d2l.recorded_perplexities())
-    d2l.train_ch8(d2l.RNNModel(nn.RNN(len(vocab), 16), len(vocab)), train_iter, vocab, 1, 3, d2l.try_gpu())
+    d2l.train_ch8(
+        d2l.RNNModel(nn.RNN(len(vocab), 16), len(vocab)), train_iter, vocab, 1, 3, d2l.try_gpu()
+    )
     runs = d2l.recorded_perplexities()
     assert len(runs) == runs_before + 1 and len(runs[-1]) == 6
     assert all(np.isfinite(runs[-1]))
@@ -126,7 +132,8 @@ def test_animator_keeps_points_given_as_numbers_lists_and_arrays() -> None:
     animator = Animator(xlabel="epoch", legend=["train", "val"])
     animator.add(1, [3.0, 4.0])
     animator.add(2, np.array([2.5, 3.5]))
-    animator.add(np.float32(3), (np.array(2.0), None))  # a 0-d array counts as one number; None skips a line
+    # a 0-d array counts as one number; None skips a line
+    animator.add(np.float32(3), (np.array(2.0), None))
     assert animator.X == [[1.0, 2.0, 3.0], [1.0, 2.0]]
     assert animator.Y == [[3.0, 2.5, 2.0], [4.0, 3.5]]
     single = Animator()
@@ -163,6 +170,11 @@ def test_torch_loader_yields_tensors_from_a_new_offset_each_epoch() -> None:
     firsts = []
     for _ in range(6):
         X, Y = next(iter(train_iter))
-        assert isinstance(X, torch.Tensor) and X.shape == (4, 5) and bool((X[:, 1:] == Y[:, :-1]).all())
+        assert (
+            isinstance(X, torch.Tensor)
+            and X.shape == (4, 5)
+            and bool((X[:, 1:] == Y[:, :-1]).all())
+        )
         firsts.append(tuple(X[0].tolist()))
-    assert len(set(firsts)) > 1  # the book's loop re-iterates the loader every epoch: the offset is drawn anew
+    # the book's loop re-iterates the loader every epoch: the offset is drawn anew
+    assert len(set(firsts)) > 1

@@ -36,7 +36,11 @@ def test_save_hyperparameters_and_add_to_class() -> None:
             self.save_hyperparameters(ignore=["skip"])
 
     thing = Thing(1)
-    assert thing.hparams == {"a": 1, "b": 2} and (thing.a, thing.b) == (1, 2) and not hasattr(thing, "skip")
+    assert (
+        thing.hparams == {"a": 1, "b": 2}
+        and (thing.a, thing.b) == (1, 2)
+        and not hasattr(thing, "skip")
+    )
 
     @add_to_class(Thing)
     def total(self):
@@ -51,7 +55,8 @@ def test_progress_board_averages_every_n_points(tmp_path) -> None:
     board = ProgressBoard(xlabel="epoch")
     for i in range(5):
         board.draw(i, float(i * 10), "train_ppl", every_n=2)
-    assert board.data["train_ppl"] == [(0.5, 5.0), (2.5, 25.0)]  # the fifth point waits for a partner
+    # the fifth point waits for a partner
+    assert board.data["train_ppl"] == [(0.5, 5.0), (2.5, 25.0)]
     board.draw(1, 7.0, "val_ppl", every_n=0)  # every_n below 1 still records
     assert board.data["val_ppl"] == [(1.0, 7.0)]
     path = board.savefig(tmp_path / "board.png")
@@ -71,7 +76,8 @@ def test_the_book_trainer_has_no_loop_of_its_own() -> None:
     from d2lrnn.book.v1 import Trainer
 
     assert Trainer._train_epoch is CoreTrainer._train_epoch
-    assert "fit" not in vars(CoreTrainer) or Trainer.fit is not CoreTrainer.fit  # fit only prepares, then the core runs
+    # fit only prepares, then the core runs
+    assert "fit" not in vars(CoreTrainer) or Trainer.fit is not CoreTrainer.fit
 
 
 @torch_only
@@ -82,7 +88,9 @@ def test_rnnscratch_is_the_layer_and_refuses_the_draft_call() -> None:
 
     rnn = d2l.RNNScratch(16, 32)
     outputs, state = rnn(torch.ones((5, 2, 16)))
-    assert len(outputs) == 5 and tuple(outputs[0].shape) == (2, 32) and tuple(state.shape) == (2, 32)
+    assert (
+        len(outputs) == 5 and tuple(outputs[0].shape) == (2, 32) and tuple(state.shape) == (2, 32)
+    )
     with pytest.raises(d2l.BookAPIError, match="d2lrnn.draft import torch"):
         d2l.RNNScratch(num_inputs=28, num_outputs=28, num_hiddens=32, lr=1)
     with pytest.raises(d2l.BookAPIError, match="cannot be called"):
@@ -100,11 +108,17 @@ def _toy_data(d2l, num_train=64, num_val=32, batch_size=16, num_steps=6):
             self.batch_size, self.num_train, self.num_val = batch_size, num_train, num_val
             rng = np.random.default_rng(0)
             tokens = rng.integers(0, 5, size=num_train + num_val + num_steps + 1)
-            windows = np.lib.stride_tricks.sliding_window_view(tokens, num_steps + 1)[: num_train + num_val]
+            windows = np.lib.stride_tricks.sliding_window_view(tokens, num_steps + 1)[
+                : num_train + num_val
+            ]
             self.X, self.Y = d2l.tensor(windows[:, :-1].copy()), d2l.tensor(windows[:, 1:].copy())
 
         def get_dataloader(self, train):
-            rows = slice(0, self.num_train) if train else slice(self.num_train, self.num_train + self.num_val)
+            rows = (
+                slice(0, self.num_train)
+                if train
+                else slice(self.num_train, self.num_train + self.num_val)
+            )
             return self.get_tensorloader([self.X, self.Y], train, rows)
 
     return Toy()
@@ -153,7 +167,9 @@ def test_default_clip_gradients_is_the_core_clipping_in_place() -> None:
     expected = clip_gradients(before, 1.0, NUMPY_MATH)
     for p, want in zip(model.parameters(), expected):
         np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-5)
-    assert float(global_norm([p.grad.numpy() for p in model.parameters()], NUMPY_MATH)) == pytest.approx(1.0, rel=1e-5)
+    assert float(
+        global_norm([p.grad.numpy() for p in model.parameters()], NUMPY_MATH)
+    ) == pytest.approx(1.0, rel=1e-5)
 
 
 @torch_only
@@ -175,10 +191,13 @@ def test_time_machine_cuts_overlapping_windows() -> None:
     data = d2l.TimeMachine(batch_size=1024, num_steps=32)
     X, Y = data.X.numpy(), data.Y.numpy()
     assert X.shape[1] == 32 and (X[1:, :-1] == X[:-1, 1:]).all() and (X[:, 1:] == Y[:, :-1]).all()
-    assert len(data.train_dataloader()) == math.ceil(10000 / 1024) and len(data.val_dataloader()) == math.ceil(5000 / 1024)
+    assert len(data.train_dataloader()) == math.ceil(10000 / 1024) and len(
+        data.val_dataloader()
+    ) == math.ceil(5000 / 1024)
     assert data.vocab.idx_to_token[:3] == [" ", "<unk>", "a"]
     Xb, Yb = next(iter(data.val_dataloader()))
-    assert type(Xb).__name__ == "Tensor" and (Xb.numpy() == X[10000 : 10000 + 1024]).all()  # validation is not shuffled
+    # validation is not shuffled
+    assert type(Xb).__name__ == "Tensor" and (Xb.numpy() == X[10000 : 10000 + 1024]).all()
 
 
 @torch_only
@@ -201,7 +220,8 @@ def test_plot_draws_one_line_per_series() -> None:
 
 
 def _stacked_scratch(d2l, num_layers: int):
-    """The book's ``StackedRNNScratch`` as the MXNet and TensorFlow tabs write it: layers in a plain list."""
+    """The book's ``StackedRNNScratch`` as the MXNet and TensorFlow tabs write it: layers in a plain
+    list."""
 
     class StackedRNNScratch(d2l.Module):
         def __init__(self, num_inputs, num_hiddens, num_layers, sigma=0.01):
@@ -229,7 +249,9 @@ def test_mxnet_scratch_parameters_include_layers_held_in_a_list() -> None:
     assert len(model.configure_optimizers().params) == len(params)
 
 
-@pytest.mark.skipif(not (installed("tensorflow") and installed("tf_keras")), reason="tensorflow not installed")
+@pytest.mark.skipif(
+    not (installed("tensorflow") and installed("tf_keras")), reason="tensorflow not installed"
+)
 def test_tensorflow_trains_layers_held_in_a_list() -> None:
     """In a process of its own: the tab selects Keras 2 only if TensorFlow is not imported yet."""
     from d2lrnn.book.cells import run_cells
@@ -248,7 +270,7 @@ block = StackedRNNScratch(num_inputs=5, num_hiddens=4, num_layers=2)
 model = d2l.RNNLMScratch(block, vocab_size=5, lr=1)
 ids = {id(v) for v in model.trainable_variables}
 print('TRACKED', all(id(layer.W_xh) in ids and id(layer.b_h) in ids for layer in block.rnns), len(ids))
-"""
+"""  # noqa: E501
     code, out, err = run_cells([check], REPO)
     assert code == 0, err[-3000:]
     assert "TRACKED True 8" in out, out

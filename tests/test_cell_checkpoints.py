@@ -1,5 +1,7 @@
-"""GRU and LSTM checkpoints: the cell is recorded, text is the same on every backend, resume is exact;
-checkpoints without a cell (written before GRU and LSTM) still load; an unknown cell is a clear error."""
+"""GRU and LSTM checkpoints: the cell is recorded, text is the same on every backend, resume is
+exact;
+checkpoints without a cell (written before GRU and LSTM) still load; an unknown cell is a clear
+error."""
 
 from __future__ import annotations
 
@@ -17,16 +19,32 @@ from d2lrnn.train_job import TrainJob, run_training
 from .conftest import BACKENDS, needs_corpus, run_cli
 from .test_cells import V, make, random_weights
 
-SMALL = {"num_hiddens": 8, "batch_size": 4, "num_steps": 8, "max_tokens": 600, "num_val": 0, "seed": 5}
+SMALL = {
+    "num_hiddens": 8,
+    "batch_size": 4,
+    "num_steps": 8,
+    "max_tokens": 600,
+    "num_val": 0,
+    "seed": 5,
+}
 
 
 def job(**kwargs) -> TrainJob:
     settings = {**SMALL, **kwargs.pop("settings", {})}
-    return TrainJob(settings=settings, save_every=1, num_preds=1, progress=False, device="cpu", threads=None, **kwargs)
+    return TrainJob(
+        settings=settings,
+        save_every=1,
+        num_preds=1,
+        progress=False,
+        device="cpu",
+        threads=None,
+        **kwargs,
+    )
 
 
 def rewrite_meta(path, change) -> None:
-    """Rewrite a checkpoint's metadata in place (as an older or newer d2lrnn would have written it)."""
+    """Rewrite a checkpoint's metadata in place (as an older or newer d2lrnn would have written it).
+    """
     with np.load(path) as archive:
         arrays = {name: archive[name] for name in archive.files}
     meta = json.loads(str(arrays[_META]))
@@ -54,14 +72,43 @@ def test_save_load_everywhere_keeps_the_cell_and_the_text(tmp_path, name, cell):
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_cli_gru_lstm_trained_on_torch_generate_the_same_text_everywhere(tmp_path, cell):
     ckpt = tmp_path / f"{cell}.npz"
-    trained = run_cli("train", "--backend", "torch", "--cell", cell, "--epochs", "3", "--num-hiddens", "32",
-                      "--max-tokens", "3000", "--num-val", "0", "--seed", "1", "--save", str(ckpt), "--json", "--quiet")
+    trained = run_cli(
+        "train",
+        "--backend",
+        "torch",
+        "--cell",
+        cell,
+        "--epochs",
+        "3",
+        "--num-hiddens",
+        "32",
+        "--max-tokens",
+        "3000",
+        "--num-val",
+        "0",
+        "--seed",
+        "1",
+        "--save",
+        str(ckpt),
+        "--json",
+        "--quiet",
+    )
     assert trained.returncode == 0, trained.stderr
     assert json.loads(trained.stdout.splitlines()[-1])["cell"] == cell
     texts = set()
     for name in d2lrnn.available_backends():
-        result = run_cli("predict", "--checkpoint", str(ckpt), "--backend", name, "--prefix", "time traveller",
-                         "--num-preds", "30", "--json")
+        result = run_cli(
+            "predict",
+            "--checkpoint",
+            str(ckpt),
+            "--backend",
+            name,
+            "--prefix",
+            "time traveller",
+            "--num-preds",
+            "30",
+            "--json",
+        )
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout.splitlines()[-1])
         assert report["cell"] == cell and report["trained_on"] == "torch"
@@ -127,10 +174,18 @@ def test_an_old_training_checkpoint_resumes(tmp_path):
 def test_an_unknown_cell_is_a_clear_error(tmp_path):
     vocab = d2lrnn.Vocab(list("abcdef"))
     weights = random_weights("rnn", 1)
-    path = save_weights(tmp_path / "new.npz", weights, vocab, backend="torch", model="concise",
-                        hparams={"num_inputs": V, "num_outputs": V, "num_hiddens": 12, "num_layers": 1, "lr": 1.0},
-                        cell="tcn")
-    with pytest.raises(CheckpointError, match="cell 'tcn', which this version of d2lrnn does not know"):
+    path = save_weights(
+        tmp_path / "new.npz",
+        weights,
+        vocab,
+        backend="torch",
+        model="concise",
+        hparams={"num_inputs": V, "num_outputs": V, "num_hiddens": 12, "num_layers": 1, "lr": 1.0},
+        cell="tcn",
+    )
+    with pytest.raises(
+        CheckpointError, match="cell 'tcn', which this version of d2lrnn does not know"
+    ):
         read(path)
     rewrite_meta(path, lambda meta: meta.update(cell=["gru"]))  # not even a name
     with pytest.raises(CheckpointError, match=r"cell \['gru'\]"):

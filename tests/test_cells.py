@@ -1,4 +1,5 @@
-"""The cell registry and the equal-weights matrix: every backend x model kind x cell x 1-2 layers against NumPy."""
+"""The cell registry and the equal-weights matrix: every backend x model kind x cell x 1-2 layers
+against NumPy."""
 
 from __future__ import annotations
 
@@ -20,14 +21,17 @@ CELLS = list(cells.CELLS)
 KINDS = list(cells.KINDS)
 
 
-def random_weights(cell: str, num_layers: int, seed: int = 0, scale: float = 0.4) -> dict[str, np.ndarray]:
+def random_weights(
+    cell: str, num_layers: int, seed: int = 0, scale: float = 0.4
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {k: (scale * rng.standard_normal(s)).astype(np.float32)
             for k, s in cells.canonical_shapes(V, V, H, num_layers, cell).items()}
 
 
 def state_parts(state, cell: str) -> list:
-    """The parts of a state (``[h]`` or ``[h, c]``), whether it came bare or in Gluon's one-element list."""
+    """The parts of a state (``[h]`` or ``[h, c]``), whether it came bare or in Gluon's one-element
+    list."""
     if cell == "lstm":
         return list(state)
     return [state[0] if isinstance(state, (list, tuple)) else state]
@@ -42,7 +46,8 @@ def make(name: str, kind: str, cell: str, num_layers: int, weights=None):
     return backend, model
 
 
-# --- the registry, without a framework ---------------------------------------------------------------------------------
+# --- the registry, without a framework
+# ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("num_layers", [1, 3])
 def test_parameter_count_is_the_sum_of_the_canonical_shapes(cell, num_layers):
@@ -51,19 +56,36 @@ def test_parameter_count_is_the_sum_of_the_canonical_shapes(cell, num_layers):
 
 
 def test_the_rnn_keeps_its_canonical_names_and_old_memory_estimate():
-    assert list(cells.canonical_shapes(5, 5, 4, 2)) == ["W_xh.0", "W_hh.0", "b_h.0", "W_xh.1", "W_hh.1", "b_h.1",
-                                                        "W_hq", "b_q"]
+    assert list(cells.canonical_shapes(5, 5, 4, 2)) == [
+        "W_xh.0",
+        "W_hh.0",
+        "b_h.0",
+        "W_xh.1",
+        "W_hh.1",
+        "b_h.1",
+        "W_hq",
+        "b_q",
+    ]
     estimate = estimate_training_memory(28, 256, 1, 32, 35)
     assert estimate.activations == 32 * 35 * (3 * 28 + 2 * 256) * 4
 
 
 def test_gated_cells_need_more_memory_than_the_rnn():
-    sizes = [estimate_training_memory(28, 256, 2, 32, 35, cell).total for cell in ("rnn", "gru", "lstm")]
+    sizes = [
+        estimate_training_memory(28, 256, 2, 32, 35, cell).total for cell in ("rnn", "gru", "lstm")
+    ]
     assert sizes == sorted(sizes) and len(set(sizes)) == 3
 
 
 def test_gru_keeps_both_biases_and_lstm_one():
-    assert set(cells.canonical_shapes(3, 3, 2, 1, "gru")) == {"W_x.0", "W_h.0", "b_x.0", "b_h.0", "W_hq", "b_q"}
+    assert set(cells.canonical_shapes(3, 3, 2, 1, "gru")) == {
+        "W_x.0",
+        "W_h.0",
+        "b_x.0",
+        "b_h.0",
+        "W_hq",
+        "b_q",
+    }
     assert cells.canonical_shapes(3, 3, 2, 1, "lstm")["b.0"] == (8,)
 
 
@@ -102,7 +124,9 @@ def test_gate_orders_round_trip_through_a_framework_layout(order):
     weights = random_weights("gru", 2, seed=3)
     layers, dense = canonical_to_concise(weights, 2, True, ("b_ih", "b_hh"), "gru", order)
     assert layers[0]["W_ih"].shape == (3 * H, V)
-    np.testing.assert_array_equal(layers[0]["b_hh"][order.index("n") * H:][:H], weights["b_h.0"][2 * H:])
+    np.testing.assert_array_equal(
+        layers[0]["b_hh"][order.index("n") * H :][:H], weights["b_h.0"][2 * H :]
+    )
     back = concise_to_canonical(layers, dense, True, "gru", order)
     for key, value in weights.items():
         np.testing.assert_array_equal(back[key], value, err_msg=key)
@@ -112,10 +136,13 @@ def test_one_bias_cells_fold_two_framework_biases():
     weights = random_weights("lstm", 1)
     layers, dense = canonical_to_concise(weights, 1, False, ("b_ih", "b_hh"), "lstm")
     layers[0]["b_ih"], layers[0]["b_hh"] = layers[0]["b_ih"] - 1.0, layers[0]["b_hh"] + 1.0
-    np.testing.assert_allclose(concise_to_canonical(layers, dense, False, "lstm")["b.0"], weights["b.0"], atol=1e-6)
+    np.testing.assert_allclose(
+        concise_to_canonical(layers, dense, False, "lstm")["b.0"], weights["b.0"], atol=1e-6
+    )
 
 
-# --- the equal-weights matrix: every backend, both kinds, every cell, one and two layers ------------------------------
+# --- the equal-weights matrix: every backend, both kinds, every cell, one and two layers
+# ------------------------------
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", BACKENDS)
@@ -173,18 +200,26 @@ def test_concise_and_scratch_take_the_same_sgd_steps(name, cell):
         results.append(model.get_weights())
     for key in weights:
         np.testing.assert_allclose(results[0][key], results[1][key], atol=2e-5, err_msg=key)
-    assert any(not np.allclose(results[0][k], weights[k]) for k in weights)  # the steps did change the weights
+    # the steps did change the weights
+    assert any(not np.allclose(results[0][k], weights[k]) for k in weights)
 
 
-# --- the benchmark's cell axis ------------------------------------------------------------------------------------------
+# --- the benchmark's cell axis
+# ------------------------------------------------------------------------------------------
 def test_bench_measures_each_gated_cell_against_the_book():
     from d2lrnn.bench.config import BenchConfig, Job, condition_settings
     from d2lrnn.bench.runner import worker_command
 
-    config = BenchConfig(backends=["torch"], models=["concise"], cells=["gru", "lstm"], busy=False, scaling=False)
+    config = BenchConfig(
+        backends=["torch"], models=["concise"], cells=["gru", "lstm"], busy=False, scaling=False
+    )
     jobs = config.jobs()
-    assert {Job("torch", m, c) for m in ("concise", "book", "floor") for c in ("gru", "lstm")} <= set(jobs)
-    no_floor = BenchConfig(backends=["torch"], models=["concise"], cells=["gru"], floor=False, busy=False)
+    assert {
+        Job("torch", m, c) for m in ("concise", "book", "floor") for c in ("gru", "lstm")
+    } <= set(jobs)
+    no_floor = BenchConfig(
+        backends=["torch"], models=["concise"], cells=["gru"], floor=False, busy=False
+    )
     assert Job("torch", "floor", "gru") not in no_floor.jobs()
     assert condition_settings("lstm", config) == {"cell": "lstm"}
     command = worker_command(Job("torch", "book", "gru"), 0, config)
@@ -198,9 +233,30 @@ def test_bench_worker_trains_the_cell(tmp_path):
 
     corpus = tmp_path / "text.txt"
     corpus.write_text("the time traveller for so it will be convenient to speak of him " * 20)
-    args = build_parser().parse_args(["--backend", "torch", "--model", "concise", "--cell", "lstm", "--epochs", "2",
-                                      "--num-hiddens", "8", "--batch-size", "4", "--num-steps", "5", "--max-tokens",
-                                      "600", "--corpus", str(corpus), "--threads", "1"])
+    args = build_parser().parse_args(
+        [
+            "--backend",
+            "torch",
+            "--model",
+            "concise",
+            "--cell",
+            "lstm",
+            "--epochs",
+            "2",
+            "--num-hiddens",
+            "8",
+            "--batch-size",
+            "4",
+            "--num-steps",
+            "5",
+            "--max-tokens",
+            "600",
+            "--corpus",
+            str(corpus),
+            "--threads",
+            "1",
+        ]
+    )
     args.t0 = 0.0
     result = measure(args)
     assert result["status"] == "ok" and result["cell"] == "lstm" and result["perplexity"] > 1

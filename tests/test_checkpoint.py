@@ -18,7 +18,9 @@ def test_save_then_load_on_another_backend_gives_the_same_text(tmp_path, kind, o
     _, source = build(origin, kind, 2, random_weights(2))
     path = d2lrnn.save(tmp_path / "m.npz", source, vocab)
     model, loaded_vocab, meta = d2lrnn.load(path, backend=target)
-    assert meta["backend"] == origin and meta["model"] == ("concise" if kind == "RNN" else "scratch")
+    assert meta["backend"] == origin and meta["model"] == (
+        "concise" if kind == "RNN" else "scratch"
+    )
     assert type(model).__name__ == kind and model.num_layers == 2
     assert loaded_vocab.idx_to_token == vocab.idx_to_token
     for key, value in source.get_weights().items():
@@ -39,13 +41,39 @@ def test_saving_is_atomic_and_leaves_no_temporary_files(tmp_path):
 @needs_corpus
 def test_cli_model_trained_on_torch_generates_the_same_text_everywhere(tmp_path):
     ckpt = tmp_path / "model.npz"
-    trained = run_cli("train", "--backend", "torch", "--epochs", "3", "--num-hiddens", "32", "--max-tokens", "3000",
-                      "--num-val", "0", "--seed", "1", "--save", str(ckpt), "--json")
+    trained = run_cli(
+        "train",
+        "--backend",
+        "torch",
+        "--epochs",
+        "3",
+        "--num-hiddens",
+        "32",
+        "--max-tokens",
+        "3000",
+        "--num-val",
+        "0",
+        "--seed",
+        "1",
+        "--save",
+        str(ckpt),
+        "--json",
+    )
     assert trained.returncode == 0, trained.stderr
     texts = set()
     for name in d2lrnn.available_backends():
-        result = run_cli("predict", "--checkpoint", str(ckpt), "--backend", name, "--prefix", "time traveller",
-                         "--num-preds", "30", "--json")
+        result = run_cli(
+            "predict",
+            "--checkpoint",
+            str(ckpt),
+            "--backend",
+            name,
+            "--prefix",
+            "time traveller",
+            "--num-preds",
+            "30",
+            "--json",
+        )
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout.splitlines()[-1])
         assert report["backend"] == name and report["trained_on"] == "torch"
@@ -77,13 +105,29 @@ def test_predict_reads_the_checkpoint_once(tmp_path, monkeypatch, capsys):
     path = d2lrnn.save(tmp_path / "m.npz", model, vocab)
     reads, real = [], d2lrnn.checkpoint.read
     monkeypatch.setattr(d2lrnn.checkpoint, "read", lambda p: reads.append(p) or real(p))
-    assert main(["predict", "--checkpoint", str(path), "--prefix", "abc", "--num-preds", "7", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(path),
+                "--prefix",
+                "abc",
+                "--num-preds",
+                "7",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert reads == [str(path)]
     assert capsys.readouterr().out.strip() == model.predict("abc", 7, vocab)
 
 
 def test_checkpoints_stay_ordinary_npz_files_both_ways(tmp_path):
-    """Files written before issue 22 (by ``np.savez``, stored or compressed) still read, and new ones load with
+    """Files written before issue 22 (by ``np.savez``, stored or compressed) still read, and new
+    ones load with
     ``np.load``: the format is unchanged, only how it is read and written."""
     from d2lrnn.checkpoint import read, save_weights
     from d2lrnn.model import canonical_shapes
@@ -91,9 +135,13 @@ def test_checkpoints_stay_ordinary_npz_files_both_ways(tmp_path):
     vocab = d2lrnn.Vocab(list("abcdef"))
     n = len(vocab)
     rng = np.random.default_rng(0)
-    weights = {k: rng.normal(size=s).astype(np.float32) for k, s in canonical_shapes(n, n, 5, 2).items()}
+    weights = {
+        k: rng.normal(size=s).astype(np.float32) for k, s in canonical_shapes(n, n, 5, 2).items()
+    }
     hparams = {"num_inputs": n, "num_outputs": n, "num_hiddens": 5, "num_layers": 2, "lr": 1.0}
-    new = save_weights(tmp_path / "new.npz", weights, vocab, backend="torch", model="scratch", hparams=hparams)
+    new = save_weights(
+        tmp_path / "new.npz", weights, vocab, backend="torch", model="scratch", hparams=hparams
+    )
     with np.load(new, allow_pickle=False) as archive:
         meta = json.loads(str(archive["__meta__"]))
         for key, value in weights.items():

@@ -11,22 +11,70 @@ from d2lrnn.cli import main
 
 from .conftest import FRAMEWORK_MODULES, ROOT, needs_corpus, run_cli
 
-TINY = ["--backend", "torch", "--epochs", "2", "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "8",
-        "--max-tokens", "1000", "--num-val", "0", "--seed", "0", "--quiet", "--num-preds", "5", "--device", "cpu"]
+TINY = [
+    "--backend",
+    "torch",
+    "--epochs",
+    "2",
+    "--num-hiddens",
+    "16",
+    "--batch-size",
+    "4",
+    "--num-steps",
+    "8",
+    "--max-tokens",
+    "1000",
+    "--num-val",
+    "0",
+    "--seed",
+    "0",
+    "--quiet",
+    "--num-preds",
+    "5",
+    "--device",
+    "cpu",
+]
 
 
 @needs_corpus
 def test_train_prints_the_book_summary_and_ends_with_json(tmp_path):
     plot = tmp_path / "ppl.png"
-    result = run_cli("train", "--backend", "torch", "--epochs", "3", "--num-hiddens", "32", "--max-tokens", "3000",
-                     "--num-val", "1500", "--seed", "0", "--num-preds", "10", "--plot", str(plot), "--json")
+    result = run_cli(
+        "train",
+        "--backend",
+        "torch",
+        "--epochs",
+        "3",
+        "--num-hiddens",
+        "32",
+        "--max-tokens",
+        "3000",
+        "--num-val",
+        "1500",
+        "--seed",
+        "0",
+        "--num-preds",
+        "10",
+        "--plot",
+        str(plot),
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("perplexity ") and " tokens/sec on cpu" in lines[0]
     assert lines[1].startswith("time traveller") and lines[2].startswith("traveller")
     report = json.loads(lines[-1])
-    for key in ("backend", "model", "epochs", "perplexity", "val_perplexity", "tokens_per_sec", "wall_seconds",
-                "device", "samples"):
+    for key in (
+        "backend",
+        "model",
+        "epochs",
+        "perplexity",
+        "val_perplexity",
+        "tokens_per_sec",
+        "wall_seconds",
+        "device",
+        "samples",
+    ):
         assert key in report
     assert report["backend"] == "torch" and report["epochs"] == 3 and report["model"] == "concise"
     assert 1 < report["perplexity"] < 28 and report["tokens_per_sec"] > 0
@@ -37,8 +85,22 @@ def test_train_prints_the_book_summary_and_ends_with_json(tmp_path):
 
 @needs_corpus
 def test_seeded_runs_are_reproducible():
-    args = ("train", "--epochs", "2", "--num-hiddens", "16", "--max-tokens", "2000", "--num-val", "0",
-            "--seed", "7", "--json", "--model", "scratch")
+    args = (
+        "train",
+        "--epochs",
+        "2",
+        "--num-hiddens",
+        "16",
+        "--max-tokens",
+        "2000",
+        "--num-val",
+        "0",
+        "--seed",
+        "7",
+        "--json",
+        "--model",
+        "scratch",
+    )
     first, second = run_cli(*args), run_cli(*args)
     assert first.returncode == 0, first.stderr
     a, b = json.loads(first.stdout.splitlines()[-1]), json.loads(second.stdout.splitlines()[-1])
@@ -55,16 +117,28 @@ def test_bad_backend_is_one_paragraph_without_traceback():
 
 def test_bad_number_is_rejected_with_status_2():
     result = run_cli("train", "--batch-size", "0")
-    assert result.returncode == 2 and "--batch-size must be a positive whole number" in result.stderr
+    assert (
+        result.returncode == 2 and "--batch-size must be a positive whole number" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
 def test_version_names_d2lrnn_and_every_framework_without_importing_one():
-    code = ("import json, sys\nfrom d2lrnn.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit as e:\n"
-            "    code = e.code\nprint(json.dumps([code, sorted(m for m in sys.modules if m in sys.argv[1:])]), "
-            "file=sys.stderr)")
-    proc = subprocess.run([sys.executable, "-c", code, *sorted(FRAMEWORK_MODULES)], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    code = (
+        "import json, sys\nfrom d2lrnn.cli import main\ntry:\n    main(['--version'])\nexcept "
+        "SystemExit as e:\n"
+        "    code = e.code\nprint(json.dumps([code, sorted(m for m in sys.modules if m in "
+        "sys.argv[1:])]), "
+        "file=sys.stderr)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *sorted(FRAMEWORK_MODULES)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
     status, imported = json.loads(proc.stderr.strip().splitlines()[-1])
     assert status in (0, None) and imported == []
     lines = proc.stdout.strip().splitlines()
@@ -80,7 +154,8 @@ def test_version_names_d2lrnn_and_every_framework_without_importing_one():
 
 @needs_corpus
 def test_a_failed_plot_keeps_the_results(tmp_path, monkeypatch, capsys):
-    """The figure fails after training (the disk filled up): the summary and the --json line still come out."""
+    """The figure fails after training (the disk filled up): the summary and the --json line still
+    come out."""
     import d2lrnn.plot
 
     def full_disk(*args, **kwargs):
@@ -91,7 +166,12 @@ def test_a_failed_plot_keeps_the_results(tmp_path, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert status == 1
     report = json.loads(out.strip().splitlines()[-1])
-    assert report["epochs"] == 2 and report["perplexity"] > 1 and report["samples"] and report["plot"] is None
+    assert (
+        report["epochs"] == 2
+        and report["perplexity"] > 1
+        and report["samples"]
+        and report["plot"] is None
+    )
     assert out.startswith("perplexity ")
     assert "the perplexity plot could not be saved" in err and "No space left on device" in err
     assert "Traceback" not in err
@@ -112,12 +192,27 @@ def test_default_prefixes_follow_a_corpus_without_those_letters(tmp_path):
 def test_predict_takes_a_prefix_as_people_type_it(tmp_path):
     ckpt = tmp_path / "m.npz"
     assert main(["train", *TINY, "--save", str(ckpt)]) == 0
-    result = run_cli("predict", "--checkpoint", str(ckpt), "--prefix", "The Time Traveller, ", "--num-preds", "5",
-                     "--json")
+    result = run_cli(
+        "predict",
+        "--checkpoint",
+        str(ckpt),
+        "--prefix",
+        "The Time Traveller, ",
+        "--num-preds",
+        "5",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     assert "note: the prefix 'The Time Traveller, ' became 'the time traveller '" in result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
-    assert report["text"].startswith("the time traveller ") and len(report["text"]) == len("the time traveller ") + 5
-    plain = run_cli("predict", "--checkpoint", str(ckpt), "--prefix", "the time traveller ", "--num-preds", "5")
-    assert plain.returncode == 0 and "note:" not in plain.stderr.replace("note: torch sees no GPU", "")
+    assert (
+        report["text"].startswith("the time traveller ")
+        and len(report["text"]) == len("the time traveller ") + 5
+    )
+    plain = run_cli(
+        "predict", "--checkpoint", str(ckpt), "--prefix", "the time traveller ", "--num-preds", "5"
+    )
+    assert plain.returncode == 0 and "note:" not in plain.stderr.replace(
+        "note: torch sees no GPU", ""
+    )
     assert plain.stdout.strip() == report["text"]

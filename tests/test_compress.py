@@ -1,4 +1,5 @@
-"""The arithmetic coder: exact round trips and a code length close to the model's information content."""
+"""The arithmetic coder: exact round trips and a code length close to the model's information
+content."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from d2lrnn.exercises.compress import bits_per_char, decode, encode, fixed_model, ideal_bits, quantize, uniform_model
+from d2lrnn.exercises.compress import (
+    bits_per_char,
+    decode,
+    encode,
+    fixed_model,
+    ideal_bits,
+    quantize,
+    uniform_model,
+)
 
 FIXED = np.array([0.5, 0.2, 0.1, 0.1, 0.05, 0.03, 0.019, 0.001])
 
@@ -35,7 +44,11 @@ def test_round_trip_fixed_model(symbols):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(2, 300).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n - 1), max_size=300))))
+@given(
+    st.integers(2, 300).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n - 1), max_size=300))
+    )
+)
 def test_round_trip_uniform_model(case):
     n, symbols = case
     model = uniform_model(n)
@@ -105,4 +118,5 @@ def test_rnn_probability_model_round_trip():
     symbols = list(np.random.default_rng(0).integers(0, 10, size=300))
     data = encode(symbols, pm)
     assert decode(data, len(symbols), RNNProbabilityModel(model, backend)) == symbols
-    assert decode(data, len(symbols), pm) == symbols  # the same object, reused, replays from scratch
+    # the same object, reused, replays from scratch
+    assert decode(data, len(symbols), pm) == symbols

@@ -31,7 +31,9 @@ def isolated(monkeypatch, tmp_path):
     return tmp_path / "cache"
 
 
-def test_download_verifies_and_caches_the_good_file(http_server, isolated, monkeypatch, corpus_path):
+def test_download_verifies_and_caches_the_good_file(
+    http_server, isolated, monkeypatch, corpus_path
+):
     root, url = http_server
     (root / "timemachine.txt").write_bytes(corpus_path.read_bytes())
     monkeypatch.setenv("D2LRNN_DATA_URL", f"{url}/timemachine.txt")
@@ -42,7 +44,9 @@ def test_download_verifies_and_caches_the_good_file(http_server, isolated, monke
     assert corpus.time_machine_path() == path
 
 
-def test_download_of_a_corrupted_file_is_refused_and_not_cached(http_server, isolated, monkeypatch, corpus_path):
+def test_download_of_a_corrupted_file_is_refused_and_not_cached(
+    http_server, isolated, monkeypatch, corpus_path
+):
     root, url = http_server
     (root / "timemachine.txt").write_bytes(corpus_path.read_bytes()[:-10] + b"corrupted!")
     monkeypatch.setenv("D2LRNN_DATA_URL", f"{url}/timemachine.txt")

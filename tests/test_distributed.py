@@ -1,4 +1,5 @@
-"""Data-parallel training without a framework: the split of a batch, the refusals, the launcher's command line."""
+"""Data-parallel training without a framework: the split of a batch, the refusals, the launcher's
+command line."""
 
 from __future__ import annotations
 
@@ -27,8 +28,12 @@ from .conftest import FRAMEWORK_MODULES, ROOT, run_cli
 def test_shards_put_the_batch_back_together_in_order(sampling: str, workers: int) -> None:
     corpus = np.arange(1000)  # every window is different
     whole = list(SeqDataLoader(corpus, 8, 5, sampling, seed=3))
-    shards = [list(distributed.ShardedLoader(SeqDataLoader(corpus, 8, 5, sampling, seed=3), workers, rank))
-              for rank in range(workers)]
+    shards = [
+        list(
+            distributed.ShardedLoader(SeqDataLoader(corpus, 8, 5, sampling, seed=3), workers, rank)
+        )
+        for rank in range(workers)
+    ]
     assert all(len(s) == len(whole) for s in shards)
     for i, (X, Y) in enumerate(whole):
         np.testing.assert_array_equal(np.concatenate([s[i][0] for s in shards]), X)
@@ -51,8 +56,14 @@ def test_shard_rows_refuses_an_uneven_split() -> None:
         distributed.shard_rows(6, 4, 0)
 
 
-@pytest.mark.parametrize(("workers", "batch", "words"), [
-    (3, 8, "does not divide among 3 workers"), (16, 8, "more than the 8 streams"), (0, 8, "1 or more")])
+@pytest.mark.parametrize(
+    ("workers", "batch", "words"),
+    [
+        (3, 8, "does not divide among 3 workers"),
+        (16, 8, "more than the 8 streams"),
+        (0, 8, "1 or more"),
+    ],
+)
 def test_bad_splits_are_refused(workers: int, batch: int, words: str) -> None:
     with pytest.raises(D2LRNNError, match=words):
         distributed.check_workers(workers, batch, "torch")
@@ -73,8 +84,14 @@ def test_a_port_in_use_is_refused() -> None:
 
 
 def test_the_workers_command_line_is_the_same_job() -> None:
-    job = TrainJob(settings={"epochs": 3, "batch_size": 4, "lr": 0.5, "seed": 7, "model": None}, backend="jax",
-                   save="m.npz", save_every=1, progress=False, threads=1)
+    job = TrainJob(
+        settings={"epochs": 3, "batch_size": 4, "lr": 0.5, "seed": 7, "model": None},
+        backend="jax",
+        save="m.npz",
+        save_every=1,
+        progress=False,
+        threads=1,
+    )
     args = build_parser().parse_args(["train", *command_line(job, json=True)])
     assert (args.epochs, args.batch_size, args.lr, args.seed, args.model) == (3, 4, 0.5, 7, None)
     assert (args.backend, args.save, args.save_every, args.quiet, args.json, args.threads) == \
@@ -97,8 +114,14 @@ def test_a_busy_port_is_refused_before_any_worker_starts() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_cli("train", "--backend", "torch", "--workers", "2", "--port", str(port), timeout=120)
-    assert result.returncode == 2 and f"Port {port}" in result.stderr and "Traceback" not in result.stderr
+        result = run_cli(
+            "train", "--backend", "torch", "--workers", "2", "--port", str(port), timeout=120
+        )
+    assert (
+        result.returncode == 2
+        and f"Port {port}" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_the_bench_workers_axis_adds_rows_only_where_there_is_an_engine() -> None:
@@ -112,12 +135,19 @@ def test_the_bench_workers_axis_adds_rows_only_where_there_is_an_engine() -> Non
     assert condition_settings("workers2", config) == {"workers": 2}
     command = worker_command(rows[0], 0, config)
     assert command[command.index("--workers") + 1] == "2"
-    assert not [job for job in BenchConfig().jobs() if job.condition.startswith("workers")]  # off by default
+    # off by default
+    assert not [job for job in BenchConfig().jobs() if job.condition.startswith("workers")]
 
 
 def test_the_distributed_package_imports_no_framework() -> None:
     code = ("import sys, d2lrnn.distributed, d2lrnn.distributed.launch, d2lrnn.cli.train; "
             f"print(sorted(m for m in {sorted(FRAMEWORK_MODULES)!r} if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr

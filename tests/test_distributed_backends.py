@@ -1,4 +1,5 @@
-"""Data-parallel training on every backend with an engine: 2 workers (MXNet: 2 devices) equal one process.
+"""Data-parallel training on every backend with an engine: 2 workers (MXNet: 2 devices) equal one
+process.
 
 Each test starts real workers of the framework's own engine (torch.distributed with gloo,
 MultiWorkerMirroredStrategy, jax.distributed with gloo) on free loopback ports, or MXNet's two CPU
@@ -28,8 +29,29 @@ pytestmark = needs_corpus
 #: every backend with an engine: processes on 127.0.0.1, or (MXNet) devices in one process
 ENGINE_BACKENDS = [backend_param(n) for n in NAMES if distributed.engine_mode(n)]
 PROBE = ROOT / "tests" / "distributed_probe.py"
-TINY = ["--epochs", "3", "--batch-size", "8", "--num-steps", "10", "--num-hiddens", "16", "--max-tokens", "2000",
-        "--num-val", "500", "--seed", "0", "--threads", "1", "--num-preds", "5", "--device", "cpu", "--quiet"]
+TINY = [
+    "--epochs",
+    "3",
+    "--batch-size",
+    "8",
+    "--num-steps",
+    "10",
+    "--num-hiddens",
+    "16",
+    "--max-tokens",
+    "2000",
+    "--num-val",
+    "500",
+    "--seed",
+    "0",
+    "--threads",
+    "1",
+    "--num-preds",
+    "5",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 TIMEOUT = 400
 
 
@@ -39,8 +61,12 @@ def _env() -> dict[str, str]:
 
 def _probe(name: str, out: Path, workers: int) -> dict[str, np.ndarray]:
     if workers == 1 or distributed.engine_mode(name) == "devices":
-        subprocess.run([sys.executable, str(PROBE), name, str(out), str(workers)], env=_env(), check=True,
-                       timeout=TIMEOUT)
+        subprocess.run(
+            [sys.executable, str(PROBE), name, str(out), str(workers)],
+            env=_env(),
+            check=True,
+            timeout=TIMEOUT,
+        )
     else:
         saved = dict(os.environ)
         os.environ.update(_env())
@@ -60,7 +86,9 @@ def _train(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("name", ENGINE_BACKENDS)
-def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(name: str, tmp_path: Path) -> None:
+def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(
+    name: str, tmp_path: Path
+) -> None:
     one = _probe(name, tmp_path / "one.npz", 1)
     two = _probe(name, tmp_path / "two.npz", 2)
     assert len(one["losses"]) == len(two["losses"]) > 10
@@ -70,15 +98,24 @@ def test_two_workers_see_the_same_batch_losses_and_end_with_the_same_weights(nam
         np.testing.assert_allclose(two[key], one[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
-#: TensorFlow's workers run the strategy eagerly: a minute or more for the 3 tiny epochs on a busy machine
-CLI_BACKENDS = [pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow]) if p.values[0] == "tensorflow" else p
-                for p in ENGINE_BACKENDS]
+#: TensorFlow's workers run the strategy eagerly: a minute or more for the 3 tiny epochs on a busy
+#: machine
+CLI_BACKENDS = [
+    pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow])
+    if p.values[0] == "tensorflow"
+    else p
+    for p in ENGINE_BACKENDS
+]
 
 
 @pytest.mark.parametrize("name", CLI_BACKENDS)
-def test_train_with_two_workers_reports_the_perplexity_of_one_process(name: str, tmp_path: Path) -> None:
+def test_train_with_two_workers_reports_the_perplexity_of_one_process(
+    name: str, tmp_path: Path
+) -> None:
     one = _train("--backend", name, *TINY, "--json")
-    two = _train("--backend", name, *TINY, "--json", "--workers", "2", "--save", str(tmp_path / "two.npz"))
+    two = _train(
+        "--backend", name, *TINY, "--json", "--workers", "2", "--save", str(tmp_path / "two.npz")
+    )
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
     lines = [line for line in two.stdout.splitlines() if line.startswith("{")]
@@ -93,7 +130,12 @@ def test_train_with_two_workers_reports_the_perplexity_of_one_process(name: str,
 def test_a_run_saved_by_two_workers_resumes_in_one_process_exactly(tmp_path: Path) -> None:
     whole, part = tmp_path / "whole.npz", tmp_path / "part.npz"
     assert _train("--backend", "torch", *_with_epochs(3), "--save", str(whole)).returncode == 0
-    assert _train("--backend", "torch", *_with_epochs(2), "--workers", "2", "--save", str(part)).returncode == 0
+    assert (
+        _train(
+            "--backend", "torch", *_with_epochs(2), "--workers", "2", "--save", str(part)
+        ).returncode
+        == 0
+    )
     resumed = _train("--resume", str(part), "--epochs", "3", "--threads", "1", "--quiet", "--json")
     assert resumed.returncode == 0, resumed.stderr
     _same_weights(part, whole)
@@ -103,7 +145,18 @@ def test_a_run_saved_in_one_process_resumes_on_two_workers_exactly(tmp_path: Pat
     whole, part = tmp_path / "whole.npz", tmp_path / "part.npz"
     assert _train("--backend", "torch", *_with_epochs(3), "--save", str(whole)).returncode == 0
     assert _train("--backend", "torch", *_with_epochs(2), "--save", str(part)).returncode == 0
-    resumed = _train("--resume", str(part), "--epochs", "3", "--workers", "2", "--threads", "1", "--quiet", "--json")
+    resumed = _train(
+        "--resume",
+        str(part),
+        "--epochs",
+        "3",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        "--quiet",
+        "--json",
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout.splitlines()[-1])["workers"] == 2
     _same_weights(part, whole)
@@ -125,8 +178,15 @@ def _same_weights(a: Path, b: Path) -> None:
 
 
 def _start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "d2lrnn", "train", *args], cwd=ROOT, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "d2lrnn", "train", *args],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _children(pid: int) -> dict[int, int]:
@@ -139,7 +199,11 @@ def _children(pid: int) -> dict[int, int]:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             if int(stat[1]) != pid:
                 continue
-            env = dict(item.split("=", 1) for item in (entry / "environ").read_text().split("\0") if "=" in item)
+            env = dict(
+                item.split("=", 1)
+                for item in (entry / "environ").read_text().split("\0")
+                if "=" in item
+            )
         except (OSError, IndexError, ValueError):
             continue
         if "D2LRNN_RANK" in env:
@@ -154,9 +218,21 @@ def _wait_for(predicate, timeout: float) -> None:  # noqa: ANN001
         time.sleep(0.2)
 
 
-def test_sigterm_on_the_launcher_stops_every_worker_and_leaves_one_checkpoint(tmp_path: Path) -> None:
+def test_sigterm_on_the_launcher_stops_every_worker_and_leaves_one_checkpoint(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "run.npz"
-    proc = _start("--backend", "torch", *_with_epochs(500), "--workers", "2", "--save", str(path), "--save-every", "1")
+    proc = _start(
+        "--backend",
+        "torch",
+        *_with_epochs(500),
+        "--workers",
+        "2",
+        "--save",
+        str(path),
+        "--save-every",
+        "1",
+    )
     try:
         _wait_for(path.is_file, TIMEOUT)  # a first epoch was saved: every worker is training
         workers = _children(proc.pid)
@@ -172,7 +248,17 @@ def test_sigterm_on_the_launcher_stops_every_worker_and_leaves_one_checkpoint(tm
 
 def test_a_killed_worker_ends_the_run_with_a_message_that_names_it(tmp_path: Path) -> None:
     path = tmp_path / "run.npz"
-    proc = _start("--backend", "torch", *_with_epochs(500), "--workers", "2", "--save", str(path), "--save-every", "1")
+    proc = _start(
+        "--backend",
+        "torch",
+        *_with_epochs(500),
+        "--workers",
+        "2",
+        "--save",
+        str(path),
+        "--save-every",
+        "1",
+    )
     try:
         _wait_for(path.is_file, TIMEOUT)
         workers = _children(proc.pid)
@@ -186,29 +272,76 @@ def test_a_killed_worker_ends_the_run_with_a_message_that_names_it(tmp_path: Pat
 
 
 def test_mxnet_multi_machine_mode_is_refused_with_one_sentence() -> None:
-    result = subprocess.run([sys.executable, "-m", "d2lrnn", "train", "--backend", "mxnet", "--workers", "2",
-                             *_with_epochs(1)], cwd=ROOT, env={**_env(), "DMLC_ROLE": "worker"},
-                            capture_output=True, text=True, timeout=TIMEOUT)
-    assert result.returncode == 2 and "multi-machine mode" in result.stderr and "Traceback" not in result.stderr
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "d2lrnn",
+            "train",
+            "--backend",
+            "mxnet",
+            "--workers",
+            "2",
+            *_with_epochs(1),
+        ],
+        cwd=ROOT,
+        env={**_env(), "DMLC_ROLE": "worker"},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert (
+        result.returncode == 2
+        and "multi-machine mode" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_a_bench_row_on_two_workers_reports_the_whole_batch() -> None:
     from d2lrnn.bench.worker import MARKER
 
-    result = subprocess.run([sys.executable, "-m", "d2lrnn.bench.worker", "--backend", "torch", "--model", "concise",
-                             "--epochs", "2", "--batch-size", "8", "--num-steps", "10", "--num-hiddens", "16",
-                             "--max-tokens", "2000", "--threads", "1", "--workers", "2"],
-                            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "d2lrnn.bench.worker",
+            "--backend",
+            "torch",
+            "--model",
+            "concise",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--num-steps",
+            "10",
+            "--num-hiddens",
+            "16",
+            "--max-tokens",
+            "2000",
+            "--threads",
+            "1",
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
     assert result.returncode == 0 and len(lines) == 1, result.stderr
     row = json.loads(lines[0][len(MARKER):])
     assert row["status"] == "ok" and row["workers"] == 2
-    assert [epoch["tokens"] for epoch in row["epochs"]] == [24 * 8 * 10] * 2  # both workers' rows, every batch
+    # both workers' rows, every batch
+    assert [epoch["tokens"] for epoch in row["epochs"]] == [24 * 8 * 10] * 2
 
 
 @pytest.mark.parametrize("name", [backend_param("torch")])
 def test_a_signal_during_the_agreement_is_kept_for_the_next_batch(name: str) -> None:
-    """The stop request that lands while the workers agree is sent with the next batch, never lost."""
+    """The stop request that lands while the workers agree is sent with the next batch, never lost.
+    """
     from d2lrnn.backends import get_backend
     from d2lrnn.cells import make_model
     from d2lrnn.data import TimeMachine
@@ -225,8 +358,14 @@ def test_a_signal_during_the_agreement_is_kept_for_the_next_batch(name: str) -> 
 
     backend = get_backend(name)
     data = TimeMachine(8, 10, num_train=2000, num_val=0, seed=0)
-    model = make_model(backend, "concise", "rnn", num_inputs=len(data.vocab), num_outputs=len(data.vocab),
-                       num_hiddens=8)
+    model = make_model(
+        backend,
+        "concise",
+        "rnn",
+        num_inputs=len(data.vocab),
+        num_outputs=len(data.vocab),
+        num_hiddens=8,
+    )
     trainer = Trainer(2, 1.0, device=backend.cpu(), progress=False)
     group = SignalDuringAgreement()
     group.attach(trainer, data)

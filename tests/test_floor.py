@@ -30,7 +30,10 @@ def _floor_module(name: str):
 
 def _batches() -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(0)
-    return [(rng.integers(0, VOCAB, (BATCH, STEPS)), rng.integers(0, VOCAB, (BATCH, STEPS))) for _ in range(3)]
+    return [
+        (rng.integers(0, VOCAB, (BATCH, STEPS)), rng.integers(0, VOCAB, (BATCH, STEPS)))
+        for _ in range(3)
+    ]
 
 
 @pytest.mark.parametrize("clip", [0.05, 0.0], ids=["clipped", "unclipped"])
@@ -54,14 +57,17 @@ def test_floor_computes_the_library_losses(name: str, clip: float) -> None:
 def test_floor_calls_on_first_batch_once(name: str) -> None:
     floor = _floor_module(name)
     calls: list[int] = []
-    floor.train_floor(_batches(), VOCAB, HIDDEN, 0.5, 1.0, 2, on_first_batch=lambda: calls.append(1))
+    floor.train_floor(
+        _batches(), VOCAB, HIDDEN, 0.5, 1.0, 2, on_first_batch=lambda: calls.append(1)
+    )
     assert calls == [1]
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 @pytest.mark.parametrize("name", NAMES)
 def test_a_gated_floor_trains_the_framework_layer(name: str, cell: str) -> None:
-    """The gated cells' floor rows (the most the framework's own GRU/LSTM layer gives against the book)."""
+    """The gated cells' floor rows (the most the framework's own GRU/LSTM layer gives against the
+    book)."""
     floor = _floor_module(name)
     if "cell" not in inspect.signature(floor.train_floor).parameters:
         pytest.skip(f"{name}'s floor is a vanilla RNN")

@@ -1,4 +1,5 @@
-"""A disk that fills up during training: training goes on, the last good checkpoint stays, the results are printed.
+"""A disk that fills up during training: training goes on, the last good checkpoint stays, the
+results are printed.
 
 The real cases mount a small ``tmpfs`` (root only; CI runs as root), sized so that the first
 checkpoint fits but a second copy beside it (the atomic save writes the new file before it
@@ -28,16 +29,46 @@ from d2lrnn.train_job import TrainJob, run_training
 from .conftest import needs_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-HIDDENS = 128  # ~95 KB of weights: the checkpoint is large beside the metadata, so its size is easy to bound
-SETTINGS = {"num_hiddens": HIDDENS, "batch_size": 4, "num_steps": 8, "max_tokens": 1000, "num_val": 0, "seed": 5,
-            "epochs": 6}
-CLI = ["train", "--num-hiddens", str(HIDDENS), "--batch-size", "4", "--num-steps", "8", "--max-tokens", "1000",
-       "--num-val", "0", "--seed", "5", "--epochs", "6", "--save-every", "2", "--num-preds", "5", "--json"]
+# ~95 KB of weights: the checkpoint is large beside the metadata, so its size is easy to bound
+HIDDENS = 128
+SETTINGS = {
+    "num_hiddens": HIDDENS,
+    "batch_size": 4,
+    "num_steps": 8,
+    "max_tokens": 1000,
+    "num_val": 0,
+    "seed": 5,
+    "epochs": 6,
+}
+CLI = [
+    "train",
+    "--num-hiddens",
+    str(HIDDENS),
+    "--batch-size",
+    "4",
+    "--num-steps",
+    "8",
+    "--max-tokens",
+    "1000",
+    "--num-val",
+    "0",
+    "--seed",
+    "5",
+    "--epochs",
+    "6",
+    "--save-every",
+    "2",
+    "--num-preds",
+    "5",
+    "--json",
+]
 WEIGHT_BYTES = parameter_count(28, HIDDENS, 1) * 4
 #: room for one checkpoint (weights and at most ~40 KB of headers and metadata) but not for two
 ONE_CHECKPOINT = WEIGHT_BYTES * 3 // 2
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root (CI runs as root)")
+root_only = pytest.mark.skipif(
+    os.geteuid() != 0, reason="mounting a tmpfs needs root (CI runs as root)"
+)
 pytestmark = needs_corpus
 
 
@@ -62,8 +93,14 @@ def _leftovers(folder: Path) -> list[str]:
 def test_a_disk_that_fills_up_trains_to_the_end_and_exits_2_for_the_final_save(tmp_path):
     with small_disk(tmp_path / "disk", ONE_CHECKPOINT) as disk:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-        proc = subprocess.run([sys.executable, "-m", "d2lrnn", *CLI, "--save", str(disk / "m.npz")], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "d2lrnn", *CLI, "--save", str(disk / "m.npz")],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 2, proc.stderr
         out = proc.stdout.splitlines()
         assert out[0].startswith("perplexity ") and len(out) >= 3  # the summary and the samples
@@ -92,12 +129,23 @@ def test_the_next_scheduled_save_succeeds_once_there_is_room_again(tmp_path):
             if "was not saved" in message:
                 filler.unlink(missing_ok=True)  # someone frees space while training goes on
 
-        job = TrainJob(settings=dict(SETTINGS), backend="torch", save=str(disk / "m.npz"), save_every=2,
-                       num_preds=5, progress=False, threads=None)
+        job = TrainJob(
+            settings=dict(SETTINGS),
+            backend="torch",
+            save=str(disk / "m.npz"),
+            save_every=2,
+            num_preds=5,
+            progress=False,
+            threads=None,
+        )
         result = run_training(job, log=log)
         assert result.exit_status == 0, result.message
         failures = [line for line in logged if "was not saved" in line]
-        assert len(failures) == 1 and "epoch 4" in failures[0] and "the final save comes at the end" in failures[0]
+        assert (
+            len(failures) == 1
+            and "epoch 4" in failures[0]
+            and "the final save comes at the end" in failures[0]
+        )
         assert read(disk / "m.npz")[1][STATE_KEY]["epoch"] == 6
         assert _leftovers(disk) == []
 
@@ -116,23 +164,37 @@ def _fail_fsync_after_first_save(monkeypatch) -> None:
 
 
 def test_a_simulated_full_disk_keeps_training_and_closes_every_file(tmp_path, monkeypatch, capfd):
-    """ENOSPC from ``fsync`` after the first save (no root needed): the same outcome as the real full disk."""
+    """ENOSPC from ``fsync`` after the first save (no root needed): the same outcome as the real
+    full disk."""
     _fail_fsync_after_first_save(monkeypatch)
     logged: list[str] = []
-    job = TrainJob(settings={**SETTINGS, "num_hiddens": 16}, backend="torch", save=str(tmp_path / "m.npz"),
-                   save_every=2, num_preds=5, progress=False, threads=None)
+    job = TrainJob(
+        settings={**SETTINGS, "num_hiddens": 16},
+        backend="torch",
+        save=str(tmp_path / "m.npz"),
+        save_every=2,
+        num_preds=5,
+        progress=False,
+        threads=None,
+    )
     result = run_training(job, log=logged.append)
     gc.collect()  # a leaked ZipFile would complain here, in its __del__
     assert result.exit_status == 2 and result.samples and result.summary["epochs"] == 6
-    assert "No space left on device" in result.message and f"{tmp_path / 'm.npz'} still holds epoch 2" in result.message
-    assert [line for line in logged if "was not saved" in line][0].startswith("the checkpoint of epoch 4")
+    assert (
+        "No space left on device" in result.message
+        and f"{tmp_path / 'm.npz'} still holds epoch 2" in result.message
+    )
+    assert [line for line in logged if "was not saved" in line][0].startswith(
+        "the checkpoint of epoch 4"
+    )
     assert read(tmp_path / "m.npz")[1][STATE_KEY]["epoch"] == 2
     assert _leftovers(tmp_path) == []
     assert "Exception ignored" not in capfd.readouterr().err
 
 
 def test_an_interrupt_whose_save_fails_says_what_the_file_holds(tmp_path, monkeypatch):
-    """Ctrl-C after epoch 2 while the disk is full: one paragraph with the epoch the file still holds."""
+    """Ctrl-C after epoch 2 while the disk is full: one paragraph with the epoch the file still
+    holds."""
     import signal
 
     from d2lrnn.errors import CheckpointError
@@ -148,12 +210,22 @@ def test_an_interrupt_whose_save_fails_says_what_the_file_holds(tmp_path, monkey
 
     monkeypatch.setattr(CheckpointSaver, "__call__", then_interrupt)
     path = tmp_path / "m.npz"
-    job = TrainJob(settings={**SETTINGS, "num_hiddens": 16}, backend="torch", save=str(path), save_every=1,
-                   num_preds=5, progress=False, threads=None)
+    job = TrainJob(
+        settings={**SETTINGS, "num_hiddens": 16},
+        backend="torch",
+        save=str(path),
+        save_every=1,
+        num_preds=5,
+        progress=False,
+        threads=None,
+    )
     with pytest.raises(CheckpointError) as caught:
         run_training(job)
     message = str(caught.value)
-    assert message.startswith("SIGINT stopped training after epoch") and "No space left on device" in message
+    assert (
+        message.startswith("SIGINT stopped training after epoch")
+        and "No space left on device" in message
+    )
     assert f"{path} still holds epoch 1" in message and "\n" not in message
     assert read(path)[1][STATE_KEY]["epoch"] == 1
     assert _leftovers(tmp_path) == []

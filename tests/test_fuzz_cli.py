@@ -1,4 +1,5 @@
-"""Random command lines from the documented options and values: exit 0 or 2, never a traceback, never a hang.
+"""Random command lines from the documented options and values: exit 0 or 2, never a traceback,
+never a hang.
 
 Every command line starts with tiny sizes (one epoch of an 8-unit model) that the drawn options
 may override, so a run that trains takes a few seconds. The lines run in one long-lived driver
@@ -27,10 +28,30 @@ from .fuzz_support import crafted_checkpoint, quick_and_long
 
 ROOT = Path(__file__).resolve().parents[1]
 BOUND_S = 90  # no tiny run takes this long; a line that does is a hang
-pytestmark = [needs_corpus, pytest.mark.skipif(not installed("torch"), reason="torch not installed")]
+pytestmark = [
+    needs_corpus,
+    pytest.mark.skipif(not installed("torch"), reason="torch not installed"),
+]
 
-TINY = ["--epochs", "1", "--num-hiddens", "8", "--batch-size", "2", "--num-steps", "4", "--max-tokens", "300",
-        "--num-val", "0", "--num-preds", "3", "--quiet", "--threads", "1"]
+TINY = [
+    "--epochs",
+    "1",
+    "--num-hiddens",
+    "8",
+    "--batch-size",
+    "2",
+    "--num-steps",
+    "4",
+    "--max-tokens",
+    "300",
+    "--num-val",
+    "0",
+    "--num-preds",
+    "3",
+    "--quiet",
+    "--threads",
+    "1",
+]
 COMMON = {
     "--backend": ["torch", "pytorch", "nope", ""],
     "--device": ["auto", "cpu", "gpu", "tpu"],
@@ -72,12 +93,19 @@ PREDICT = {
 
 def _options(table: dict[str, list[str] | None]) -> st.SearchStrategy[list[str]]:
     one = st.sampled_from(sorted(table)).flatmap(
-        lambda flag: st.just([flag]) if table[flag] is None else st.sampled_from(table[flag]).map(lambda v: [flag, v]))
+        lambda flag: (
+            st.just([flag])
+            if table[flag] is None
+            else st.sampled_from(table[flag]).map(lambda v: [flag, v])
+        )
+    )
     return st.lists(one, max_size=4).map(lambda pairs: [word for pair in pairs for word in pair])
 
 
-COMMAND_LINES = st.one_of(_options(TRAIN).map(lambda extra: ["train", *TINY, *extra]),
-                          _options(PREDICT).map(lambda extra: ["predict", "--checkpoint", "{dir}/resumable.npz", *extra]))
+COMMAND_LINES = st.one_of(
+    _options(TRAIN).map(lambda extra: ["train", *TINY, *extra]),
+    _options(PREDICT).map(lambda extra: ["predict", "--checkpoint", "{dir}/resumable.npz", *extra]),
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +115,30 @@ def folder(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> Path:
     (d / "out").mkdir()
     (d / "short.txt").write_text(corpus_path.read_text(encoding="utf-8")[:3000], encoding="utf-8")
     (d / "latin1.txt").write_bytes("caf\xe9 ".encode("latin-1") * 300)
-    job = TrainJob(settings={"epochs": 1, "num_hiddens": 8, "batch_size": 2, "num_steps": 4, "max_tokens": 300,
-                             "num_val": 0, "seed": 0}, backend="torch", save=str(d / "resumable.npz"), num_preds=1,
-                   progress=False, threads=None)
+    job = TrainJob(
+        settings={
+            "epochs": 1,
+            "num_hiddens": 8,
+            "batch_size": 2,
+            "num_steps": 4,
+            "max_tokens": 300,
+            "num_val": 0,
+            "seed": 0,
+        },
+        backend="torch",
+        save=str(d / "resumable.npz"),
+        num_preds=1,
+        progress=False,
+        threads=None,
+    )
     assert run_training(job).exit_status == 0
     crafted_checkpoint(d / "bomb.npz", d / "resumable.npz")
     return d
 
 
 class Driver:
-    """``tests/cli_driver.py`` kept running: one JSON list of cases per line in, one list of results per line out."""
+    """``tests/cli_driver.py`` kept running: one JSON list of cases per line in, one list of results
+    per line out."""
 
     LOOP = """import json, os, sys
 sys.path.insert(0, sys.argv[1])
@@ -110,8 +152,14 @@ for line in sys.stdin:
 
     def __init__(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-c", self.LOOP, str(ROOT / "tests")], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", self.LOOP, str(ROOT / "tests")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
 
@@ -136,7 +184,9 @@ def driver() -> Iterator[Driver]:
 
 
 def _any_command_line_exits_0_or_2(folder, driver, corpus_path, argv):
-    argv = [a.replace("{dir}", str(folder)).replace("{data}", str(corpus_path.parent)) for a in argv]
+    argv = [
+        a.replace("{dir}", str(folder)).replace("{data}", str(corpus_path.parent)) for a in argv
+    ]
     result = driver.run(argv, folder)
     err = result["stderr"]
     assert "Traceback" not in err and "Exception ignored" not in err, err

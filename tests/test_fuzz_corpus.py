@@ -1,4 +1,5 @@
-"""Any file given as ``--corpus``: training either runs or stops with one paragraph (exit 2 on the command line).
+"""Any file given as ``--corpus``: training either runs or stops with one paragraph (exit 2 on the
+command line).
 
 Corpora are random bytes, or random Unicode text with the awkward parts mixed in (byte-order marks,
 NULs, lone surrogates, every kind of line ending, letters that change length when lower-cased),
@@ -22,8 +23,30 @@ from .fuzz_support import quick_and_long
 
 pytestmark = pytest.mark.skipif(not installed("torch"), reason="torch not installed")
 
-AWKWARD = st.sampled_from(["\ufeff", "\x00", "\r\n", "\r", "\n", "\u2028", "\u0085", "\t", "\ud800", "\udfff",
-                           "İ", "ß", "ﬃ", "é", "e\u0301", "時間", "🙂", " ", "time traveller ", "THE TIME MACHINE\n"])
+AWKWARD = st.sampled_from(
+    [
+        "\ufeff",
+        "\x00",
+        "\r\n",
+        "\r",
+        "\n",
+        "\u2028",
+        "\u0085",
+        "\t",
+        "\ud800",
+        "\udfff",
+        "İ",
+        "ß",
+        "ﬃ",
+        "é",
+        "e\u0301",
+        "時間",
+        "🙂",
+        " ",
+        "time traveller ",
+        "THE TIME MACHINE\n",
+    ]
+)
 TEXT = st.lists(st.one_of(AWKWARD, st.text(max_size=30)), max_size=60).map("".join)
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-8/surrogatepass", "latin-1"])
 
@@ -40,9 +63,24 @@ CORPORA = st.one_of(st.binary(max_size=3000), st.builds(_encode, TEXT, ENCODINGS
 
 
 def _train_on(path: Path, token: str, sampling: str) -> None:
-    job = TrainJob(settings={"corpus": str(path), "epochs": 1, "num_hiddens": 4, "batch_size": 2, "num_steps": 3,
-                             "max_tokens": 300, "num_val": 0, "token": token, "sampling": sampling, "seed": 0},
-                   backend="torch", num_preds=2, progress=False, threads=None)
+    job = TrainJob(
+        settings={
+            "corpus": str(path),
+            "epochs": 1,
+            "num_hiddens": 4,
+            "batch_size": 2,
+            "num_steps": 3,
+            "max_tokens": 300,
+            "num_val": 0,
+            "token": token,
+            "sampling": sampling,
+            "seed": 0,
+        },
+        backend="torch",
+        num_preds=2,
+        progress=False,
+        threads=None,
+    )
     try:
         result = run_training(job)
     except DivergenceError as exc:  # exit 1 on the command line: not an answer to a bad corpus
@@ -62,17 +100,37 @@ def _any_corpus_trains_or_is_refused(tmp_path_factory, data, token, sampling):
     _train_on(path, token, sampling)
 
 
-_FUZZ = given(data=CORPORA, token=st.sampled_from(["char", "word"]), sampling=st.sampled_from(["sequential", "random"]))
+_FUZZ = given(
+    data=CORPORA,
+    token=st.sampled_from(["char", "word"]),
+    sampling=st.sampled_from(["sequential", "random"]),
+)
 test_any_corpus_trains_or_is_refused, test_any_corpus_trains_or_is_refused_long = quick_and_long(
     _FUZZ, _any_corpus_trains_or_is_refused, quick=60, long=1500)
 
 
 @pytest.mark.parametrize("prefix", [b"\xef\xbb\xbf", b"", b"\x00"])
 def test_a_usable_corpus_with_awkward_bytes_trains(tmp_path, prefix):
-    """The positive branch of the property is reached: enough letters train, whatever else the file holds."""
+    """The positive branch of the property is reached: enough letters train, whatever else the file
+    holds."""
     path = tmp_path / "c.txt"
-    path.write_bytes(prefix + b"The Time Traveller\r\nwas\x00 expounding\ra recondite matter\n" * 20)
-    job = TrainJob(settings={"corpus": str(path), "epochs": 1, "num_hiddens": 4, "batch_size": 2, "num_steps": 3,
-                             "max_tokens": 300, "num_val": 0, "seed": 0}, backend="torch", num_preds=2,
-                   progress=False, threads=None)
+    path.write_bytes(
+        prefix + b"The Time Traveller\r\nwas\x00 expounding\ra recondite matter\n" * 20
+    )
+    job = TrainJob(
+        settings={
+            "corpus": str(path),
+            "epochs": 1,
+            "num_hiddens": 4,
+            "batch_size": 2,
+            "num_steps": 3,
+            "max_tokens": 300,
+            "num_val": 0,
+            "seed": 0,
+        },
+        backend="torch",
+        num_preds=2,
+        progress=False,
+        threads=None,
+    )
     assert run_training(job).exit_status == 0

@@ -27,14 +27,36 @@ from d2lrnn.trainer import Trainer
 from .conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN = ["train", "--num-hiddens", "16", "--batch-size", "4", "--num-steps", "8", "--max-tokens", "1000",
-       "--num-val", "0", "--seed", "3", "--quiet", "--num-preds", "1"]
+RUN = [
+    "train",
+    "--num-hiddens",
+    "16",
+    "--batch-size",
+    "4",
+    "--num-steps",
+    "8",
+    "--max-tokens",
+    "1000",
+    "--num-val",
+    "0",
+    "--seed",
+    "3",
+    "--quiet",
+    "--num-preds",
+    "1",
+]
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "d2lrnn", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "d2lrnn", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
@@ -43,7 +65,8 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
 
 
 def interrupt_when_saved(proc: subprocess.Popen, path: Path, signum: int) -> tuple[int, str]:
-    """Send ``signum`` as soon as the first periodic checkpoint exists (the run is then mid-training)."""
+    """Send ``signum`` as soon as the first periodic checkpoint exists (the run is then
+    mid-training)."""
     deadline = time.monotonic() + 180
     while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -58,16 +81,24 @@ def test_sigint_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_pa
     status, err = interrupt_when_saved(part, tmp_path / "part.npz", signal.SIGINT)
     assert status == 130, err
     assert "Traceback" not in err
-    assert "interrupted (SIGINT) after epoch" in err and "Resume with: d2lrnn train --resume part.npz" in err
+    assert (
+        "interrupted (SIGINT) after epoch" in err
+        and "Resume with: d2lrnn train --resume part.npz" in err
+    )
     stopped_at = read(tmp_path / "part.npz")[1][STATE_KEY]["epoch"]
     assert 1 <= stopped_at < 12
 
-    status, err = finish(start(["train", "--resume", "part.npz", "--quiet", "--num-preds", "1"], tmp_path))
+    status, err = finish(
+        start(["train", "--resume", "part.npz", "--quiet", "--num-preds", "1"], tmp_path)
+    )
     assert status == 0, err
     assert f"resuming part.npz after epoch {stopped_at} of 12" in err
     assert finish(full)[0] == 0
 
-    (resumed, meta_r), (uninterrupted, meta_u) = read(tmp_path / "part.npz"), read(tmp_path / "full.npz")
+    (resumed, meta_r), (uninterrupted, meta_u) = (
+        read(tmp_path / "part.npz"),
+        read(tmp_path / "full.npz"),
+    )
     assert meta_r[STATE_KEY]["epoch"] == meta_u[STATE_KEY]["epoch"] == 12
     assert len(meta_r[STATE_KEY]["history"]) == 12
     for name, value in uninterrupted.items():
@@ -75,7 +106,8 @@ def test_sigint_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_pa
 
 
 def wait_for_training(proc: subprocess.Popen) -> str:
-    """Read stderr up to the line that says training started (the signal handlers are installed by then)."""
+    """Read stderr up to the line that says training started (the signal handlers are installed by
+    then)."""
     seen = []
     for line in proc.stderr:
         seen.append(line)
@@ -109,16 +141,19 @@ for generation in range(1, 10**6):
     weights = {k: np.full(s, generation, np.float32) for k, s in shapes.items()}
     print(generation, flush=True)
     save_weights(sys.argv[1], weights, vocab, backend="torch", model="scratch", hparams=hparams, generation=generation)
-"""
+"""  # noqa: E501
 
 
 def test_a_kill_during_a_save_never_replaces_the_good_checkpoint(tmp_path):
-    """SIGKILL a process that rewrites a 4 MB checkpoint in a loop: the file on disk is always a whole one."""
+    """SIGKILL a process that rewrites a 4 MB checkpoint in a loop: the file on disk is always a
+    whole one."""
     target = tmp_path / "model.npz"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     rng = np.random.default_rng()
     for attempt in range(4):
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(target)], env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(target)], env=env, stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2 + attempt):  # at least one whole save has finished
             proc.stdout.readline()
         time.sleep(float(rng.uniform(0, 0.05)))
@@ -127,48 +162,109 @@ def test_a_kill_during_a_save_never_replaces_the_good_checkpoint(tmp_path):
         weights, meta = read(target)
         generation = meta["generation"]
         assert generation >= 1
-        assert all((w == generation).all() for w in weights.values()), "weights from two different saves"
+        assert all((w == generation).all() for w in weights.values()), (
+            "weights from two different saves"
+        )
     leftovers = [p.name for p in tmp_path.iterdir() if p != target]
-    assert all(name.startswith(".model.npz.") and name.endswith(".tmp") for name in leftovers), leftovers
+    assert all(name.startswith(".model.npz.") and name.endswith(".tmp") for name in leftovers), (
+        leftovers
+    )
 
 
 def test_divergence_stops_with_advice_and_keeps_the_last_good_checkpoint(tmp_path):
-    """Resume a good checkpoint with --lr 100 --clip 0: exit 1, the epoch and advice; the file is unchanged."""
+    """Resume a good checkpoint with --lr 100 --clip 0: exit 1, the epoch and advice; the file is
+    unchanged."""
     data = TimeMachine(8, 16, num_train=3000, num_val=0, seed=0)
     n, rng = len(data.vocab), np.random.default_rng(0)
-    weights = {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in canonical_shapes(n, n, 64, 1).items()}
-    settings = {"model": "concise", "epochs": 1, "batch_size": 8, "num_steps": 16, "num_hiddens": 64, "num_layers": 1,
-                "lr": 1.0, "clip": 1.0, "max_tokens": 3000, "num_val": 0, "sampling": "sequential", "token": "char",
-                "seed": 0, "corpus": None}
-    state = {"epoch": 1, "max_epochs": 1, "history": [], "rng": data.train_loader.rng.bit_generator.state,
-             "settings": settings}
+    weights = {
+        k: rng.normal(0, 0.1, s).astype(np.float32)
+        for k, s in canonical_shapes(n, n, 64, 1).items()
+    }
+    settings = {
+        "model": "concise",
+        "epochs": 1,
+        "batch_size": 8,
+        "num_steps": 16,
+        "num_hiddens": 64,
+        "num_layers": 1,
+        "lr": 1.0,
+        "clip": 1.0,
+        "max_tokens": 3000,
+        "num_val": 0,
+        "sampling": "sequential",
+        "token": "char",
+        "seed": 0,
+        "corpus": None,
+    }
+    state = {
+        "epoch": 1,
+        "max_epochs": 1,
+        "history": [],
+        "rng": data.train_loader.rng.bit_generator.state,
+        "settings": settings,
+    }
     good = tmp_path / "good.npz"
-    save_weights(good, weights, data.vocab, backend="torch", model="concise",
-                 hparams={"num_inputs": n, "num_outputs": n, "num_hiddens": 64, "num_layers": 1, "lr": 1.0},
-                 train_state=state)
+    save_weights(
+        good,
+        weights,
+        data.vocab,
+        backend="torch",
+        model="concise",
+        hparams={"num_inputs": n, "num_outputs": n, "num_hiddens": 64, "num_layers": 1, "lr": 1.0},
+        train_state=state,
+    )
     before = good.read_bytes()
-    status, err = finish(start(["train", "--resume", "good.npz", "--lr", "100", "--clip", "0", "--epochs", "6",
-                                "--save-every", "1", "--quiet"], tmp_path))
+    status, err = finish(
+        start(
+            [
+                "train",
+                "--resume",
+                "good.npz",
+                "--lr",
+                "100",
+                "--clip",
+                "0",
+                "--epochs",
+                "6",
+                "--save-every",
+                "1",
+                "--quiet",
+            ],
+            tmp_path,
+        )
+    )
     assert status == 1, err
     assert "Traceback" not in err
     assert "Training diverged in epoch" in err and "--clip 1" in err
     assert "good.npz from epoch" in err and "--resume good.npz --lr" in err
-    if good.read_bytes() != before:  # an epoch before the divergence was saved: it must be finite and whole
+    # an epoch before the divergence was saved: it must be finite and whole
+    if good.read_bytes() != before:
         saved, _ = read(good)
         assert all(np.isfinite(w).all() for w in saved.values())
 
 
-# --- the library function, in this process: every backend, both samplings --------------------------------------------
-SMALL = {"num_hiddens": 8, "batch_size": 4, "num_steps": 8, "max_tokens": 600, "num_val": 0, "seed": 5}
+# --- the library function, in this process: every backend, both samplings
+# --------------------------------------------
+SMALL = {
+    "num_hiddens": 8,
+    "batch_size": 4,
+    "num_steps": 8,
+    "max_tokens": 600,
+    "num_val": 0,
+    "seed": 5,
+}
 
 
 def job(**kwargs) -> TrainJob:
     settings = {**SMALL, **kwargs.pop("settings", {})}
-    return TrainJob(settings=settings, save_every=1, num_preds=1, progress=False, device="cpu", **kwargs)
+    return TrainJob(
+        settings=settings, save_every=1, num_preds=1, progress=False, device="cpu", **kwargs
+    )
 
 
 def interrupt_once(path: Path) -> threading.Thread:
-    """Send this process SIGINT as soon as ``path`` exists (the first periodic save: training is under way)."""
+    """Send this process SIGINT as soon as ``path`` exists (the first periodic save: training is
+    under way)."""
 
     def watch() -> None:
         deadline = time.monotonic() + 120
@@ -196,7 +292,9 @@ def test_interrupt_and_resume_equal_an_uninterrupted_run(tmp_path, name, samplin
 
     total = done + 2
     resumed = run_training(job(resume=str(part), settings={"epochs": total}))
-    uninterrupted = run_training(job(backend=name, save=str(full), settings={**settings, "epochs": total}))
+    uninterrupted = run_training(
+        job(backend=name, save=str(full), settings={**settings, "epochs": total})
+    )
     assert resumed.stopped_by is None and resumed.backend == uninterrupted.backend == name
     (a, meta_a), (b, meta_b) = read(part), read(full)
     assert meta_a[STATE_KEY]["epoch"] == meta_b[STATE_KEY]["epoch"] == total
@@ -218,7 +316,8 @@ def test_the_signal_handler_only_records(capfd):
 
 
 def _with_a_signal_inside_the_final_save(monkeypatch, second: bool) -> list[int]:
-    """Make the last save receive SIGINT (``second``: a second one, which raises KeyboardInterrupt) mid-way."""
+    """Make the last save receive SIGINT (``second``: a second one, which raises KeyboardInterrupt)
+    mid-way."""
     calls, real = [], CheckpointSaver.save
 
     def save(self, path=None):
@@ -241,7 +340,9 @@ def test_a_signal_during_the_final_save_lets_it_finish(tmp_path, monkeypatch):
     result = run_training(final_only, log=logged.append)
     assert result.stopped_by is None and result.exit_status == 0 and result.samples
     assert read(tmp_path / "m.npz")[1][STATE_KEY]["epoch"] == 3
-    assert any("saved a checkpoint to" in line and "the run is whole" in line for line in logged), logged
+    assert any("saved a checkpoint to" in line and "the run is whole" in line for line in logged), (
+        logged
+    )
 
 
 def test_a_second_signal_during_the_final_save_says_what_the_file_holds(tmp_path, monkeypatch):
@@ -253,13 +354,18 @@ def test_a_second_signal_during_the_final_save_says_what_the_file_holds(tmp_path
     assert result.exit_status == 130
     on_disk = read(path)[1][STATE_KEY]["epoch"]
     assert on_disk == 2  # the periodic save of epoch 2; the cancelled one left no trace
-    assert f"{path} still holds epoch {on_disk}, saved earlier" in result.message and "cancelled" in result.message
+    assert (
+        f"{path} still holds epoch {on_disk}, saved earlier" in result.message
+        and "cancelled" in result.message
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
 def test_a_failed_final_save_keeps_the_results(tmp_path, monkeypatch):
     def disk_full(self, path=None):
-        raise CheckpointError(f"Cannot write the checkpoint {path or self.path}: No space left on device.")
+        raise CheckpointError(
+            f"Cannot write the checkpoint {path or self.path}: No space left on device."
+        )
 
     monkeypatch.setattr(CheckpointSaver, "save", disk_full)
     final_only = job(backend="torch", save=str(tmp_path / "m.npz"), settings={"epochs": 2})
@@ -267,12 +373,16 @@ def test_a_failed_final_save_keeps_the_results(tmp_path, monkeypatch):
     result = run_training(final_only)
     assert result.exit_status == 2 and result.stopped_by is None
     assert result.summary["epochs"] == 2 and result.samples and result.checkpoint is None
-    assert "its checkpoint was not saved" in result.message and "No space left on device" in result.message
+    assert (
+        "its checkpoint was not saved" in result.message
+        and "No space left on device" in result.message
+    )
     assert result.to_dict()["problem"] == result.message
 
 
 def test_a_second_signal_during_training_says_what_the_file_holds(tmp_path, monkeypatch):
-    """Ctrl-C twice quits at once (KeyboardInterrupt inside the training loop, here after epoch 2 was saved)."""
+    """Ctrl-C twice quits at once (KeyboardInterrupt inside the training loop, here after epoch 2
+    was saved)."""
     path, real = tmp_path / "m.npz", CheckpointSaver.__call__
 
     def then_quit(self, trainer, stats):
@@ -284,5 +394,9 @@ def test_a_second_signal_during_training_says_what_the_file_holds(tmp_path, monk
     result = run_training(job(backend="torch", save=str(path), settings={"epochs": 5}))
     assert result.exit_status == 130 and result.stopped_by == "SIGINT"
     assert read(path)[1][STATE_KEY]["epoch"] == 2
-    assert f"{path} still holds epoch 2, saved earlier" in result.message and result.resume_from == str(path)
-    assert f"Resume with: d2lrnn train --resume {path}" in stop_message(result)  # the command line's advice
+    assert (
+        f"{path} still holds epoch 2, saved earlier" in result.message
+        and result.resume_from == str(path)
+    )
+    # the command line's advice
+    assert f"Resume with: d2lrnn train --resume {path}" in stop_message(result)

@@ -1,4 +1,5 @@
-"""The JAX adapter: the compiled step, seeding, devices, and the book's interface on Flax's nnx layers."""
+"""The JAX adapter: the compiled step, seeding, devices, and the book's interface on Flax's nnx
+layers."""
 
 from __future__ import annotations
 
@@ -36,9 +37,12 @@ def test_the_compiled_step_traces_once_and_matches_eager_steps(backend, kind):
     for X, Y in batches(6):
         X, Y = backend.tensor(X), backend.tensor(Y)
         loss, compiled_state = traced(X, Y, compiled_state)
-        want, eager_state = sgd_step(backend, eager_model, eager_params, X, Y, eager_state, 1.0, 0.3)
+        want, eager_state = sgd_step(
+            backend, eager_model, eager_params, X, Y, eager_state, 1.0, 0.3
+        )
         np.testing.assert_allclose(backend.to_float(loss), backend.to_float(want), rtol=1e-5)
-    # one eager call (no state yet), one trace (with a state): the other four steps run compiled code
+    # one eager call (no state yet), one trace (with a state): the other four steps run compiled
+    # code
     assert len(calls) == 2
     for key, value in eager_model.get_weights().items():
         np.testing.assert_allclose(compiled_model.get_weights()[key], value, atol=1e-5)
@@ -58,7 +62,8 @@ def test_clipping_runs_inside_the_compiled_step(backend):
 
     clipped, unclipped = losses(0.1), losses(0.0)
     assert clipped[0] == pytest.approx(unclipped[0], rel=1e-6)  # the same start
-    assert not np.allclose(clipped[1:], unclipped[1:], rtol=1e-3)  # clipping changed the later steps
+    # clipping changed the later steps
+    assert not np.allclose(clipped[1:], unclipped[1:], rtol=1e-3)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])
@@ -103,7 +108,9 @@ def test_devices_and_placement(backend):
     assert next(iter(logits.devices())).platform == "cpu"
 
 
-@pytest.mark.skipif("not __import__('d2lrnn').get_backend('jax').num_gpus()", reason="JAX sees no GPU")
+@pytest.mark.skipif(
+    "not __import__('d2lrnn').get_backend('jax').num_gpus()", reason="JAX sees no GPU"
+)
 def test_training_on_the_gpu(backend):
     vocab = d2lrnn.Vocab(list("abcdef"))
     _, model = build("jax", "RNN", 1, random_weights(1))
@@ -119,6 +126,10 @@ def test_greedy_and_temperature_prediction(backend):
     vocab = d2lrnn.Vocab(list("abcdef"))
     _, model = build("jax", "RNN", 1, random_weights(1, scale=1.5))
     greedy = model.predict(list("abc"), 15, vocab)
-    assert greedy == model.predict(list("abc"), 15, vocab) and greedy.startswith("a b c") and len(greedy.split()) == 18
+    assert (
+        greedy == model.predict(list("abc"), 15, vocab)
+        and greedy.startswith("a b c")
+        and len(greedy.split()) == 18
+    )
     sampled = [model.predict("abc", 15, vocab, temperature=2.0, seed=s) for s in (1, 1, 2)]
     assert sampled[0] == sampled[1] and len(set(sampled)) == 2

@@ -1,5 +1,7 @@
-"""The JAX adapter's speed levers change the speed, never the numbers: each setting against the other
-from equal weights (every cell, one and two layers), and each lever declared for ``scripts/levers.py``."""
+"""The JAX adapter's speed levers change the speed, never the numbers: each setting against the
+other
+from equal weights (every cell, one and two layers), and each lever declared for
+``scripts/levers.py``."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from .test_cells import V, make, random_weights
 pytest.importorskip("flax")
 
 
-def _train(kind: str, cell: str, num_layers: int, weights: dict[str, np.ndarray]) -> tuple[list[float], dict]:
+def _train(
+    kind: str, cell: str, num_layers: int, weights: dict[str, np.ndarray]
+) -> tuple[list[float], dict]:
     """Three clipped SGD steps through the compiled step: the losses and the final weights."""
     backend, model = make("jax", kind, cell, num_layers, weights)
     step, state, losses = make_train_step(backend, model, 1.0, 1.0), None, []
@@ -42,13 +46,15 @@ def test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer
     np.testing.assert_allclose(runs[True][0], runs[False][0], rtol=1e-5)
     for key, value in runs[False][1].items():
         np.testing.assert_allclose(runs[True][1][key], value, atol=2e-5, err_msg=key)
-    assert any(not np.allclose(runs[True][1][k], weights[k]) for k in weights)  # the steps did train
+    # the steps did train
+    assert any(not np.allclose(runs[True][1][k], weights[k]) for k in weights)
 
 
 @pytest.mark.parametrize("kind", ["concise", "scratch"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
-def test_unrolling_the_scan_and_donating_buffers_keep_the_numbers(monkeypatch: pytest.MonkeyPatch, kind: str,
-                                                                  cell: str) -> None:
+def test_unrolling_the_scan_and_donating_buffers_keep_the_numbers(
+    monkeypatch: pytest.MonkeyPatch, kind: str, cell: str
+) -> None:
     from d2lrnn.backends.jax import models, ops
 
     weights = random_weights(cell, 2, seed=4, scale=0.3)
@@ -71,7 +77,10 @@ def test_every_lever_is_declared_with_the_other_setting() -> None:
     names = " ".join(lever.name for lever in found)
     assert f"PROJECT_INPUTS={models.PROJECT_INPUTS}" in names and f"DONATE={ops.DONATE}" in names
     assert {lever.kind for lever in found if "UNROLL" in lever.name} == {"RNN", "RNNScratch"}
-    lever, library = next(lever for lever in found if "PROJECT_INPUTS" in lever.name), models.PROJECT_INPUTS
+    lever, library = (
+        next(lever for lever in found if "PROJECT_INPUTS" in lever.name),
+        models.PROJECT_INPUTS,
+    )
     assert lever.other.label == f"PROJECT_INPUTS={not library}"
     with lever.other.context(None):
         assert models.PROJECT_INPUTS is (not library)

@@ -1,4 +1,5 @@
-"""The cross-backend matrix: every backend x model kind against one NumPy reference and each other."""
+"""The cross-backend matrix: every backend x model kind against one NumPy reference and each other.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def random_weights(num_layers: int, seed: int = 0, scale: float = 0.4) -> dict[s
 
 
 def reference_forward(w: dict[str, np.ndarray], X: np.ndarray, num_layers: int):
-    """The RNN in plain NumPy (float64): h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), o_t = h_t W_hq + b_q."""
+    """The RNN in plain NumPy (float64): h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), o_t = h_t W_hq +
+    b_q."""
     inputs = np.eye(V)[X.T]  # (T, B, V) one-hot
     hidden = []
     for layer in range(num_layers):
@@ -36,10 +38,13 @@ def reference_forward(w: dict[str, np.ndarray], X: np.ndarray, num_layers: int):
     return inputs @ w["W_hq"] + w["b_q"], np.stack(hidden)
 
 
-def build(name: str, kind: str, num_layers: int = 1, weights=None, num_hiddens: int = H, vocab: int = V):
+def build(
+    name: str, kind: str, num_layers: int = 1, weights=None, num_hiddens: int = H, vocab: int = V
+):
     backend = d2lrnn.get_backend(name)
-    model = getattr(backend, kind)(num_inputs=vocab, num_outputs=vocab, num_hiddens=num_hiddens, lr=1,
-                                   num_layers=num_layers)
+    model = getattr(backend, kind)(
+        num_inputs=vocab, num_outputs=vocab, num_hiddens=num_hiddens, lr=1, num_layers=num_layers
+    )
     if weights is not None:
         model.set_weights(weights)
     return backend, model
@@ -84,7 +89,9 @@ def test_weights_round_trip(name, kind):
         model.set_weights({**weights, "W_hh.0": np.zeros((H + 1, H), np.float32)})
 
 
-def sgd_losses(name: str, kind: str, batches, weights, num_layers: int = 1, clip: float = 0.4) -> list[float]:
+def sgd_losses(
+    name: str, kind: str, batches, weights, num_layers: int = 1, clip: float = 0.4
+) -> list[float]:
     """Losses of SGD steps (lr 1) through the same compiled step the Trainer uses."""
     backend, model = build(name, kind, num_layers, weights)
     step = make_train_step(backend, model, lr=1.0, clip=clip)
@@ -110,7 +117,8 @@ def test_first_twenty_sgd_steps_match_the_reference(name, kind, twenty_batches):
     weights = random_weights(1, seed=3, scale=0.3)
     reference = sgd_losses("torch", "RNNScratch", twenty_batches, weights)
     unclipped = sgd_losses("torch", "RNNScratch", twenty_batches, weights, clip=0)
-    assert not np.allclose(reference, unclipped, rtol=1e-3)  # the clip of 0.4 changes the trajectory
+    # the clip of 0.4 changes the trajectory
+    assert not np.allclose(reference, unclipped, rtol=1e-3)
     losses = sgd_losses(name, kind, twenty_batches, weights)
     assert len(losses) == 20
     np.testing.assert_allclose(losses, reference, rtol=1e-4)
@@ -148,8 +156,10 @@ def test_same_start_same_data_same_perplexity(small_data):
     if len(names) < 2:
         pytest.skip("needs two installed backends")
     rng = np.random.default_rng(4)
-    weights = {k: (0.1 * rng.standard_normal(s)).astype(np.float32)
-               for k, s in canonical_shapes(len(small_data.vocab), len(small_data.vocab), 64, 1).items()}
+    weights = {
+        k: (0.1 * rng.standard_normal(s)).astype(np.float32)
+        for k, s in canonical_shapes(len(small_data.vocab), len(small_data.vocab), 64, 1).items()
+    }
     ppl = {n: train(n, "RNN", small_data, 3, weights)[0][-1].perplexity for n in names}
     assert max(ppl.values()) <= 1.01 * min(ppl.values()), ppl
 

@@ -1,4 +1,5 @@
-"""MXNet-specific behaviour: the book's Gluon subclass, list states, deferred initialisation, graph rebuilds."""
+"""MXNet-specific behaviour: the book's Gluon subclass, list states, deferred initialisation, graph
+rebuilds."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def book_subclass(mx, activation: str = "relu"):
 
     class BookRNN(mx.RNNScratch):
         def init_params(self):
-            self.rnn = rnn.RNN(self.num_hiddens, activation=activation)  # no input_size: deferred init
+            # no input_size: deferred init
+            self.rnn = rnn.RNN(self.num_hiddens, activation=activation)
             self.linear = nn.Dense(self.num_outputs, flatten=False)
             self.initialize()
 
@@ -60,10 +62,14 @@ def test_book_subclass_trains_predicts_and_exports(mx):
     X = mx.tensor(batches()[0][0])
     logits, state = model(X)
     assert isinstance(state, list) and state[0].shape == (1, 4, H) and logits.shape == (6, 4, V)
-    history = d2lrnn.Trainer(max_epochs=3, gradient_clip_val=1, progress=False).fit(model, batches())
+    history = d2lrnn.Trainer(max_epochs=3, gradient_clip_val=1, progress=False).fit(
+        model, batches()
+    )
     assert history[-1].perplexity < history[0].perplexity
     vocab = d2lrnn.Vocab(list("abcdefghij "))
-    assert_greedy(model, model.predict("abc", 5, vocab), "abc", 5, vocab, mx.tensor, lambda a: a.asnumpy())
+    assert_greedy(
+        model, model.predict("abc", 5, vocab), "abc", 5, vocab, mx.tensor, lambda a: a.asnumpy()
+    )
 
 
 def test_book_subclass_matches_rnn_given_the_same_weights(mx):
@@ -91,7 +97,8 @@ def test_list_and_bare_states_agree(mx, kind):
 
 
 def test_scratch_graph_follows_num_steps(mx):
-    """The unrolled graph is rebuilt when num_steps changes: one call over 6 steps = 6 calls over 1."""
+    """The unrolled graph is rebuilt when num_steps changes: one call over 6 steps = 6 calls over 1.
+    """
     model = mx.RNNScratch(V, num_hiddens=H, sigma=0.3)
     X = mx.tensor(batches()[0][0])
     whole, state_whole = mx.forward(model, X, None)

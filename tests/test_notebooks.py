@@ -28,7 +28,8 @@ EXAMPLES = ROOT / "docs" / "examples"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-# --- a stand-in for IPython, so that the plot's choices can be checked without a kernel -----------------------
+# --- a stand-in for IPython, so that the plot's choices can be checked without a kernel
+# -----------------------
 class FakeHandle:
     def __init__(self, shown: list[Any]) -> None:
         self.shown = shown
@@ -38,14 +39,17 @@ class FakeHandle:
 
 
 def fake_ipython(monkeypatch: pytest.MonkeyPatch, shell: Any) -> list[Any]:
-    """Make IPython report ``shell`` as the running shell; return the list its ``display`` records into."""
+    """Make IPython report ``shell`` as the running shell; return the list its ``display`` records
+    into."""
     ipython = pytest.importorskip("IPython")
     import IPython.display
 
     shown: list[Any] = []
 
     def display(obj: Any, display_id: bool = False) -> FakeHandle:
-        assert display_id is True, "the plot must ask for a display handle, to update the output in place"
+        assert display_id is True, (
+            "the plot must ask for a display handle, to update the output in place"
+        )
         shown.append(("display", obj))
         return FakeHandle(shown)
 
@@ -65,16 +69,24 @@ def test_no_notebook_in_a_script() -> None:
     assert len(live.live_callbacks(True)) == 1
 
 
-@pytest.mark.parametrize(("shell", "expected"), [
-    (KERNEL, True),
-    (types.SimpleNamespace(config={"IPKernelApp": {"connection_file": "x"}}), True),  # the config alone
-    (TERMINAL, False),  # terminal IPython: a script as far as plots go
-    (None, False),      # IPython imported, no shell running
-])
-def test_in_notebook_detects_a_kernel(monkeypatch: pytest.MonkeyPatch, shell: Any, expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        (KERNEL, True),
+        # the config alone
+        (types.SimpleNamespace(config={"IPKernelApp": {"connection_file": "x"}}), True),
+        (TERMINAL, False),  # terminal IPython: a script as far as plots go
+        (None, False),  # IPython imported, no shell running
+    ],
+)
+def test_in_notebook_detects_a_kernel(
+    monkeypatch: pytest.MonkeyPatch, shell: Any, expected: bool
+) -> None:
     fake_ipython(monkeypatch, shell)
     assert live.in_notebook() is expected
-    assert live.wants_plot(None) is expected and live.wants_plot(True) and not live.wants_plot(False)
+    assert (
+        live.wants_plot(None) is expected and live.wants_plot(True) and not live.wants_plot(False)
+    )
 
 
 def _tiny_fit(plot: bool | None, epochs: int = 3) -> None:
@@ -89,7 +101,9 @@ def _tiny_fit(plot: bool | None, epochs: int = 3) -> None:
     Trainer(epochs, 1, progress=False, plot=plot).fit(model, batches)
 
 
-def test_in_a_notebook_the_trainer_updates_one_figure_per_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_a_notebook_the_trainer_updates_one_figure_per_epoch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     shown = fake_ipython(monkeypatch, KERNEL)
     _tiny_fit(plot=None, epochs=3)
     assert [kind for kind, _ in shown] == ["display", "update", "update"]
@@ -98,9 +112,12 @@ def test_in_a_notebook_the_trainer_updates_one_figure_per_epoch(monkeypatch: pyt
     assert len(set(images)) == 3, "every epoch must redraw the figure"
 
 
-@pytest.mark.parametrize(("shell", "plot", "expected"), [(KERNEL, False, 0), (TERMINAL, None, 0), (TERMINAL, True, 2)])
-def test_plot_option_overrides_the_detection(monkeypatch: pytest.MonkeyPatch, shell: Any, plot: bool | None,
-                                             expected: int) -> None:
+@pytest.mark.parametrize(
+    ("shell", "plot", "expected"), [(KERNEL, False, 0), (TERMINAL, None, 0), (TERMINAL, True, 2)]
+)
+def test_plot_option_overrides_the_detection(
+    monkeypatch: pytest.MonkeyPatch, shell: Any, plot: bool | None, expected: int
+) -> None:
     shown = fake_ipython(monkeypatch, shell)
     _tiny_fit(plot=plot, epochs=2)
     assert len(shown) == expected
@@ -116,7 +133,8 @@ def test_the_plot_shows_validation_when_measured() -> None:
 
 
 def test_progress_bar_front_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Notebook widget when ipywidgets is there; without it no text bar unless asked; a terminal keeps tqdm's rule."""
+    """Notebook widget when ipywidgets is there; without it no text bar unless asked; a terminal
+    keeps tqdm's rule."""
     from tqdm import notebook, std
 
     class Widget(std.tqdm):  # stands in for tqdm's notebook bar, which needs ipywidgets to exist
@@ -124,7 +142,9 @@ def test_progress_bar_front_end(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(notebook, "tqdm", Widget)
     assert type(live.progress_bar(range(2))) is std.tqdm  # a script
-    assert live.progress_bar(range(2), False).disable and not live.progress_bar(range(2), True).disable
+    assert (
+        live.progress_bar(range(2), False).disable and not live.progress_bar(range(2), True).disable
+    )
     fake_ipython(monkeypatch, KERNEL)
     monkeypatch.setattr(live, "notebook_widgets", lambda: True)
     assert type(live.progress_bar(range(2))) is Widget
@@ -134,7 +154,8 @@ def test_progress_bar_front_end(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not live.progress_bar(range(2), True).disable
 
 
-# --- the notebooks through a real kernel --------------------------------------------------------------------------
+# --- the notebooks through a real kernel
+# --------------------------------------------------------------------------
 def _make_notebooks() -> Any:
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
@@ -163,7 +184,9 @@ def test_notebook_runs_in_a_kernel_and_shows_the_live_plot(framework: str, tmp_p
     import nbformat
 
     make_notebooks = _make_notebooks()
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
     monkeypatch.delenv("MPLBACKEND", raising=False)  # as in a student's Jupyter
     path = make_notebooks.make_notebook(framework, tmp_path)
     make_notebooks.execute(path, timeout=300, quick=True)
@@ -179,8 +202,14 @@ def test_notebook_runs_in_a_kernel_and_shows_the_live_plot(framework: str, tmp_p
 
     train = next(c for c in code if "trainer.fit(" in c.source)
     images = [o for o in train.outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 1, f"one live plot, updated in place, expected; outputs: {[o.output_type for o in train.outputs]}"
-    assert images[0].get("transient", {}).get("display_id") or images[0]["output_type"] == "display_data"
+    assert len(images) == 1, (
+        "one live plot, updated in place, expected; outputs: "
+        f"{[o.output_type for o in train.outputs]}"
+    )
+    assert (
+        images[0].get("transient", {}).get("display_id")
+        or images[0]["output_type"] == "display_data"
+    )
     import base64
 
     assert base64.b64decode(images[0]["data"]["image/png"]).startswith(PNG)

@@ -1,8 +1,12 @@
-"""Every public import path of the book's code works, in both spellings, and names the one module behind it.
+"""Every public import path of the book's code works, in both spellings, and names the one module
+behind it.
 
-The public names (``d2lrnn.torch``, ``d2lrnn.v1.jax``, ``d2lrnn.v0.mxnet``, ``d2lrnn.draft.tensorflow``,
-``d2lrnn.gluonbook``, ...) have no files; :data:`d2lrnn.book.PUBLIC_PATHS` maps them to the generation
-modules under ``d2lrnn/book/``. Each framework is checked in a fresh interpreter (MXNet cannot follow
+The public names (``d2lrnn.torch``, ``d2lrnn.v1.jax``, ``d2lrnn.v0.mxnet``,
+``d2lrnn.draft.tensorflow``,
+``d2lrnn.gluonbook``, ...) have no files; :data:`d2lrnn.book.PUBLIC_PATHS` maps them to the
+generation
+modules under ``d2lrnn/book/``. Each framework is checked in a fresh interpreter (MXNet cannot
+follow
 TensorFlow, and gluonbook needs MXNet outside NumPy mode).
 """
 
@@ -41,7 +45,13 @@ print(json.dumps({"before": before, "same": by_import is by_from is real is sys.
 def _framework(public: str) -> str | None:
     """The framework a public path imports (None for a generation's shared package)."""
     last = public.rsplit(".", 1)[-1]
-    return "mxnet" if last == "gluonbook" else last if last in ("torch", "mxnet", "tensorflow", "jax") else None
+    return (
+        "mxnet"
+        if last == "gluonbook"
+        else last
+        if last in ("torch", "mxnet", "tensorflow", "jax")
+        else None
+    )
 
 
 @pytest.mark.parametrize("public", sorted(PUBLIC_PATHS))
@@ -50,8 +60,13 @@ def test_each_public_path_is_the_module_behind_it(public: str) -> None:
     if framework is not None and not installed(framework):
         pytest.skip(f"{framework} not installed")
     served = PUBLIC_PATHS[public]
-    result = subprocess.run([sys.executable, "-c", CHECK, public, served], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK, public, served],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["before"] == []  # import d2lrnn imported no framework
@@ -67,7 +82,9 @@ def test_every_tab_module_has_its_public_paths_and_nothing_else_does() -> None:
     for gen, tabs in TABS.items():
         for tab in tabs:
             assert PUBLIC_PATHS[f"d2lrnn.{gen}.{tab}"] == f"d2lrnn.book.{gen}.{tab}"
-    assert {PUBLIC_PATHS[f"d2lrnn.{tab}"] for tab in TABS["v1"]} == {f"d2lrnn.book.v1.{t}" for t in TABS["v1"]}
+    assert {PUBLIC_PATHS[f"d2lrnn.{tab}"] for tab in TABS["v1"]} == {
+        f"d2lrnn.book.v1.{t}" for t in TABS["v1"]
+    }
     for public in PUBLIC_PATHS:  # no file shadows a public name
         rel = Path(*public.split("."))
         assert not (ROOT / rel.with_suffix(".py")).exists() and not (ROOT / rel).is_dir(), public

@@ -17,10 +17,18 @@ from d2lrnn.bench.roofline import Shape, best_times, limit, products
 from .test_bench import _no_busy_core, fake_runner
 
 
-def test_a_step_needs_the_gather_two_recurrent_products_per_step_the_weight_gradient_and_the_output_layers_three(
-) -> None:
-    found = {p.name: p for p in products(Shape(batch=32, num_steps=35, hidden=256, vocab=28, cell="lstm"))}
-    assert (found["input gather"].m, found["input gather"].n, found["input gather"].calls) == (1120, 1024, 1)
+def test_a_step_needs_the_gather_two_recurrent_products_per_step_the_weight_gradient_and_the_output_layers_three() -> (  # noqa: E501
+    None
+):
+    found = {
+        p.name: p
+        for p in products(Shape(batch=32, num_steps=35, hidden=256, vocab=28, cell="lstm"))
+    }
+    assert (found["input gather"].m, found["input gather"].n, found["input gather"].calls) == (
+        1120,
+        1024,
+        1,
+    )
     assert [(found[n].m, found[n].k, found[n].n, found[n].calls) for n in
             ("recurrent forward", "recurrent backward, state", "recurrent backward, weights")] == [
         (32, 256, 1024, 35), (32, 1024, 256, 35), (256, 1120, 1024, 1)]
@@ -34,7 +42,8 @@ def test_the_limit_is_the_steps_tokens_over_the_products_seconds() -> None:
     shape = Shape(batch=2, num_steps=3, hidden=4, vocab=5)
     seconds = {p.name: 0.001 for p in products(shape)}
     seconds["recurrent forward"] = 0.002
-    # gather 1 + forward 3 x 2 + state gradient 3 + weight gradient 1 + output 3 = 14 ms for 2 x 3 tokens
+    # gather 1 + forward 3 x 2 + state gradient 3 + weight gradient 1 + output 3 = 14 ms for 2 x 3
+    # tokens
     assert limit(shape, seconds) == pytest.approx(6 / 0.014)
     del seconds["output forward"]
     assert limit(shape, seconds) is None, "a product not timed leaves no limit, not a higher one"
@@ -46,8 +55,11 @@ def test_each_product_counts_at_its_fastest_engine_and_a_skipped_engine_is_ignor
     slow = {shape.key: {n: 0.002 for n in names}}
     fast = {shape.key: {n: 0.001 for n in names if n != "input gather"}}
     fast[shape.key]["output forward"] = 0.005
-    measured = [{"engine": "numpy", "status": "ok", "shapes": slow}, {"engine": "torch", "status": "ok", "shapes": fast},
-                {"engine": "jax", "status": "skipped", "reason": "not installed"}]
+    measured = [
+        {"engine": "numpy", "status": "ok", "shapes": slow},
+        {"engine": "torch", "status": "ok", "shapes": fast},
+        {"engine": "jax", "status": "skipped", "reason": "not installed"},
+    ]
     best = best_times(measured)[shape.key]
     assert best["input gather"] == {"seconds": 0.002, "engine": "numpy"}
     assert best["recurrent forward"] == {"seconds": 0.001, "engine": "torch"}
@@ -59,10 +71,17 @@ def test_each_product_counts_at_its_fastest_engine_and_a_skipped_engine_is_ignor
 
 
 def test_time_call_is_the_median_seconds_per_call_and_waits_for_the_last_result() -> None:
-    ticks = iter([0.0, 0.01] + [x for i in range(5) for x in (1.0 * i, 1.0 * i + 0.04 * (1 + i % 2))])
+    ticks = iter(
+        [0.0, 0.01] + [x for i in range(5) for x in (1.0 * i, 1.0 * i + 0.04 * (1 + i % 2))]
+    )
     calls, finished = [], []
-    per_call = roofline.time_call(lambda: calls.append(1) or len(calls), finished.append, clock=lambda: next(ticks),
-                                  sample_s=0.04, samples=5)
+    per_call = roofline.time_call(
+        lambda: calls.append(1) or len(calls),
+        finished.append,
+        clock=lambda: next(ticks),
+        sample_s=0.04,
+        samples=5,
+    )
     # warm-up, one timed call (10 ms: 4 calls per sample), then 5 samples of 40 or 80 ms
     assert len(calls) == 2 + 5 * 4 and finished == [1, 2, 6, 10, 14, 18, 22]
     assert per_call == pytest.approx(0.01)
@@ -88,9 +107,19 @@ def test_every_condition_of_a_run_has_its_shape() -> None:
 def _fake_roofline(config: BenchConfig, log: Any) -> dict[str, Any]:
     shapes = roofline.config_shapes(config, vocab=lambda token: 28)
     unique = {s.key: s for s in shapes.values()}
-    measured = [{"engine": "numpy", "status": "ok",
-                 "shapes": {k: {p.name: 1e-6 * s.hidden / 256 for p in products(s)} for k, s in unique.items()}}]
-    return {**roofline.summarise(list(unique.values()), measured), "conditions": {c: s.key for c, s in shapes.items()}}
+    measured = [
+        {
+            "engine": "numpy",
+            "status": "ok",
+            "shapes": {
+                k: {p.name: 1e-6 * s.hidden / 256 for p in products(s)} for k, s in unique.items()
+            },
+        }
+    ]
+    return {
+        **roofline.summarise(list(unique.values()), measured),
+        "conditions": {c: s.key for c, s in shapes.items()},
+    }
 
 
 @pytest.fixture
@@ -98,11 +127,14 @@ def results(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(bench.runner, "is_installed", lambda name: True)
     monkeypatch.setattr(bench.runner, "busy_core", _no_busy_core)
     config = BenchConfig(backends=["torch"], epochs=8, repeats=3, cooldown=0)
-    return bench.run_benchmark(config, log=lambda m: None, runner=fake_runner, roofline=_fake_roofline)
+    return bench.run_benchmark(
+        config, log=lambda m: None, runner=fake_runner, roofline=_fake_roofline
+    )
 
 
 def test_every_row_gets_its_fraction_of_the_limit(results: dict[str, Any]) -> None:
-    seed_limit = 32 * 35 / (1e-6 * (1 + 2 * 35 + 1 + 3))  # the fake engine's products take 1 µs x hidden / 256
+    # the fake engine's products take 1 µs x hidden / 256
+    seed_limit = 32 * 35 / (1e-6 * (1 + 2 * 35 + 1 + 3))
     assert {r["condition"] for r in results["rows"]} >= {SEED, "busy", "h512", "h1024", "word"}
     for row in results["rows"]:
         hidden = int(row["condition"][1:]) if row["condition"] in ("h512", "h1024") else 256
@@ -111,9 +143,13 @@ def test_every_row_gets_its_fraction_of_the_limit(results: dict[str, Any]) -> No
         assert row["fraction_of_limit"] == pytest.approx(row["tokens_per_sec"] / expected)
 
 
-def test_the_page_shows_the_fraction_on_every_row_and_plots_it(results: dict[str, Any], tmp_path: Path) -> None:
+def test_the_page_shows_the_fraction_on_every_row_and_plots_it(
+    results: dict[str, Any], tmp_path: Path
+) -> None:
     text = bench.markdown_report(results, {"results": "r.png", "limit": "limit.png"})
-    header = next(line for line in text.splitlines() if line.startswith("| backend | model | condition"))
+    header = next(
+        line for line in text.splitlines() if line.startswith("| backend | model | condition")
+    )
     column = header.split(" | ").index("fraction of the limit")
     lines = [li for li in bench.rows_table(results).splitlines() if li.startswith("| PyTorch | ")]
     assert len(lines) >= 5 and all(li.split(" | ")[column].endswith("%") for li in lines)
@@ -124,19 +160,33 @@ def test_the_page_shows_the_fraction_on_every_row_and_plots_it(results: dict[str
     assert files["limit"].read_bytes()[:4] == b"\x89PNG"
     record = bench.read_history(files["history"])[-1]
     assert record["fraction_of_limit"][f"torch/{FLOOR}/{SEED}"] == pytest.approx(
-        next(r["fraction_of_limit"] for r in results["rows"] if r["model"] == FLOOR and r["condition"] == SEED))
+        next(
+            r["fraction_of_limit"]
+            for r in results["rows"]
+            if r["model"] == FLOOR and r["condition"] == SEED
+        )
+    )
 
 
 def test_a_run_without_the_limit_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench.runner, "busy_core", _no_busy_core)
-    config = BenchConfig(backends=["torch"], models=["concise"], busy=False, scaling=False, book=False, repeats=1,
-                         cooldown=0)
+    config = BenchConfig(
+        backends=["torch"],
+        models=["concise"],
+        busy=False,
+        scaling=False,
+        book=False,
+        repeats=1,
+        cooldown=0,
+    )
     out = bench.run_benchmark(config, log=lambda m: None, runner=fake_runner)
     assert "roofline" not in out and "limit was not measured" in bench.report.roofline_text(out)
     assert "| – |" in bench.rows_table(out)
 
 
-def test_the_headline_draws_the_limit_and_each_backends_share(results: dict[str, Any], tmp_path: Path) -> None:
+def test_the_headline_draws_the_limit_and_each_backends_share(
+    results: dict[str, Any], tmp_path: Path
+) -> None:
     from d2lrnn.bench.headline import headline_summary, write_headline_chart
 
     summary = headline_summary(results)

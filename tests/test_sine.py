@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from d2lrnn.exercises.sine import k_step_errors, k_step_predictions, k_step_targets, minibatches, mse, noisy_sine, windows
+from d2lrnn.exercises.sine import (
+    k_step_errors,
+    k_step_predictions,
+    k_step_targets,
+    minibatches,
+    mse,
+    noisy_sine,
+    windows,
+)
 
 
 def test_windows_shapes_and_content():
@@ -35,7 +43,11 @@ def test_k_step_with_an_exact_model_is_exact():
     x = np.arange(40, dtype=np.float32)
     preds = k_step_predictions(lambda w: w[:, -1] + 1, x, 4, 8)
     np.testing.assert_array_equal(preds, k_step_targets(x, 4, 8))
-    assert k_step_errors(lambda w: w[:, -1] + 1, x, 4, [1, 4, 8], start=20) == {1: 0.0, 4: 0.0, 8: 0.0}
+    assert k_step_errors(lambda w: w[:, -1] + 1, x, 4, [1, 4, 8], start=20) == {
+        1: 0.0,
+        4: 0.0,
+        8: 0.0,
+    }
 
 
 def test_errors_grow_with_horizon_for_a_biased_model():

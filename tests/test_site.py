@@ -1,4 +1,5 @@
-"""The course site as a student sees it: built strictly, served on 127.0.0.1, read in headless Chromium.
+"""The course site as a student sees it: built strictly, served on 127.0.0.1, read in headless
+Chromium.
 
 Every page of the navigation is loaded in a 1300-pixel window and checked: the formulas are typeset
 (no TeX left in the text), every image loaded, no code block scrolls sideways, every Python block
@@ -6,7 +7,8 @@ shows exactly a section of a lesson in docs/examples/ (the code tests/test_docs.
 nothing is fetched from another host and the console stays free of errors. Every page is loaded
 again at a phone's width (375 pixels): the page itself must not scroll sideways (wide tables,
 formulas and, on a phone, code scroll inside their own boxes). The content tabs must switch
-together on a page and the choice must carry to the next page. Every notebook link of the chapter and the home page is
+together on a page and the choice must carry to the next page. Every notebook link of the chapter
+and the home page is
 followed and must download a valid notebook of its framework. Screenshots (the chapter per tab,
 every page at phone width) go to out/screenshots/ (git-ignored).
 
@@ -38,16 +40,28 @@ EXAMPLES = ROOT / "docs" / "examples"
 SCREENSHOTS = ROOT / "out" / "screenshots"
 WIDTH, HEIGHT = 1300, 900
 PHONE = {"width": 375, "height": 740}
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MARKER = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]\s*$")
 #: TeX that a typeset page no longer shows: \( \) \[ \] and commands such as \mathbf
 RAW_TEX = re.compile(r"\\[()\[\]]|\\[A-Za-z]{2,}|\$\$")
 
 
 def chromium() -> str | None:
-    """The system's Chromium: ``$D2LRNN_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on the PATH."""
-    return os.environ.get("D2LRNN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """The system's Chromium: ``$D2LRNN_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on the
+    PATH."""
+    return (
+        os.environ.get("D2LRNN_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
 
 
 def nav_pages() -> list[str]:
@@ -60,13 +74,18 @@ def nav_pages() -> list[str]:
                 yield from walk(value)
             elif isinstance(value, str) and value.endswith(".md"):
                 stem = value[: -len(".md")]
-                yield "" if stem == "index" else (stem[: -len("/index")] if stem.endswith("/index") else stem) + "/"
+                yield (
+                    ""
+                    if stem == "index"
+                    else (stem[: -len("/index")] if stem.endswith("/index") else stem) + "/"
+                )
 
     return list(walk(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]))
 
 
 def lesson_sections() -> dict[str, str]:
-    """Every snippet section of every lesson, as the pages include it: ``{"file.py:section": code}``."""
+    """Every snippet section of every lesson, as the pages include it: ``{"file.py:section":
+    code}``."""
     sections: dict[str, str] = {}
     for path in sorted(EXAMPLES.glob("*.py")):
         open_: dict[str, list[str]] = {}
@@ -82,14 +101,22 @@ def lesson_sections() -> dict[str, str]:
     return sections
 
 
-# --- the site, the server, the browser --------------------------------------------------------------------
+# --- the site, the server, the browser
+# --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Build the site strictly and serve it on an ephemeral port of 127.0.0.1; yield its base URL."""
+    """Build the site strictly and serve it on an ephemeral port of 127.0.0.1; yield its base URL.
+    """
     pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install 'd2lrnn[docs]')")
     out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)], cwd=ROOT,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, text=True, capture_output=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     class Quiet(SimpleHTTPRequestHandler):
@@ -108,15 +135,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A fresh headless Chromium profile (a persistent context, so that a tab choice can carry between pages)."""
+    """A fresh headless Chromium profile (a persistent context, so that a tab choice can carry
+    between pages)."""
     executable = chromium()
     if executable is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium; see .ci/install-system-packages)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install 'd2lrnn[docs]')")
+        pytest.skip(
+            "Chromium is not installed (apt-get install chromium; see .ci/install-system-packages)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install 'd2lrnn[docs]')"
+    )
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": WIDTH, "height": HEIGHT})
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": WIDTH, "height": HEIGHT},
+        )
         try:
             yield context
         finally:
@@ -131,10 +167,17 @@ class Visit:
         self.page = context.new_page()
         if viewport:
             self.page.set_viewport_size(viewport)
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        self.page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"))
-        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+        self.page.on(
+            "requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}")
+        )
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
+        )
         host = urlsplit(url).netloc
         self.page.route("**/*", lambda route: self._local_only(route, host))
         self.page.goto(url, wait_until="load")
@@ -151,7 +194,8 @@ class Visit:
         self.page.close()
 
 
-# --- every page --------------------------------------------------------------------------------------------
+# --- every page
+# --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", nav_pages(), ids=lambda p: p.rstrip("/") or "home")
 def test_page(site: str, browser: Any, path: str) -> None:
     visit = Visit(browser, site + path)
@@ -166,26 +210,29 @@ def test_page(site: str, browser: Any, path: str) -> None:
         assert not RAW_TEX.search(text), f"{path}: raw TeX in the text: {RAW_TEX.search(text)[0]!r}"
         unset = page.evaluate("""() => Array.from(document.querySelectorAll("article math"))
             .filter(m => m.getBoundingClientRect().width === 0 && m.closest(".tabbed-block, details") === null)
-            .map(m => m.textContent)""")
+            .map(m => m.textContent)""")  # noqa: E501
         assert not unset, f"{path}: formulas not typeset: {unset}"
 
         broken = page.evaluate("""async () => {
             const images = Array.from(document.querySelectorAll("article img"));
             await Promise.all(images.map(i => i.decode().catch(() => null)));
             return images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute("src"));
-        }""")
+        }""")  # noqa: E501
         assert not broken, f"{path}: images that did not load: {broken}"
 
         wide = page.evaluate("""() => Array.from(document.querySelectorAll("article pre > code"))
             .filter(c => c.getClientRects().length && c.scrollWidth > c.clientWidth + 1)
-            .map(c => c.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), ""))""")
+            .map(c => c.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), ""))""")  # noqa: E501
         assert not wide, f"{path}: code blocks that scroll sideways, longest lines: {wide}"
 
         shown = page.evaluate("""() => Array.from(document.querySelectorAll("article .language-python code"))
-            .map(c => c.textContent)""")
+            .map(c => c.textContent)""")  # noqa: E501
         sections = set(lesson_sections().values())
         foreign = [code for code in shown if code.strip("\n") not in sections]
-        assert not foreign, f"{path}: Python blocks that are not a lesson section the tests run: {foreign[0][:300]!r}"
+        assert not foreign, (
+            f"{path}: Python blocks that are not a lesson section the tests run: "
+            f"{foreign[0][:300]!r}"
+        )
         assert not visit.problems, f"{path}: " + "; ".join(visit.problems)
     finally:
         visit.close()
@@ -197,14 +244,18 @@ def _slug(path: str) -> str:
 
 @pytest.mark.parametrize("path", nav_pages(), ids=lambda p: p.rstrip("/") or "home")
 def test_page_at_phone_width(site: str, browser: Any, path: str) -> None:
-    """At 375 px nothing widens the page: only a table, formula or code box may scroll, inside itself."""
+    """At 375 px nothing widens the page: only a table, formula or code box may scroll, inside
+    itself."""
     visit = Visit(browser, site + path, viewport=PHONE)
     page = visit.page
     try:
-        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"phone-{_slug(path)}.png"), full_page=True)
-        # what sticks out of the viewport without a scrolling box around it (hidden, clipped content counts too)
+        # what sticks out of the viewport without a scrolling box around it (hidden, clipped content
+        # counts too)
         culprits = page.evaluate("""() => {
             const width = document.documentElement.clientWidth, out = [];
             const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
@@ -216,13 +267,19 @@ def test_page_at_phone_width(site: str, browser: Any, path: str) -> None:
                 if (r.width && r.right > width + 1 && !scrolls(e)) out.push(`${e.tagName.toLowerCase()}.${e.className}`);
             }
             return out.slice(0, 8);
-        }""")
-        assert widths[0] <= widths[1] + 1, f"{path}: the page scrolls sideways at 375 px ({widths}); {culprits}"
-        assert not culprits, f"{path}: elements wider than a phone, outside any scrolling box: {culprits}"
+        }""")  # noqa: E501
+        assert widths[0] <= widths[1] + 1, (
+            f"{path}: the page scrolls sideways at 375 px ({widths}); {culprits}"
+        )
+        assert not culprits, (
+            f"{path}: elements wider than a phone, outside any scrolling box: {culprits}"
+        )
         tables = page.evaluate("""() => Array.from(document.querySelectorAll("article table"))
             .filter(t => t.getClientRects().length && t.scrollWidth > t.parentElement.clientWidth + 1)
-            .map(t => getComputedStyle(t.parentElement).overflowX)""")
-        assert all(o in ("auto", "scroll") for o in tables), f"{path}: a wide table without its own scroll box: {tables}"
+            .map(t => getComputedStyle(t.parentElement).overflowX)""")  # noqa: E501
+        assert all(o in ("auto", "scroll") for o in tables), (
+            f"{path}: a wide table without its own scroll box: {tables}"
+        )
         assert not visit.problems, f"{path}: " + "; ".join(visit.problems)
     finally:
         visit.close()
@@ -230,8 +287,11 @@ def test_page_at_phone_width(site: str, browser: Any, path: str) -> None:
 
 @pytest.mark.parametrize("path", ["", "chapter/"], ids=["home", "chapter"])
 def test_notebook_links_download_valid_notebooks(site: str, browser: Any, path: str) -> None:
-    """Click each framework's tab, follow its notebook link: the download is a valid notebook of that framework's lesson."""
-    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install 'd2lrnn[docs]')")
+    """Click each framework's tab, follow its notebook link: the download is a valid notebook of
+    that framework's lesson."""
+    nbformat = pytest.importorskip(
+        "nbformat", reason="nbformat is not installed (pip install 'd2lrnn[docs]')"
+    )
     from d2lrnn.backends import LABELS, NAMES
 
     expected = {LABELS[n]: n for n in NAMES if (EXAMPLES / f"chapter_{n}.py").is_file()}
@@ -239,7 +299,9 @@ def test_notebook_links_download_valid_notebooks(site: str, browser: Any, path: 
     page = visit.page
     try:
         links = page.locator("article a.notebook-link")
-        assert links.count() == len(expected), f"{path}: {links.count()} notebook links for {sorted(expected)}"
+        assert links.count() == len(expected), (
+            f"{path}: {links.count()} notebook links for {sorted(expected)}"
+        )
         tabs = page.locator("article .tabbed-set", has=page.locator("a.notebook-link")).first
         for label, name in expected.items():
             tabs.locator(".tabbed-labels > label", has_text=label).first.click()
@@ -259,15 +321,18 @@ def test_notebook_links_download_valid_notebooks(site: str, browser: Any, path: 
 
 
 def test_every_lesson_section_on_some_page_is_what_the_tests_run() -> None:
-    """The site test compares against the lessons the harness executes; make sure it knows them all."""
+    """The site test compares against the lessons the harness executes; make sure it knows them all.
+    """
     sections = lesson_sections()
     names = {key.split(":")[0] for key in sections}
     assert names == {p.name for p in EXAMPLES.glob("*.py")} and all(sections.values())
 
 
-# --- the tabs ----------------------------------------------------------------------------------------------
+# --- the tabs
+# ----------------------------------------------------------------------------------------------
 def _tab_state(page: Any) -> list[dict[str, Any]]:
-    """For each tab set: its labels, the checked label and the labels of the blocks that are visible."""
+    """For each tab set: its labels, the checked label and the labels of the blocks that are
+    visible."""
     return page.evaluate("""() => Array.from(document.querySelectorAll("article .tabbed-set")).map(set => {
         const labels = Array.from(set.querySelectorAll(":scope > .tabbed-labels > label"));
         const blocks = Array.from(set.querySelectorAll(":scope > .tabbed-content > .tabbed-block"));
@@ -275,13 +340,15 @@ def _tab_state(page: Any) -> list[dict[str, Any]]:
         return {labels: labels.map(l => l.textContent.trim()), checked: checked ? checked.textContent.trim() : null,
                 visible: blocks.map((b, i) => b.getClientRects().length ? labels[i].textContent.trim() : null)
                                .filter(x => x)};
-    })""")
+    })""")  # noqa: E501
 
 
 def _assert_all_show(page: Any, label: str, where: str) -> None:
     for i, state in enumerate(_tab_state(page)):
         if label in state["labels"]:
-            assert state["checked"] == label and state["visible"] == [label], f"{where}: tab set {i + 1} shows {state}"
+            assert state["checked"] == label and state["visible"] == [label], (
+                f"{where}: tab set {i + 1} shows {state}"
+            )
 
 
 def test_tabs_switch_together_and_carry_to_the_next_page(site: str, browser: Any) -> None:
@@ -299,11 +366,16 @@ def test_tabs_switch_together_and_carry_to_the_next_page(site: str, browser: Any
         page = visit.page
         try:
             if chosen:  # the choice made on the previous page
-                _assert_all_show(page, chosen, f"{path} after choosing {chosen!r} on the previous page")
+                _assert_all_show(
+                    page, chosen, f"{path} after choosing {chosen!r} on the previous page"
+                )
             labels = _tab_state(page)[0]["labels"]
             assert len(labels) >= 2, f"{path}: a tab set with one tab: {labels}"
-            for label in [*labels[1:], labels[0], labels[-1]]:  # end on a tab other than the default
-                page.locator("article .tabbed-set").first.locator(".tabbed-labels > label", has_text=label).first.click()
+            # end on a tab other than the default
+            for label in [*labels[1:], labels[0], labels[-1]]:
+                page.locator("article .tabbed-set").first.locator(
+                    ".tabbed-labels > label", has_text=label
+                ).first.click()
                 _assert_all_show(page, label, f"{path} after clicking {label!r}")
                 if path.rstrip("/").endswith("chapter"):
                     slug = re.sub(r"\W+", "-", label.lower()).strip("-")

@@ -1,4 +1,5 @@
-"""The environments d2lrnn promises: the pins agree with the extras, and a plain ``import mxnet`` works."""
+"""The environments d2lrnn promises: the pins agree with the extras, and a plain ``import mxnet``
+works."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def pins(name: str) -> dict[str, str]:
 def extras() -> dict[str, list[Requirement]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     found = {"core": [Requirement(r) for r in project["dependencies"]]}
-    found.update({k: [Requirement(r) for r in v] for k, v in project["optional-dependencies"].items()})
+    found.update(
+        {k: [Requirement(r) for r in v] for k, v in project["optional-dependencies"].items()}
+    )
     return found
 
 
@@ -56,8 +59,11 @@ def test_both_stacks_carry_all_four_frameworks_and_the_newest_has_numpy_2():
     newest, readme = pins("constraints-newest.txt"), pins("constraints.txt")
     assert int(newest["numpy"].split(".")[0]) >= 2
     for stack in (newest, readme):
-        assert {"mxnet", "torch", "tensorflow", "tf-keras", "jax", "jaxlib", "flax"} <= set(stack), sorted(stack)
-    # MXNet's metadata says numpy<2: the newest stack installs it apart, with --no-deps (README, .ci/run)
+        assert {"mxnet", "torch", "tensorflow", "tf-keras", "jax", "jaxlib", "flax"} <= set(
+            stack
+        ), sorted(stack)
+    # MXNet's metadata says numpy<2: the newest stack installs it apart, with --no-deps (README,
+    # .ci/run)
     assert "--no-deps mxnet==" + newest["mxnet"] in (ROOT / ".ci" / "run").read_text()
     assert "--no-deps mxnet==" + newest["mxnet"] in (ROOT / "README.md").read_text()
 
@@ -81,7 +87,7 @@ model = Scanned()
 variables = model.init(jax.random.PRNGKey(2), carry, x)
 (c, h), ys = model.apply(variables, carry, x)
 print("SCAN", ys.shape, h.shape, bool(jnp.allclose(ys[:, -1], h)))
-"""
+"""  # noqa: E501
 
 
 @pytest.mark.skipif(not (installed("jax") and installed("flax")), reason="jax/flax not installed")
@@ -108,24 +114,46 @@ def test_browser():
 
 def test_other():
     pytest.skip("Flax before 0.7 still has the book's API")
-"""
+"""  # noqa: E501
 
 
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_under_ci_a_missing_corpus_framework_or_browser_fails_instead_of_skipping(tmp_path, ci):
-    (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_make_collect_report, pytest_runtest_makereport"
-                                          "  # noqa: F401\n")
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import pytest_make_collect_report, pytest_runtest_makereport"
+        "  # noqa: F401\n"
+    )
     (tmp_path / "test_skips.py").write_text(CI_SKIPS)
-    (tmp_path / "test_module_skip.py").write_text(  # what pytest.importorskip("mxnet") says without MXNet
-        "import pytest\npytest.skip(\"could not import 'mxnet': No module named 'mxnet'\", allow_module_level=True)\n")
-    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:warnings", "-rA", "-q",
-                          "--continue-on-collection-errors",
-                          str(tmp_path)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), "CI": ci})
+    (
+        tmp_path / "test_module_skip.py"
+    ).write_text(  # what pytest.importorskip("mxnet") says without MXNet
+        "import pytest\npytest.skip(\"could not import 'mxnet': No module named 'mxnet'\", "
+        "allow_module_level=True)\n"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:warnings",
+            "-rA",
+            "-q",
+            "--continue-on-collection-errors",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CI": ci},
+    )
     summary = out.stdout.strip().splitlines()[-1]
     if ci:
-        # a skip at setup (a skipif mark) is reported as an error, one in the test's body as a failure
+        # a skip at setup (a skipif mark) is reported as an error, one in the test's body as a
+        # failure
         assert "2 failed, 1 skipped, 2 errors" in summary, out.stdout[-3000:]
         assert "CI=true: this environment must run this test" in out.stdout
     else:
@@ -133,20 +161,26 @@ def test_under_ci_a_missing_corpus_framework_or_browser_fails_instead_of_skippin
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT.parent, capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 #: what a plain `import mxnet` shows once Python has processed d2lrnn's .pth file (as site.py does)
 PLAIN_IMPORT = f"""
 import site, sys
-site.addpackage({str(ROOT / 'd2lrnn' / 'backends' / 'mxnet')!r}, {PTH!r}, set())
+site.addpackage({str(ROOT / "d2lrnn" / "backends" / "mxnet")!r}, {PTH!r}, set())
 print("at start:", sorted(m for m in ("numpy", "d2lrnn", "mxnet") if m in sys.modules))
 import numpy
 before = numpy.__dict__.get("__getattr__")
 import mxnet
 print("mxnet", mxnet.__version__, "numpy getattr kept:", numpy.__dict__.get("__getattr__") is before)
-"""
+"""  # noqa: E501
 
 
 @pytest.mark.skipif(not installed("mxnet"), reason="mxnet not installed")
@@ -163,8 +197,11 @@ def test_without_the_startup_hook_mxnet_fails_on_this_numpy_or_imports_anyway():
     """The hook is needed exactly where NumPy removed MXNet's names (NumPy >= 1.24)."""
     import numpy
 
-    out = _run("import sys; sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != 'StartupFinder']; "
-               "import mxnet")
+    out = _run(
+        "import sys; sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "
+        "'StartupFinder']; "
+        "import mxnet"
+    )
     modern = tuple(int(p) for p in numpy.__version__.split(".")[:2]) >= (1, 24)
     assert (out.returncode != 0) == modern, out.stderr[-2000:]
 

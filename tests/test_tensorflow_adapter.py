@@ -24,7 +24,9 @@ def backend():
     return d2lrnn.get_backend("tensorflow")
 
 
-def batches(n: int = 3, batch: int = 4, steps: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def batches(
+    n: int = 3, batch: int = 4, steps: int = 5, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     corpus = rng.integers(0, V, batch * steps * n + 1)
     X = corpus[:-1].reshape(batch, -1)
@@ -64,7 +66,15 @@ def test_seed_style_subclass_trains_and_predicts(backend):
     assert history[-1].perplexity < history[0].perplexity
     vocab = d2lrnn.Vocab(list("abcdefghijk"))
     assert len(vocab) <= V
-    assert_greedy(model, model.predict("abc", 4, vocab), "abc", 4, vocab, backend.tensor, lambda a: np.asarray(a))
+    assert_greedy(
+        model,
+        model.predict("abc", 4, vocab),
+        "abc",
+        4,
+        vocab,
+        backend.tensor,
+        lambda a: np.asarray(a),
+    )
 
 
 @pytest.mark.parametrize("kind", ["RNN", "RNNScratch"])
@@ -97,7 +107,8 @@ def test_scratch_step_retraces_on_new_shapes(backend):
     model = backend.RNNScratch(V, num_hiddens=H)
     params = backend.parameters(model)
     step = backend.compile_step(lambda X, Y, s: sgd_step(backend, model, params, X, Y, s, 1.0, 1.0))
-    for batch, steps in [(4, 5), (2, 3), (3, 7)]:  # static shapes each time: the unrolled loop needs them
+    # static shapes each time: the unrolled loop needs them
+    for batch, steps in [(4, 5), (2, 3), (3, 7)]:
         X_np, Y_np = batches(batch=batch, steps=steps)[0]
         loss, state = step(backend.tensor(X_np), backend.tensor(Y_np), None)
         assert state.shape == (1, batch, H) and np.isfinite(backend.to_float(loss))
@@ -116,7 +127,10 @@ def test_weights_on_fresh_model(backend, kind, num_layers):
 
 
 def test_concise_and_scratch_agree(backend):
-    concise, scratch = backend.RNN(V, num_hiddens=H, num_layers=2), backend.RNNScratch(V, num_hiddens=H, num_layers=2)
+    concise, scratch = (
+        backend.RNN(V, num_hiddens=H, num_layers=2),
+        backend.RNNScratch(V, num_hiddens=H, num_layers=2),
+    )
     scratch.set_weights(concise.get_weights())
     X = tf.constant(batches()[0][0])
     for a, b in zip(concise(X), scratch(X), strict=True):
@@ -126,5 +140,10 @@ def test_concise_and_scratch_agree(backend):
 def test_scratch_init_is_random_normal_and_zero(backend):
     backend.seed(1)
     weights = backend.RNNScratch(V, num_hiddens=64, num_layers=2, sigma=0.01).get_weights()
-    assert not np.array_equal(weights["W_hh.0"], weights["W_hh.1"])  # every weight draws its own values
-    assert 0.005 < weights["W_hh.0"].std() < 0.02 and not weights["b_h.1"].any() and not weights["b_q"].any()
+    # every weight draws its own values
+    assert not np.array_equal(weights["W_hh.0"], weights["W_hh.1"])
+    assert (
+        0.005 < weights["W_hh.0"].std() < 0.02
+        and not weights["b_h.1"].any()
+        and not weights["b_q"].any()
+    )

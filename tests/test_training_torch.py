@@ -127,14 +127,19 @@ def test_a_used_up_generator_is_a_clear_error_not_a_crash():
 
 @needs_corpus
 def test_a_callback_can_stop_training_after_an_epoch(data):
-    """``stop_requested`` set by a callback (e.g. early stopping) ends ``fit`` after that epoch, and ``fit`` continues later."""
+    """``stop_requested`` set by a callback (e.g. early stopping) ends ``fit`` after that epoch, and
+    ``fit`` continues later."""
     backend = d2lrnn.get_backend("torch")
-    model = backend.RNN(num_inputs=len(data.vocab), num_outputs=len(data.vocab), num_hiddens=16, lr=1)
+    model = backend.RNN(
+        num_inputs=len(data.vocab), num_outputs=len(data.vocab), num_hiddens=16, lr=1
+    )
 
     def stop_after_two(trainer, stats):
         if stats.epoch == 2:
             trainer.stop_requested = True
 
-    trainer = d2lrnn.Trainer(max_epochs=5, gradient_clip_val=1, progress=False, callbacks=[stop_after_two])
+    trainer = d2lrnn.Trainer(
+        max_epochs=5, gradient_clip_val=1, progress=False, callbacks=[stop_after_two]
+    )
     assert [s.epoch for s in trainer.fit(model, data)] == [1, 2]
     assert [s.epoch for s in trainer.fit(model, data)] == [1, 2, 3, 4, 5]

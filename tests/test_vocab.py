@@ -7,7 +7,9 @@ from d2lrnn import Vocab, preprocess, tokenize
 
 
 def test_preprocess_keeps_lowercase_letters_and_single_spaces():
-    assert preprocess("The Time-Machine, by H. G. Wells!\n\n1895") == "the time machine by h g wells"
+    assert (
+        preprocess("The Time-Machine, by H. G. Wells!\n\n1895") == "the time machine by h g wells"
+    )
 
 
 def test_tokenize_chars_and_words():

@@ -36,11 +36,14 @@ class BackendSpec:
     module_roots: tuple[str, ...] = ()
     #: pip distributions whose version describes the framework (first found wins)
     distributions: tuple[str, ...] = ()
-    #: the framework's own thread variables for ``n`` threads, read when it is imported (``d2lrnn.threads``)
+    #: the framework's own thread variables for ``n`` threads, read when it is imported
+    #: (``d2lrnn.threads``)
     thread_env: Callable[[int], dict[str, str]] | None = None
-    #: data-parallel training (``d2lrnn.distributed``): "processes", "devices" (in one process) or "" (none)
+    #: data-parallel training (``d2lrnn.distributed``): "processes", "devices" (in one process) or
+    #: "" (none)
     distributed: str = ""
-    #: variables the engine's own launcher sets in each worker (their presence makes ``d2lrnn train`` a worker)
+    #: variables the engine's own launcher sets in each worker (their presence makes ``d2lrnn
+    #: train`` a worker)
     worker_env: tuple[str, ...] = ()
 
     @property
@@ -69,16 +72,52 @@ def _xla_flags(n: int) -> dict[str, str]:
 
 #: MXNet first: a test session or notebook that wants every framework imports it before TensorFlow
 SPECS: tuple[BackendSpec, ...] = (
-    BackendSpec("mxnet", "MXNet", "mxnet", "mxnet", ("gluon", "mx"), ("mxnet",), ("mxnet",),
-                _variables("MXNET_CPU_WORKER_NTHREADS"), distributed="devices"),
-    BackendSpec("torch", "PyTorch", "torch", "torch", ("pytorch",), ("torch",), ("torch",),
-                distributed="processes", worker_env=("TORCHELASTIC_RUN_ID",)),
-    BackendSpec("tensorflow", "TensorFlow", "tensorflow", "tensorflow", ("tf", "keras"),
-                ("tensorflow", "keras", "tf_keras"), ("tensorflow", "tensorflow-cpu"),
-                _variables("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"), distributed="processes",
-                worker_env=("TF_CONFIG",)),
-    BackendSpec("jax", "JAX", "jax", "jax", ("flax",), ("jax", "jaxlib", "flax"), ("jax",), _xla_flags,
-                distributed="processes", worker_env=("JAX_COORDINATOR_ADDRESS",)),
+    BackendSpec(
+        "mxnet",
+        "MXNet",
+        "mxnet",
+        "mxnet",
+        ("gluon", "mx"),
+        ("mxnet",),
+        ("mxnet",),
+        _variables("MXNET_CPU_WORKER_NTHREADS"),
+        distributed="devices",
+    ),
+    BackendSpec(
+        "torch",
+        "PyTorch",
+        "torch",
+        "torch",
+        ("pytorch",),
+        ("torch",),
+        ("torch",),
+        distributed="processes",
+        worker_env=("TORCHELASTIC_RUN_ID",),
+    ),
+    BackendSpec(
+        "tensorflow",
+        "TensorFlow",
+        "tensorflow",
+        "tensorflow",
+        ("tf", "keras"),
+        ("tensorflow", "keras", "tf_keras"),
+        ("tensorflow", "tensorflow-cpu"),
+        _variables("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"),
+        distributed="processes",
+        worker_env=("TF_CONFIG",),
+    ),
+    BackendSpec(
+        "jax",
+        "JAX",
+        "jax",
+        "jax",
+        ("flax",),
+        ("jax", "jaxlib", "flax"),
+        ("jax",),
+        _xla_flags,
+        distributed="processes",
+        worker_env=("JAX_COORDINATOR_ADDRESS",),
+    ),
 )
 REGISTRY: dict[str, BackendSpec] = {spec.name: spec for spec in SPECS}
 ALIASES: dict[str, str] = {alias: spec.name for spec in SPECS for alias in spec.aliases}
@@ -140,8 +179,10 @@ def get_backend(name: str | None = None) -> Backend:
         module = importlib.import_module(entry.module)
     except ImportError as exc:
         raise BackendError(
-            f"The {key} backend is installed but failed to import ({exc.__class__.__name__}: {exc}). "
-            f"Reinstall it with the pinned versions: pip install 'd2lrnn[{entry.extra}]' -c constraints.txt."
+            f"The {key} backend is installed but failed to import ({exc.__class__.__name__}: "
+            f"{exc}). "
+            f"Reinstall it with the pinned versions: pip install 'd2lrnn[{entry.extra}]' -c "
+            "constraints.txt."
         ) from None
     _instances[key] = module.BACKEND
     return module.BACKEND
@@ -163,9 +204,24 @@ def backend_for(model: Any) -> Backend:
                 return backend
     raise BackendError(
         f"Cannot tell which framework a {type(model).__name__} belongs to; build the model from "
-        "d2lrnn.get_backend(...).RNN or a framework module (torch.nn.Module, gluon Block, Keras layer)."
+        "d2lrnn.get_backend(...).RNN or a framework module (torch.nn.Module, gluon Block, Keras "
+        "layer)."
     )
 
 
-__all__ = ["ALIASES", "Backend", "BackendSpec", "LABELS", "NAMES", "REGISTRY", "SPECS", "available_backends",
-           "backend_for", "canonical_name", "check_installed", "get_backend", "is_installed", "spec"]
+__all__ = [
+    "ALIASES",
+    "Backend",
+    "BackendSpec",
+    "LABELS",
+    "NAMES",
+    "REGISTRY",
+    "SPECS",
+    "available_backends",
+    "backend_for",
+    "canonical_name",
+    "check_installed",
+    "get_backend",
+    "is_installed",
+    "spec",
+]

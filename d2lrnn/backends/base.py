@@ -26,7 +26,8 @@ class Backend:
     #: the concise model class (framework RNN layer) and the from-scratch one
     RNN: type
     RNNScratch: type
-    #: whether :meth:`set_threads` works while training (``--threads auto`` then follows the free cores)
+    #: whether :meth:`set_threads` works while training (``--threads auto`` then follows the free
+    #: cores)
     runtime_threads: bool = False
 
     # --- tensors and devices -------------------------------------------------------------
@@ -48,7 +49,8 @@ class Backend:
         return 0
 
     def set_threads(self, threads: int) -> None:
-        """Use ``threads`` CPU threads from now on, where the framework allows (its variables cover the rest)."""
+        """Use ``threads`` CPU threads from now on, where the framework allows (its variables cover
+        the rest)."""
 
     def gpu(self, i: int = 0) -> Any:
         raise NotImplementedError
@@ -73,7 +75,8 @@ class Backend:
         raise BackendError(f"Unknown device {kind!r}; use auto, cpu or gpu.")
 
     def synchronize(self) -> None:
-        """Wait until queued device work is done (for timing; asynchronous frameworks override it)."""
+        """Wait until queued device work is done (for timing; asynchronous frameworks override it).
+        """
 
     def device_name(self, device: Any) -> str:
         return str(device)
@@ -81,7 +84,8 @@ class Backend:
     def seed(self, seed: int) -> None:
         """Seed the framework's own random generators (weight initialisation)."""
 
-    #: the array operations the core's clipping is written with (see :class:`d2lrnn.metrics.ArrayMath`)
+    #: the array operations the core's clipping is written with (see
+    #: :class:`d2lrnn.metrics.ArrayMath`)
     math: ArrayMath
 
     # --- models --------------------------------------------------------------------------
@@ -98,7 +102,8 @@ class Backend:
         raise NotImplementedError
 
     def is_model(self, model: Any) -> bool:
-        """Whether ``model`` is an object of this framework (its classes come from the framework's modules)."""
+        """Whether ``model`` is an object of this framework (its classes come from the framework's
+        modules)."""
         from . import REGISTRY
 
         roots = {cls.__module__.split(".")[0] for cls in type(model).__mro__}
@@ -124,7 +129,8 @@ class Backend:
         raise NotImplementedError
 
     def detach(self, state: State) -> State:
-        """Cut the state (a tensor, or a list/tuple of them, e.g. an LSTM's) from the graph of its batch."""
+        """Cut the state (a tensor, or a list/tuple of them, e.g. an LSTM's) from the graph of its
+        batch."""
         if state is None:
             return None
         if isinstance(state, (list, tuple)):
@@ -132,7 +138,8 @@ class Backend:
         return self.detach_tensor(state)
 
     def detach_tensor(self, tensor: Tensor) -> Tensor:
-        """One tensor without its autograd history (frameworks that record no tape keep it as it is)."""
+        """One tensor without its autograd history (frameworks that record no tape keep it as it
+        is)."""
         return tensor
 
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:

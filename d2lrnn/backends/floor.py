@@ -48,8 +48,16 @@ class BookBatches:
     handed out in the last pass.
     """
 
-    def __init__(self, d2l: Any, lines: list[str], token: str, batch_size: int, num_steps: int, max_tokens: int,
-                 on_first_batch: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        d2l: Any,
+        lines: list[str],
+        token: str,
+        batch_size: int,
+        num_steps: int,
+        max_tokens: int,
+        on_first_batch: Callable[[], None] | None = None,
+    ) -> None:
         tokens = d2l.tokenize(lines, token)
         self.vocab = d2l.Vocab(tokens)
         self.corpus = [self.vocab[t] for line in tokens for t in line][:max_tokens]
@@ -67,7 +75,8 @@ class BookBatches:
 
 
 def book_lines(d2l: Any, path: str) -> list[str]:
-    """The book's ``read_time_machine`` lines of the text at ``path`` (its download step pointed at it)."""
+    """The book's ``read_time_machine`` lines of the text at ``path`` (its download step pointed at
+    it)."""
     d2l.download = lambda *args, **kwargs: path
     return d2l.read_time_machine()
 
@@ -98,7 +107,8 @@ class Variant:
 
 @dataclass(frozen=True)
 class Lever:
-    """One fast path: the library's variant against another, for one model kind (``RNN``/``RNNScratch``)."""
+    """One fast path: the library's variant against another, for one model kind
+    (``RNN``/``RNNScratch``)."""
 
     name: str
     kind: str
@@ -126,7 +136,8 @@ def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
 
 
 def sync_every_batch(backend: Any) -> contextlib.AbstractContextManager:
-    """Read the loss on the host after every batch (as the book's loops do) instead of once per epoch."""
+    """Read the loss on the host after every batch (as the book's loops do) instead of once per
+    epoch."""
     compile_step = type(backend).compile_step
 
     def compile_and_sync(self: Any, step: Callable) -> Callable:
@@ -147,4 +158,9 @@ def eager(backend: Any) -> contextlib.AbstractContextManager:
 
 def host_read_lever() -> Lever:
     """The loss read on the host once per epoch (the library) or after every batch."""
-    return Lever("loss read once per epoch, not per batch", "RNN", Variant("per-batch read", sync_every_batch), LIBRARY)
+    return Lever(
+        "loss read once per epoch, not per batch",
+        "RNN",
+        Variant("per-batch read", sync_every_batch),
+        LIBRARY,
+    )

@@ -14,25 +14,29 @@ FLOOR, BOOK = "floor", "book"
 MODELS = (*KINDS, FLOOR, BOOK)
 #: the conditions a row runs under; "seed" is the book's settings on a quiet machine
 SEED, BUSY = "seed", "busy"
-#: the concise model quiet at the frameworks' own thread counts, to show that the chosen ones cost nothing
+#: the concise model quiet at the frameworks' own thread counts, to show that the chosen ones cost
+#: nothing
 DEFAULT_THREADS = "default-threads"
 #: how cost grows: hidden units at the seed settings otherwise, and word tokens
 HIDDEN_SIZES = (512, 1024)
 WORD = "word"
 SCALING = (*(f"h{size}" for size in HIDDEN_SIZES), WORD)
 
-#: the "workers" axis: the concise model data-parallel (``d2lrnn.distributed``) at the seed settings,
+#: the "workers" axis: the concise model data-parallel (``d2lrnn.distributed``) at the seed
+#: settings,
 #: condition ``workers<N>``; one worker is the seed row
 WORKERS_PREFIX = "workers"
 
 
 #: d2lrnn's concise model against the book's own code at the seed settings (issue 12)
 BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 7.0}
-#: the gated cells measured beside the RNN: each row's condition is the cell's name (seed settings otherwise)
+#: the gated cells measured beside the RNN: each row's condition is the cell's name (seed settings
+#: otherwise)
 GATED_CELLS = tuple(c for c in CELLS if c != DEFAULT_CELL)
 #: d2lrnn's concise GRU and LSTM against the book's own (d2l 0.17.6) at the seed settings (issue 18)
 CELL_BOOK_RATIO_TARGETS = {"torch": 1.2, "mxnet": 1.2, "tensorflow": 5.0}
-#: the share of the machine's measured limit every backend should reach at 1024 hidden units (issue 20)
+#: the share of the machine's measured limit every backend should reach at 1024 hidden units (issue
+#: 20)
 LIMIT_TARGET = 0.75
 #: the share of its quiet speed a backend keeps with one core busy
 BUSY_KEEP = 0.6
@@ -46,14 +50,20 @@ PERPLEXITY_EPOCHS = 500
 #: the busy-machine caution: max(1-minute load before, after) above this share of the usable cores
 BUSY_LOAD_SHARE = 0.5
 #: libraries whose versions a run records beside the frameworks
-OTHER_DISTS = {"keras": ("keras",), "tf_keras": ("tf_keras", "tf-keras"), "numpy": ("numpy",), "d2l": ("d2l",)}
+OTHER_DISTS = {
+    "keras": ("keras",),
+    "tf_keras": ("tf_keras", "tf-keras"),
+    "numpy": ("numpy",),
+    "d2l": ("d2l",),
+}
 PAGE_START, PAGE_END = "<!-- bench:start -->", "<!-- bench:end -->"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One row of the run: a backend's model under a condition (``seed``, ``busy``, ``h512``, ``word``...)."""
+    """One row of the run: a backend's model under a condition (``seed``, ``busy``, ``h512``,
+    ``word``...)."""
 
     backend: str
     model: str
@@ -91,18 +101,29 @@ class BenchConfig:
     data_dir: str | None = None
     corpus: str | None = None
     threads: int | None = None
-    #: worker counts of the "workers" axis (each above 1, on backends with an engine); empty: no such rows
+    #: worker counts of the "workers" axis (each above 1, on backends with an engine); empty: no
+    #: such rows
     workers: list[int] = field(default_factory=list)
     cooldown: float = 60.0
     timeout: float = 1800.0
 
     def seed_hyperparameters(self) -> bool:
-        """Whether the book-ratio targets apply (they are stated for the seed settings on the CPU)."""
-        return (self.batch_size, self.num_steps, self.num_hiddens, self.lr, self.clip, self.max_tokens,
-                self.device, self.corpus) == (32, 35, 256, 1.0, 1.0, 10000, "cpu", None)
+        """Whether the book-ratio targets apply (they are stated for the seed settings on the CPU).
+        """
+        return (
+            self.batch_size,
+            self.num_steps,
+            self.num_hiddens,
+            self.lr,
+            self.clip,
+            self.max_tokens,
+            self.device,
+            self.corpus,
+        ) == (32, 35, 256, 1.0, 1.0, 10000, "cpu", None)
 
     def jobs(self) -> list[Job]:
-        """The rows measured at the seed settings and under load, in the order each repeat runs them."""
+        """The rows measured at the seed settings and under load, in the order each repeat runs
+        them."""
         extra = ([BOOK] if self.book else []) + ([FLOOR] if self.floor else [])
         out = []
         for backend in self.backends:
@@ -110,15 +131,22 @@ class BenchConfig:
             if self.threads and self.models[:1] == ["concise"]:
                 out.append(Job(backend, "concise", DEFAULT_THREADS))
             if self.busy:
-                out += [Job(backend, model, BUSY) for model in (*self.models[:1], *extra[:1]) if model != FLOOR]
+                out += [
+                    Job(backend, model, BUSY)
+                    for model in (*self.models[:1], *extra[:1])
+                    if model != FLOOR
+                ]
             out += [Job(backend, model, cell) for cell in self.cells
                     for model in ("concise", *extra)]
             if REGISTRY[backend].distributed:
-                out += [Job(backend, "concise", f"{WORKERS_PREFIX}{n}") for n in self.workers if n > 1]
+                out += [
+                    Job(backend, "concise", f"{WORKERS_PREFIX}{n}") for n in self.workers if n > 1
+                ]
         return out
 
     def scaling_jobs(self) -> list[Job]:
-        """The rows of "how cost grows": the concise model and the book at more hidden units and on words."""
+        """The rows of "how cost grows": the concise model and the book at more hidden units and on
+        words."""
         if not self.scaling:
             return []
         models = ["concise", *([BOOK] if self.book else [])]

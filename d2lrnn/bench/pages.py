@@ -11,8 +11,22 @@ from typing import Any
 
 from ..backends import LABELS
 from .charts import has_limits, write_limit_chart, write_rows_chart, write_scaling_chart
-from .config import BOOK_RATIO_TARGETS, BUSY_KEEP, LIMIT_TARGET, OVERHEAD_BOUNDS, PAGE_END, PAGE_START, SCALING
-from .headline import HEADLINE_END, HEADLINE_START, headline_block, place_headline, write_headline_chart
+from .config import (
+    BOOK_RATIO_TARGETS,
+    BUSY_KEEP,
+    LIMIT_TARGET,
+    OVERHEAD_BOUNDS,
+    PAGE_END,
+    PAGE_START,
+    SCALING,
+)
+from .headline import (
+    HEADLINE_END,
+    HEADLINE_START,
+    headline_block,
+    place_headline,
+    write_headline_chart,
+)
 from .report import gpu_text, markdown_report, warnings
 
 HISTORY = "history.jsonl"
@@ -21,12 +35,15 @@ SUMMARY = ("d2lrnn / book", "overhead over the floor", "one core busy / quiet")
 
 def run_id(results: dict[str, Any]) -> str:
     """A stable id of one run: its date and a hash of its measurements."""
-    digest = hashlib.sha1(json.dumps(results["rows"], sort_keys=True, default=str).encode()).hexdigest()[:8]
+    digest = hashlib.sha1(
+        json.dumps(results["rows"], sort_keys=True, default=str).encode()
+    ).hexdigest()[:8]
     return f"{results['machine']['date']}-{digest}"
 
 
 def history_record(results: dict[str, Any]) -> dict[str, Any]:
-    """What the history keeps of a run: machine, loads, versions, settings, cautions and the pair medians."""
+    """What the history keeps of a run: machine, loads, versions, settings, cautions and the pair
+    medians."""
     m = results["machine"]
     return {
         "id": run_id(results),
@@ -39,12 +56,22 @@ def history_record(results: dict[str, Any]) -> dict[str, Any]:
         "seed_hyperparameters": results.get("seed_hyperparameters"),
         "total_seconds": results.get("total_seconds"),
         "cautions": warnings(results),
-        "comparisons": [{k: c[k] for k in ("backend", "name", "median", "low", "high", "n", "target", "verdict")}
-                        for c in results.get("comparisons", [])],
-        "tokens_per_sec": {f"{r['backend']}/{r['model']}/{r['condition']}": r.get("tokens_per_sec")
-                           for r in results["rows"]},
-        "fraction_of_limit": {f"{r['backend']}/{r['model']}/{r['condition']}": r.get("fraction_of_limit")
-                              for r in results["rows"] if r.get("fraction_of_limit")},
+        "comparisons": [
+            {
+                k: c[k]
+                for k in ("backend", "name", "median", "low", "high", "n", "target", "verdict")
+            }
+            for c in results.get("comparisons", [])
+        ],
+        "tokens_per_sec": {
+            f"{r['backend']}/{r['model']}/{r['condition']}": r.get("tokens_per_sec")
+            for r in results["rows"]
+        },
+        "fraction_of_limit": {
+            f"{r['backend']}/{r['model']}/{r['condition']}": r.get("fraction_of_limit")
+            for r in results["rows"]
+            if r.get("fraction_of_limit")
+        },
     }
 
 
@@ -69,35 +96,53 @@ def append_history(records: list[dict[str, Any]], path: str | os.PathLike) -> Pa
 
 
 def _median_text(record: dict[str, Any], backend: str, name: str) -> str:
-    c = next((c for c in record["comparisons"] if c["backend"] == backend and c["name"] == name), None)
+    c = next(
+        (c for c in record["comparisons"] if c["backend"] == backend and c["name"] == name), None
+    )
     if c is None or c["median"] is None:
         return "–"
     return f"{c['median']:+.0%}" if name.startswith("overhead") else f"{c['median']:.2f}x"
 
 
 def history_table(records: list[dict[str, Any]]) -> str:
-    """Every run, newest first: when, where, how loaded, with what settings, and the pair medians."""
+    """Every run, newest first: when, where, how loaded, with what settings, and the pair medians.
+    """
     backends = list(dict.fromkeys(c["backend"] for r in records for c in r["comparisons"]))
     heads = [f"{LABELS.get(b, b)}: {n}" for b in backends for n in SUMMARY]
-    lines = ["| date | machine | load before / after | caution | settings | " + " | ".join(heads) + " |",
-             "|---|---|---|---|---|" + "---:|" * len(heads)]
+    lines = [
+        "| date | machine | load before / after | caution | settings | " + " | ".join(heads) + " |",
+        "|---|---|---|---|---|" + "---:|" * len(heads),
+    ]
     for r in reversed(records):
         m, s = r["machine"], r["settings"]
-        load = " / ".join(str((r.get(k) or ["?"])[0]) for k in ("load_average_before", "load_average_after"))
-        caution = ", ".join(word for word in ("busy", "quick") if any(word in w for w in r["cautions"]))
-        settings = (f"{s['device']}, {s['epochs']} epochs x {s['repeats']}, threads {s.get('threads') or 'default'}"
-                    f"{'' if r.get('seed_hyperparameters', True) else ', not the seed settings'}")
+        load = " / ".join(
+            str((r.get(k) or ["?"])[0]) for k in ("load_average_before", "load_average_after")
+        )
+        caution = ", ".join(
+            word for word in ("busy", "quick") if any(word in w for w in r["cautions"])
+        )
+        settings = (
+            f"{s['device']}, {s['epochs']} epochs x {s['repeats']}, threads "
+            f"{s.get('threads') or 'default'}"
+            f"{'' if r.get('seed_hyperparameters', True) else ', not the seed settings'}"
+        )
         cells = [_median_text(r, b, n) for b in backends for n in SUMMARY]
-        lines.append(f"| {r['date']} | {m['cpu']}, {m['usable_cores']} cores | {load} | {caution or '–'} "
-                     f"| {settings} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {r['date']} | {m['cpu']}, {m['usable_cores']} cores | {load} | {caution or '–'} "
+            f"| {settings} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def write_all(results: dict[str, Any], out: str | os.PathLike) -> dict[str, Path]:
-    """``results.json``, ``results.md``, the charts in ``out`` (created), and the run appended to its history."""
+    """``results.json``, ``results.md``, the charts in ``out`` (created), and the run appended to
+    its history."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"json": out / "results.json", "results": write_rows_chart(results, out / "results.png")}
+    files = {
+        "json": out / "results.json",
+        "results": write_rows_chart(results, out / "results.png"),
+    }
     files["json"].write_text(json.dumps(results, indent=2, default=float) + "\n")
     images = {"results": "results.png"}
     if has_limits(results):
@@ -115,7 +160,10 @@ def write_all(results: dict[str, Any], out: str | os.PathLike) -> dict[str, Path
 def page_template() -> str:
     """The results page around the generated parts; its prose holds no measured number."""
     targets = ", ".join(f"{LABELS.get(b, b)} ≥ {t:g}x" for b, t in BOOK_RATIO_TARGETS.items())
-    gpu_start, gpu_end = (PAGE_START.replace("bench:", "bench-gpu:"), PAGE_END.replace("bench:", "bench-gpu:"))
+    gpu_start, gpu_end = (
+        PAGE_START.replace("bench:", "bench-gpu:"),
+        PAGE_END.replace("bench:", "bench-gpu:"),
+    )
     return f"""# Benchmark results
 
 {HEADLINE_START}
@@ -179,9 +227,13 @@ def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, P
     history = docs / "bench" / HISTORY
     append_history([*read_history(files["history"]), history_record(results)], history)
     records = [r for r in read_history(history) if (r["settings"].get("device") == "gpu") == gpu]
-    body = (markdown_report(results, images) + f"\nRaw numbers: [bench/results{suffix}.json](bench/results{suffix}.json)."
-            f"\n\n### Every run\n\nNewest first, from [bench/{HISTORY}](bench/{HISTORY}) (medians of the pairs).\n\n"
-            + history_table(records))
+    body = (
+        markdown_report(results, images)
+        + f"\nRaw numbers: [bench/results{suffix}.json](bench/results{suffix}.json)."
+        f"\n\n### Every run\n\nNewest first, from [bench/{HISTORY}](bench/{HISTORY}) (medians of "
+        "the pairs).\n\n"
+        + history_table(records)
+    )
     start, end = PAGE_START, PAGE_END
     if gpu:
         start, end = start.replace("bench:", "bench-gpu:"), end.replace("bench:", "bench-gpu:")
@@ -196,7 +248,8 @@ def publish(results: dict[str, Any], docs: str | os.PathLike, files: dict[str, P
 
 
 def redraw(docs: str | os.PathLike, suffix: str = "") -> Path:
-    """Rewrite the generated parts of ``docs/results.md`` and its charts from ``docs/bench/results{suffix}.json``
+    """Rewrite the generated parts of ``docs/results.md`` and its charts from
+    ``docs/bench/results{suffix}.json``
     (no measurement; the run is in the history already, so nothing is appended)."""
     import tempfile
 

@@ -24,10 +24,12 @@ from .config import (
 MODEL_TEXT = {FLOOR: "floor (bare framework)", BOOK: "book (d2l 0.17.6)"}
 CONDITION_TEXT = {SEED: "quiet", BUSY: "one core busy", WORD: "word tokens",
                   DEFAULT_THREADS: "quiet, framework's default threads"}
-WORKERS_TEXT = ("The data-parallel rows (`d2lrnn bench --workers N`) train the concise model with each "
-                "framework's own engine (docs/distributed.md); their tokens/s count the whole batch. On a "
-                "CPU-only machine the workers share the same cores, so no speed-up is expected: the pair "
-                "\"N workers / one process\" shows what the collectives and the extra processes cost.\n")
+WORKERS_TEXT = (
+    "The data-parallel rows (`d2lrnn bench --workers N`) train the concise model with each "
+    "framework's own engine (docs/distributed.md); their tokens/s count the whole batch. On a "
+    "CPU-only machine the workers share the same cores, so no speed-up is expected: the pair "
+    '"N workers / one process" shows what the collectives and the extra processes cost.\n'
+)
 GPU_COMMAND = "d2lrnn bench --device gpu --threads auto --out bench-results/gpu --publish docs/"
 
 
@@ -63,18 +65,29 @@ def _short(reason: str, limit: int = 100) -> str:
 
 # --- the machine and the caution --------------------------------------------------------------
 def caution_rule(cores: int) -> str:
-    return (f"a run is marked busy when the 1-minute load average (before or after it) or the 5-minute load "
-            f"average before it exceeds {BUSY_LOAD_SHARE:g} x usable cores (here {BUSY_LOAD_SHARE * cores:g})")
+    return (
+        "a run is marked busy when the 1-minute load average (before or after it) or the 5-minute "
+        "load "
+        f"average before it exceeds {BUSY_LOAD_SHARE:g} x usable cores (here "
+        f"{BUSY_LOAD_SHARE * cores:g})"
+    )
 
 
-def busy_loads(before: Sequence[float] | None, after: Sequence[float] | None, cores: int) -> str | None:
-    """Why the machine counts as busy (the loads over the threshold, named), or None when it was quiet.
+def busy_loads(
+    before: Sequence[float] | None, after: Sequence[float] | None, cores: int
+) -> str | None:
+    """Why the machine counts as busy (the loads over the threshold, named), or None when it was
+    quiet.
 
     Reads the 1-minute load before and after the run and the 5-minute load before it: a machine that
     was busy for the last minutes but idle for the last few seconds is still busy."""
     limit = BUSY_LOAD_SHARE * cores
     named = []
-    for label, loads, index in (("1-minute before", before, 0), ("1-minute after", after, 0), ("5-minute before", before, 1)):
+    for label, loads, index in (
+        ("1-minute before", before, 0),
+        ("1-minute after", after, 0),
+        ("5-minute before", before, 1),
+    ):
         if loads and len(loads) > index and loads[index] > limit:
             named.append(f"{label} {loads[index]:g}")
     return ", ".join(named) or None
@@ -87,52 +100,95 @@ def warnings(results: dict[str, Any]) -> list[str]:
     out = []
     busy = busy_loads(m.get("load_average_before"), m.get("load_average_after"), cores)
     if busy:
-        out.append(f"the machine was busy: load averages {busy}, above {BUSY_LOAD_SHARE:g} x {cores} usable cores; "
-                   "the speeds are not reliable.")
+        out.append(
+            f"the machine was busy: load averages {busy}, above {BUSY_LOAD_SHARE:g} x {cores} "
+            "usable cores; "
+            "the speeds are not reliable."
+        )
     if c["epochs"] < 5 or c["repeats"] < 3:
-        out.append(f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark.")
+        out.append(
+            f"a quick run ({c['epochs']} epochs x {c['repeats']} repeats), not the full benchmark."
+        )
     return out
 
 
 def machine_text(results: dict[str, Any]) -> str:
-    """One paragraph naming the machine, the versions, the loads and the run's settings, then any caution."""
+    """One paragraph naming the machine, the versions, the loads and the run's settings, then any
+    caution."""
     m, c = results["machine"], results["config"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
     gpu = f" GPU: {m['gpu']}." if m.get("gpu") else ""
-    loads = {k: ", ".join(map(str, m.get(k) or [])) or "unknown" for k in ("load_average_before", "load_average_after")}
-    return (f"Measured {m['date']} on {m['cpu']} ({m['usable_cores']} usable of {m['cores']} cores), {m['os']}, "
-            f"Python {m['python']}; {versions}.{gpu} Load average (1, 5, 15 minutes) before the run: "
-            f"{loads['load_average_before']}; after it (read {c.get('cooldown', 0):g} s after the last worker): "
-            f"{loads['load_average_after']}. Settings: batch {c['batch_size']}, {c['num_steps']} steps, "
-            f"{c['num_hiddens']} hidden, lr {c['lr']:g}, clip {c['clip']:g}, {c['max_tokens']} training tokens"
-            f"{' of ' + c['corpus'] if c.get('corpus') else ''}, sequential sampling, device {c['device']}, "
-            f"threads {c.get('threads') or 'framework default'}; {c['epochs']} epochs x {c['repeats']} repeats per "
-            f"row, {c['scaling_epochs']} epochs x {c['scaling_repeats']} for the scaling rows; every repeat a fresh "
-            f"process, {results.get('total_seconds', 0) / 60:.1f} minutes in all. The caution rule: "
-            f"{caution_rule(m['usable_cores'] or 1)}."
-            + "".join(f"\n\n**Caution:** {w}" for w in warnings(results)))
+    loads = {
+        k: ", ".join(map(str, m.get(k) or [])) or "unknown"
+        for k in ("load_average_before", "load_average_after")
+    }
+    return (
+        f"Measured {m['date']} on {m['cpu']} ({m['usable_cores']} usable of {m['cores']} cores), "
+        f"{m['os']}, "
+        f"Python {m['python']}; {versions}.{gpu} Load average (1, 5, 15 minutes) before the run: "
+        f"{loads['load_average_before']}; after it (read {c.get('cooldown', 0):g} s after the last "
+        "worker): "
+        f"{loads['load_average_after']}. Settings: batch {c['batch_size']}, {c['num_steps']} "
+        "steps, "
+        f"{c['num_hiddens']} hidden, lr {c['lr']:g}, clip {c['clip']:g}, {c['max_tokens']} "
+        "training tokens"
+        f"{' of ' + c['corpus'] if c.get('corpus') else ''}, sequential sampling, device "
+        f"{c['device']}, "
+        f"threads {c.get('threads') or 'framework default'}; {c['epochs']} epochs x {c['repeats']} "
+        "repeats per "
+        f"row, {c['scaling_epochs']} epochs x {c['scaling_repeats']} for the scaling rows; every "
+        "repeat a fresh "
+        f"process, {results.get('total_seconds', 0) / 60:.1f} minutes in all. The caution rule: "
+        f"{caution_rule(m['usable_cores'] or 1)}."
+        + "".join(f"\n\n**Caution:** {w}" for w in warnings(results))
+    )
 
 
 # --- tables -----------------------------------------------------------------------------------
 def rows_table(results: dict[str, Any], conditions: tuple[str, ...] | None = None) -> str:
-    """Every row at the seed settings (quiet, one core busy, each gated cell, data-parallel workers; by
-    default all but the scaling rows, which have their own table); skipped and failed rows say why."""
-    head = ("| backend | model | condition | tokens/s | fraction of the limit | per repeat | threads per repeat "
-            "| perplexity | wall s | first batch s | peak RSS MiB |")
+    """Every row at the seed settings (quiet, one core busy, each gated cell, data-parallel workers;
+    by
+    default all but the scaling rows, which have their own table); skipped and failed rows say why.
+    """
+    head = (
+        "| backend | model | condition | tokens/s | fraction of the limit | per repeat | threads "
+        "per repeat "
+        "| perplexity | wall s | first batch s | peak RSS MiB |"
+    )
     lines = [head, "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|"]
     for row in results["rows"]:
-        if row["condition"] in SCALING if conditions is None else row["condition"] not in conditions:
+        if (
+            row["condition"] in SCALING
+            if conditions is None
+            else row["condition"] not in conditions
+        ):
             continue
-        cells = [_label(row["backend"]), MODEL_TEXT.get(row["model"], row["model"]), condition_text(row["condition"])]
+        cells = [
+            _label(row["backend"]),
+            MODEL_TEXT.get(row["model"], row["model"]),
+            condition_text(row["condition"]),
+        ]
         if row.get("status") != "ok":
-            lines.append("| " + " | ".join(cells) + f" | {row.get('status')}: {_short(row.get('reason', ''))} "
-                         + "| " * 7 + "|")
+            lines.append(
+                "| "
+                + " | ".join(cells)
+                + f" | {row.get('status')}: {_short(row.get('reason', ''))} "
+                + "| " * 7
+                + "|"
+            )
             continue
         per_repeat = ", ".join(_k(r) for r in row["repeat_tokens_per_sec"])
         threads = ", ".join(_threads(r) for r in row.get("runs", []) if r.get("status") == "ok")
-        cells += [_k(row["tokens_per_sec"]), fraction(row.get("fraction_of_limit")), per_repeat, threads,
-                  _num(row["perplexity"], ".2f"), _num(row["wall_s"], ".1f"),
-                  _num(row["first_batch_s"], ".2f"), _num(row["peak_rss_mib"], ".0f")]
+        cells += [
+            _k(row["tokens_per_sec"]),
+            fraction(row.get("fraction_of_limit")),
+            per_repeat,
+            threads,
+            _num(row["perplexity"], ".2f"),
+            _num(row["wall_s"], ".1f"),
+            _num(row["first_batch_s"], ".2f"),
+            _num(row["peak_rss_mib"], ".0f"),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -143,8 +199,12 @@ def fraction(value: float | None) -> str:
 
 
 def _threads(run: dict[str, Any]) -> str:
-    """The threads a worker started with ("own": the framework's count) and any changes while training."""
-    steps = [str(run.get("threads") or "own"), *(str(n) for _, n in run.get("thread_changes") or [])]
+    """The threads a worker started with ("own": the framework's count) and any changes while
+    training."""
+    steps = [
+        str(run.get("threads") or "own"),
+        *(str(n) for _, n in run.get("thread_changes") or []),
+    ]
     return "→".join(steps)
 
 
@@ -161,13 +221,20 @@ def _target(comparison: dict[str, Any]) -> str:
 
 
 def comparisons_table(results: dict[str, Any]) -> str:
-    """The pairs: each alternating pair's ratio, their median and spread, the target and the verdict."""
-    lines = ["| backend | comparison | per pair | median | spread | target | verdict |", "|---|---|---|---:|---|---|---|"]
+    """The pairs: each alternating pair's ratio, their median and spread, the target and the
+    verdict."""
+    lines = [
+        "| backend | comparison | per pair | median | spread | target | verdict |",
+        "|---|---|---|---:|---|---|---|",
+    ]
     for c in results.get("comparisons", []):
         pairs = ", ".join(_value(c, v) for v in c["values"])
         spread = f"{_value(c, c['low'])} to {_value(c, c['high'])}"
-        lines.append(f"| {_label(c['backend'])} | {c['name']} | {pairs} | {_value(c, c['median'])} | {spread} "
-                     f"| {_target(c)} | {c['verdict'] or '–'} |")
+        lines.append(
+            f"| {_label(c['backend'])} | {c['name']} | {pairs} | {_value(c, c['median'])} | "
+            f"{spread} "
+            f"| {_target(c)} | {c['verdict'] or '–'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -178,12 +245,24 @@ def scaling_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for backend in dict.fromkeys(r["backend"] for r in results["rows"]):
         for setting in settings:
-            ours, book = by_key.get((backend, "concise", setting), {}), by_key.get((backend, BOOK, setting), {})
+            ours, book = (
+                by_key.get((backend, "concise", setting), {}),
+                by_key.get((backend, BOOK, setting), {}),
+            )
             if setting != SEED and not ours and not book:
                 continue
-            hidden = int(setting[1:]) if setting.startswith("h") else results["config"]["num_hiddens"]
-            entry = {"backend": backend, "setting": setting, "hidden": hidden, "token": "word" if setting == WORD else "char"}
-            entry["limit_tokens_per_sec"] = ours.get("limit_tokens_per_sec") or book.get("limit_tokens_per_sec")
+            hidden = (
+                int(setting[1:]) if setting.startswith("h") else results["config"]["num_hiddens"]
+            )
+            entry = {
+                "backend": backend,
+                "setting": setting,
+                "hidden": hidden,
+                "token": "word" if setting == WORD else "char",
+            }
+            entry["limit_tokens_per_sec"] = ours.get("limit_tokens_per_sec") or book.get(
+                "limit_tokens_per_sec"
+            )
             for name, row in (("d2lrnn", ours), ("book", book)):
                 ok = row.get("status") == "ok"
                 entry[f"{name}_fraction_of_limit"] = row.get("fraction_of_limit") if ok else None
@@ -194,16 +273,22 @@ def scaling_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def scaling_table(results: dict[str, Any]) -> str:
-    lines = ["| backend | hidden | tokens | d2lrnn tokens/s | book tokens/s | d2lrnn / book | limit tokens/s "
-             "| d2lrnn / limit | book / limit | d2lrnn peak MiB | book peak MiB |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| backend | hidden | tokens | d2lrnn tokens/s | book tokens/s | d2lrnn / book | limit "
+        "tokens/s "
+        "| d2lrnn / limit | book / limit | d2lrnn peak MiB | book peak MiB |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for e in scaling_rows(results):
         ours, book = e["d2lrnn_tokens_per_sec"], e["book_tokens_per_sec"]
         ratio = f"{ours / book:.2f}x" if ours and book else "–"
-        lines.append(f"| {_label(e['backend'])} | {e['hidden']} | {e['token']} | {_k(ours)} | {_k(book)} | {ratio} "
-                     f"| {_k(e['limit_tokens_per_sec'])} | {fraction(e['d2lrnn_fraction_of_limit'])} "
-                     f"| {fraction(e['book_fraction_of_limit'])} | {_num(e['d2lrnn_peak_rss_mib'], '.0f')} "
-                     f"| {_num(e['book_peak_rss_mib'], '.0f')} |")
+        lines.append(
+            f"| {_label(e['backend'])} | {e['hidden']} | {e['token']} | {_k(ours)} | {_k(book)} | "
+            f"{ratio} "
+            f"| {_k(e['limit_tokens_per_sec'])} | {fraction(e['d2lrnn_fraction_of_limit'])} "
+            f"| {fraction(e['book_fraction_of_limit'])} | {_num(e['d2lrnn_peak_rss_mib'], '.0f')} "
+            f"| {_num(e['book_peak_rss_mib'], '.0f')} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -234,17 +319,19 @@ book's rows then run at the frameworks' own counts, as the book's code does. Onl
 the frameworks' default threads: under `auto` on a quiet machine the two are the same setting.
 **first batch s** runs from just before the process starts to the end of the
 first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over repeats.
-"""
+"""  # noqa: E501
 
 
 def roofline_text(results: dict[str, Any]) -> str:
-    """The measured limit: each setting's products, their fastest engine and the limit in tokens/s."""
+    """The measured limit: each setting's products, their fastest engine and the limit in tokens/s.
+    """
     from .roofline import table
 
     roofline = results.get("roofline")
     if not roofline or not roofline.get("shapes"):
         note = (roofline or {}).get("note") or "this run did not measure it"
-        return f"The limit was not measured: {note}. `python -m d2lrnn.bench.roofline` measures it on its own.\n"
+        return (f"The limit was not measured: {note}. `python -m d2lrnn.bench.roofline` measures "
+                "it on its own.\n")
     engines = "; ".join(f"{e['engine']} {e.get('version') or ''} ({e['status']}"
                         + (f": {_short(e.get('reason') or '')})" if e["status"] != "ok" else ")")
                         for e in roofline.get("engines", []))
@@ -278,7 +365,10 @@ def markdown_report(results: dict[str, Any], images: dict[str, str] | None = Non
     if "results" in images:
         parts += [f"![tokens/s per backend and row]({images['results']})", ""]
     if "limit" in images:
-        parts += [f"![fraction of the machine's limit per backend and setting]({images['limit']})", ""]
+        parts += [
+            f"![fraction of the machine's limit per backend and setting]({images['limit']})",
+            "",
+        ]
     parts += ["### Pairs", "", comparisons_table(results)]
     if any(r["condition"].startswith(WORKERS_PREFIX) for r in results["rows"]):
         parts += [WORKERS_TEXT]

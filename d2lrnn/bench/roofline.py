@@ -20,7 +20,8 @@ counts; the step's seconds are the sum over products times their calls, and the 
 out, so no implementation can beat the limit without skipping work: a row's *fraction of the
 limit* is its tokens/s over this number.
 
-    python -m d2lrnn.bench.roofline [--hiddens 256,512,1024] [--cells rnn] [--token char] [--threads auto]
+    python -m d2lrnn.bench.roofline [--hiddens 256,512,1024] [--cells rnn] [--token char] [--threads
+    auto]
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class Shape:
 
 @dataclass(frozen=True)
 class Product:
-    """One product of a step: ``(m, k) @ (k, n)`` (``k = 0``: a gather of ``m`` rows of ``n`` from ``vocab``)."""
+    """One product of a step: ``(m, k) @ (k, n)`` (``k = 0``: a gather of ``m`` rows of ``n`` from
+    ``vocab``)."""
 
     name: str
     m: int
@@ -89,7 +91,8 @@ def products(shape: Shape) -> list[Product]:
 
 
 def best_times(measured: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per shape key and product, the fastest engine's seconds per call: ``{key: {product: {seconds, engine}}}``."""
+    """Per shape key and product, the fastest engine's seconds per call: ``{key: {product: {seconds,
+    engine}}}``."""
     best: dict[str, dict[str, dict[str, Any]]] = {}
     for run in measured:
         if run.get("status") != "ok":
@@ -103,7 +106,8 @@ def best_times(measured: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[s
 
 
 def limit(shape: Shape, seconds: dict[str, float]) -> float | None:
-    """Tokens/s of a step that did nothing but the products, given each product's seconds per call."""
+    """Tokens/s of a step that did nothing but the products, given each product's seconds per call.
+    """
     parts = products(shape)
     if any(p.name not in seconds for p in parts):
         return None
@@ -112,23 +116,38 @@ def limit(shape: Shape, seconds: dict[str, float]) -> float | None:
 
 
 def summarise(shapes: Sequence[Shape], measured: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The roofline of a run: per shape its limit, the fastest engine per product, and every engine's times."""
+    """The roofline of a run: per shape its limit, the fastest engine per product, and every
+    engine's times."""
     best = best_times(measured)
     out = {}
     for shape in shapes:
         chosen = best.get(shape.key, {})
         rate = limit(shape, {name: c["seconds"] for name, c in chosen.items()})
         out[shape.key] = {"shape": asdict(shape), "limit_tokens_per_sec": rate, "products": chosen}
-    return {"shapes": out, "engines": [{k: r.get(k) for k in ("engine", "status", "reason", "threads", "version")}
-                                      for r in measured], "raw": [r for r in measured if r.get("status") == "ok"]}
+    return {
+        "shapes": out,
+        "engines": [
+            {k: r.get(k) for k in ("engine", "status", "reason", "threads", "version")}
+            for r in measured
+        ],
+        "raw": [r for r in measured if r.get("status") == "ok"],
+    }
 
 
-# --- timing (in the measuring process) ---------------------------------------------------------------
-def time_call(call: Callable[[], Any], finish: Callable[[Any], Any], clock: Callable[[], float] = time.perf_counter,
-              sample_s: float = SAMPLE_S, samples: int = SAMPLES) -> float:
-    """Seconds per call of ``call``: the median over ``samples`` of a run of calls lasting about ``sample_s``.
+# --- timing (in the measuring process)
+# ---------------------------------------------------------------
+def time_call(
+    call: Callable[[], Any],
+    finish: Callable[[Any], Any],
+    clock: Callable[[], float] = time.perf_counter,
+    sample_s: float = SAMPLE_S,
+    samples: int = SAMPLES,
+) -> float:
+    """Seconds per call of ``call``: the median over ``samples`` of a run of calls lasting about
+    ``sample_s``.
 
-    ``finish(result)`` waits for the last result of a run (asynchronous frameworks queue their work).
+    ``finish(result)`` waits for the last result of a run (asynchronous frameworks queue their
+    work).
     """
     finish(call())  # warm-up: first-call allocation and dispatch set-up
     start = clock()
@@ -145,8 +164,11 @@ def time_call(call: Callable[[], Any], finish: Callable[[Any], Any], clock: Call
     return statistics.median(times)
 
 
-def _engine(name: str) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any], Callable[[Any], Any], str]:
-    """``(matmul, to_engine, finish, version)`` of NumPy or of a backend's adapter (its scratch ``OPS``)."""
+def _engine(
+    name: str,
+) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any], Callable[[Any], Any], str]:
+    """``(matmul, to_engine, finish, version)`` of NumPy or of a backend's adapter (its scratch
+    ``OPS``)."""
     import numpy as np
 
     if name == NUMPY:
@@ -161,7 +183,8 @@ def _engine(name: str) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any],
 
 
 def time_shapes(engine: str, shapes: Sequence[Shape]) -> dict[str, dict[str, float]]:
-    """Every product of every shape timed with ``engine``; the gather only with NumPy (it is memory-bound)."""
+    """Every product of every shape timed with ``engine``; the gather only with NumPy (it is
+    memory-bound)."""
     import numpy as np
 
     matmul, to_engine, finish, _ = _engine(engine)
@@ -174,7 +197,9 @@ def time_shapes(engine: str, shapes: Sequence[Shape]) -> dict[str, dict[str, flo
                 if engine == NUMPY:
                     table = rng.standard_normal((shape.vocab, p.n), dtype=np.float32)
                     rows = rng.integers(0, shape.vocab, p.m)
-                    times[p.name] = time_call(lambda t=table, r=rows: np.take(t, r, axis=0), lambda r: r)
+                    times[p.name] = time_call(
+                        lambda t=table, r=rows: np.take(t, r, axis=0), lambda r: r
+                    )
                 continue
             a = to_engine(rng.standard_normal((p.m, p.k), dtype=np.float32))
             b = to_engine(rng.standard_normal((p.k, p.n), dtype=np.float32))
@@ -188,7 +213,8 @@ def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[s
 
     result: dict[str, Any] = {"engine": engine}
     try:
-        started = start_threads(threads, None if engine == NUMPY else engine)  # before the framework's import
+        # before the framework's import
+        started = start_threads(threads, None if engine == NUMPY else engine)
         *_, version = _engine(engine)
         if engine != NUMPY:
             from ..backends import get_backend
@@ -200,7 +226,8 @@ def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[s
         return {**result, "status": "skipped", "reason": f"{type(exc).__name__}: {exc}"}
 
 
-# --- running it from the benchmark (framework-free) ---------------------------------------------------
+# --- running it from the benchmark (framework-free)
+# ---------------------------------------------------
 def engines() -> list[str]:
     """NumPy and every installed backend, from the registry."""
     from ..backends import NAMES, is_installed
@@ -208,7 +235,9 @@ def engines() -> list[str]:
     return [NUMPY, *(n for n in NAMES if is_installed(n))]
 
 
-def run_engine(engine: str, shapes: Sequence[Shape], threads: Any = None, timeout: float = 600) -> dict[str, Any]:
+def run_engine(
+    engine: str, shapes: Sequence[Shape], threads: Any = None, timeout: float = 600
+) -> dict[str, Any]:
     """:func:`measure` in a fresh process (as the benchmark's workers run)."""
     from ..threads import thread_env
     from .config import REPO_ROOT
@@ -229,27 +258,41 @@ def run_engine(engine: str, shapes: Sequence[Shape], threads: Any = None, timeou
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARKER)]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"engine": engine, "status": "failed", "reason": f"exited with status {proc.returncode}: {tail}"}
+        return {
+            "engine": engine,
+            "status": "failed",
+            "reason": f"exited with status {proc.returncode}: {tail}",
+        }
     return json.loads(lines[-1][len(MARKER):])
 
 
-def measure_roofline(shapes: Sequence[Shape], threads: Any = None, names: Sequence[str] | None = None,
-                     log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def measure_roofline(
+    shapes: Sequence[Shape],
+    threads: Any = None,
+    names: Sequence[str] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Every engine in its own process over all ``shapes``; the summary of :func:`summarise`."""
     measured = []
     for engine in names or engines():
         measured.append(run_engine(engine, shapes, threads))
         if log:
             r = measured[-1]
-            log(f"roofline: {engine} {r['status']}" + (f" ({r.get('reason')})" if r["status"] != "ok" else ""))
+            log(
+                f"roofline: {engine} {r['status']}"
+                + (f" ({r.get('reason')})" if r["status"] != "ok" else "")
+            )
     return summarise(shapes, measured)
 
 
 def config_shapes(config: Any, vocab: Callable[[str], int] | None = None) -> dict[str, Shape]:
-    """The shape of every condition a benchmark run measures (``seed``, ``busy``, ``h1024``, ``word``, ``gru``...)."""
+    """The shape of every condition a benchmark run measures (``seed``, ``busy``, ``h1024``,
+    ``word``, ``gru``...)."""
     from .config import BUSY, DEFAULT_THREADS, SEED, condition_settings
 
-    vocab = vocab or (lambda token: vocab_size(token, config.max_tokens, config.data_dir, config.corpus))
+    vocab = vocab or (
+        lambda token: vocab_size(token, config.max_tokens, config.data_dir, config.corpus)
+    )
     conditions = dict.fromkeys([SEED, BUSY, DEFAULT_THREADS, *(j.condition for j in config.jobs()),
                                 *(j.condition for j in config.scaling_jobs())])
     sizes: dict[str, int] = {}
@@ -259,14 +302,20 @@ def config_shapes(config: Any, vocab: Callable[[str], int] | None = None) -> dic
         token = str(settings.get("token", "char"))
         if token not in sizes:
             sizes[token] = vocab(token)
-        out[condition] = Shape(config.batch_size, config.num_steps, int(settings.get("num_hiddens", config.num_hiddens)),
-                               sizes[token], str(settings.get("cell", "rnn")))
+        out[condition] = Shape(
+            config.batch_size,
+            config.num_steps,
+            int(settings.get("num_hiddens", config.num_hiddens)),
+            sizes[token],
+            str(settings.get("cell", "rnn")),
+        )
     return out
 
 
 def for_config(config: Any, log: Callable[[str], None] | None = None,
                measure: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The roofline of a benchmark run: every distinct shape measured once, and which condition has which."""
+    """The roofline of a benchmark run: every distinct shape measured once, and which condition has
+    which."""
     if config.device != "cpu":  # the products would have to be timed on the device: not yet
         return {"shapes": {}, "conditions": {}, "engines": [], "raw": [],
                 "note": f"not measured for device {config.device}"}
@@ -278,8 +327,12 @@ def for_config(config: Any, log: Callable[[str], None] | None = None,
 
 def table(roofline: dict[str, Any]) -> str:
     """Markdown: per shape, each product's best seconds per call, its engine, and the limit."""
-    lines = ["| cell | batch | steps | hidden | vocabulary | product | calls per step | µs per call | GFLOP/s "
-             "| engine |", "|---|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+    lines = [
+        "| cell | batch | steps | hidden | vocabulary | product | calls per step | µs per call | "
+        "GFLOP/s "
+        "| engine |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
     for entry in roofline["shapes"].values():
         shape = Shape(**entry["shape"])
         for p in products(shape):
@@ -287,30 +340,54 @@ def table(roofline: dict[str, Any]) -> str:
             if found is None:
                 continue
             rate = f"{p.flops / found['seconds'] / 1e9:.1f}" if p.k else "–"
-            lines.append(f"| {shape.cell} | {shape.batch} | {shape.num_steps} | {shape.hidden} | {shape.vocab} "
-                         f"| {p.name} | {p.calls} | {found['seconds'] * 1e6:.1f} | {rate} | {found['engine']} |")
+            lines.append(
+                f"| {shape.cell} | {shape.batch} | {shape.num_steps} | {shape.hidden} | "
+                f"{shape.vocab} "
+                f"| {p.name} | {p.calls} | {found['seconds'] * 1e6:.1f} | {rate} | "
+                f"{found['engine']} |"
+            )
         rate = entry["limit_tokens_per_sec"]
-        lines.append(f"| {shape.cell} | {shape.batch} | {shape.num_steps} | {shape.hidden} | {shape.vocab} "
-                     f"| **limit** | | | | **{rate:,.0f} tokens/s** |" if rate else "| | | | | | limit | | | | – |")
+        lines.append(
+            f"| {shape.cell} | {shape.batch} | {shape.num_steps} | {shape.hidden} | {shape.vocab} "
+            f"| **limit** | | | | **{rate:,.0f} tokens/s** |"
+            if rate
+            else "| | | | | | limit | | | | – |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def stamped(summary: dict[str, Any], before: Sequence[float], after: Sequence[float], threads: Any) -> str:
-    """The table under a line naming the date, the machine, the engines' versions, the threads and the load."""
+def stamped(
+    summary: dict[str, Any], before: Sequence[float], after: Sequence[float], threads: Any
+) -> str:
+    """The table under a line naming the date, the machine, the engines' versions, the threads and
+    the load."""
     from .machine import machine_info
     from .report import busy_loads
 
     m = machine_info()
-    engines = ", ".join(f"{e['engine']} {e.get('version') or ''} ({e['status']})" for e in summary["engines"])
+    engines = ", ".join(
+        f"{e['engine']} {e.get('version') or ''} ({e['status']})" for e in summary["engines"]
+    )
     busy = busy_loads(before, after, m["usable_cores"] or 1)
-    caution = f" **Caution:** the machine was busy ({busy}); these times are not reliable." if busy else ""
-    return (f"<!-- generated by python -m d2lrnn.bench.roofline on {time.strftime('%Y-%m-%d')}; do not edit -->\n"
-            f"Measured on {m['cpu']} ({m['usable_cores']} usable cores), threads {threads or 'framework default'}; "
-            f"engines: {engines}; load averages (1, 5 minutes) {before[0]:.2f}, {before[1]:.2f} before and "
-            f"{after[0]:.2f}, {after[1]:.2f} after.{caution}\n\n" + table(summary))
+    caution = (
+        f" **Caution:** the machine was busy ({busy}); these times are not reliable."
+        if busy
+        else ""
+    )
+    return (
+        f"<!-- generated by python -m d2lrnn.bench.roofline on {time.strftime('%Y-%m-%d')}; do not "
+        "edit -->\n"
+        f"Measured on {m['cpu']} ({m['usable_cores']} usable cores), threads "
+        f"{threads or 'framework default'}; "
+        f"engines: {engines}; load averages (1, 5 minutes) {before[0]:.2f}, {before[1]:.2f} before "
+        "and "
+        f"{after[0]:.2f}, {after[1]:.2f} after.{caution}\n\n" + table(summary)
+    )
 
 
-def vocab_size(token: str, max_tokens: int, data_dir: str | None = None, corpus: str | None = None) -> int:
+def vocab_size(
+    token: str, max_tokens: int, data_dir: str | None = None, corpus: str | None = None
+) -> int:
     """The vocabulary the benchmark's data module builds for these settings."""
     from ..data import TimeMachine
 
@@ -319,10 +396,17 @@ def vocab_size(token: str, max_tokens: int, data_dir: str | None = None, corpus:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m d2lrnn.bench.roofline", description=__doc__.splitlines()[0])
-    p.add_argument("--engine", help="measure this one engine and print one marked JSON line (the benchmark's use)")
+    p = argparse.ArgumentParser(
+        prog="python -m d2lrnn.bench.roofline", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--engine",
+        help="measure this one engine and print one marked JSON line (the benchmark's use)",
+    )
     p.add_argument("--shapes", help="JSON list of shapes, with --engine")
-    p.add_argument("--engines", help="comma-separated engines (default: numpy and every installed backend)")
+    p.add_argument(
+        "--engines", help="comma-separated engines (default: numpy and every installed backend)"
+    )
     p.add_argument("--hiddens", default="256,512,1024")
     p.add_argument("--cells", default="rnn")
     p.add_argument("--token", choices=("char", "word"), default="char")
@@ -330,9 +414,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--num-steps", type=int, default=35)
     p.add_argument("--max-tokens", type=int, default=10000)
     p.add_argument("--data-dir")
-    p.add_argument("--threads", help="auto or a whole number (left out: each framework's own count)")
+    p.add_argument(
+        "--threads", help="auto or a whole number (left out: each framework's own count)"
+    )
     p.add_argument("--json", help="also write the summary here")
-    p.add_argument("--out", help="also write the Markdown table here, stamped with the date, machine and load")
+    p.add_argument(
+        "--out", help="also write the Markdown table here, stamped with the date, machine and load"
+    )
     args = p.parse_args(argv)
     if args.engine:
         shapes = [Shape(**s) for s in json.loads(args.shapes)]
@@ -349,7 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     names = args.engines.split(",") if args.engines else None
     before = os.getloadavg()
-    summary = measure_roofline(shapes, args.threads, names, log=lambda m: print(m, file=sys.stderr, flush=True))
+    summary = measure_roofline(
+        shapes, args.threads, names, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
     text = stamped(summary, before, os.getloadavg(), args.threads)
     print(text)
     if args.out:

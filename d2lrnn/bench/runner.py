@@ -29,15 +29,41 @@ Roofline = Callable[[BenchConfig, Log], dict[str, Any]]
 
 
 def worker_command(job: Job, seed: int, config: BenchConfig) -> list[str]:
-    """The command line of one measurement (the parent's ``time.time()`` is added when it starts)."""
+    """The command line of one measurement (the parent's ``time.time()`` is added when it starts).
+    """
     settings = {"epochs": config.epochs, "num_hiddens": config.num_hiddens, "token": "char",
                 **condition_settings(job.condition, config)}
-    cmd = [sys.executable, "-m", "d2lrnn.bench.worker", "--backend", job.backend, "--model", job.model,
-           "--epochs", str(settings["epochs"]), "--batch-size", str(config.batch_size),
-           "--num-steps", str(config.num_steps), "--num-hiddens", str(settings["num_hiddens"]),
-           "--token", str(settings["token"]), "--lr", repr(config.lr), "--clip", repr(config.clip),
-           "--max-tokens", str(config.max_tokens), "--seed", str(seed), "--device", config.device,
-           "--cell", str(settings.get("cell", "rnn"))]
+    cmd = [
+        sys.executable,
+        "-m",
+        "d2lrnn.bench.worker",
+        "--backend",
+        job.backend,
+        "--model",
+        job.model,
+        "--epochs",
+        str(settings["epochs"]),
+        "--batch-size",
+        str(config.batch_size),
+        "--num-steps",
+        str(config.num_steps),
+        "--num-hiddens",
+        str(settings["num_hiddens"]),
+        "--token",
+        str(settings["token"]),
+        "--lr",
+        repr(config.lr),
+        "--clip",
+        repr(config.clip),
+        "--max-tokens",
+        str(config.max_tokens),
+        "--seed",
+        str(seed),
+        "--device",
+        config.device,
+        "--cell",
+        str(settings.get("cell", "rnn")),
+    ]
     if settings.get("workers"):
         cmd += ["--workers", str(settings["workers"])]
     threads = worker_threads(job, config)
@@ -59,7 +85,8 @@ def worker_threads(job: Job, config: BenchConfig) -> int | str | None:
 
 
 def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
-    """Run one measurement in a fresh process; a crash or a timeout is returned as ``status: failed``."""
+    """Run one measurement in a fresh process; a crash or a timeout is returned as ``status:
+    failed``."""
     from .worker import MARKER
 
     env = dict(os.environ)
@@ -77,7 +104,11 @@ def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARKER)]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {**base, "status": "failed", "reason": f"worker exited with status {proc.returncode}: {tail}"}
+        return {
+            **base,
+            "status": "failed",
+            "reason": f"worker exited with status {proc.returncode}: {tail}",
+        }
     return {**base, **json.loads(lines[-1][len(MARKER):])}
 
 
@@ -101,22 +132,34 @@ def _clock(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s"
 
 
-def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = run_worker,
-                  sleep: Callable[[float], None] = time.sleep, roofline: Roofline | None = None) -> dict[str, Any]:
+def run_benchmark(
+    config: BenchConfig,
+    log: Log | None = None,
+    runner: Runner = run_worker,
+    sleep: Callable[[float], None] = time.sleep,
+    roofline: Roofline | None = None,
+) -> dict[str, Any]:
     """Measure everything ``config`` asks for; return the results dict that the writers take.
 
     ``roofline`` measures the machine's limit per row (:func:`.roofline.for_config`, after the rows,
-    before the cool-down); with the real workers it runs unless given, with another runner only when given.
+    before the cool-down); with the real workers it runs unless given, with another runner only when
+    given.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     info = machine_info()
     rounds = [(config.jobs(), config.repeats), (config.scaling_jobs(), config.scaling_repeats)]
     runs: dict[Job, list[dict[str, Any]]] = {job: [] for jobs, _ in rounds for job in jobs}
-    skipped = {job: f"{job.backend} is not installed" for job in runs if not is_installed(job.backend)}
+    skipped = {
+        job: f"{job.backend} is not installed" for job in runs if not is_installed(job.backend)
+    }
     total = sum(len(jobs) * repeats for jobs, repeats in rounds)
     done, loads, start = 0, [], time.perf_counter()
-    log(f"d2lrnn bench: {total} worker processes ({len(rounds[0][0])} rows x {config.repeats} repeats, "
-        f"{len(rounds[1][0])} scaling rows x {config.scaling_repeats}); threads: {config.threads or 'framework default'}")
+    log(
+        f"d2lrnn bench: {total} worker processes ({len(rounds[0][0])} rows x {config.repeats} "
+        "repeats, "
+        f"{len(rounds[1][0])} scaling rows x {config.scaling_repeats}); threads: "
+        f"{config.threads or 'framework default'}"
+    )
     for jobs, repeats in rounds:
         for repeat in range(repeats):
             for job in jobs:
@@ -131,18 +174,33 @@ def run_benchmark(config: BenchConfig, log: Log | None = None, runner: Runner = 
                 if result.get("status") == "skipped":
                     skipped[job] = result.get("reason", "skipped")
                 elapsed = time.perf_counter() - start
-                log(f"[{done}/{total}] {job.key} repeat {repeat + 1}/{repeats}: {_describe(result)}; "
-                    f"{_clock(elapsed)} elapsed, about {_clock(elapsed / done * (total - done))} left")
+                log(
+                    f"[{done}/{total}] {job.key} repeat {repeat + 1}/{repeats}: "
+                    f"{_describe(result)}; "
+                    f"{_clock(elapsed)} elapsed, about {_clock(elapsed / done * (total - done))} "
+                    "left"
+                )
     if roofline is None and runner is run_worker:
         from .roofline import for_config as roofline
     limits = roofline(config, log) if roofline is not None else None
     if config.cooldown > 0:
-        log(f"waiting {config.cooldown:g} s before reading the load after the run (its own load decays)")
+        log(
+            f"waiting {config.cooldown:g} s before reading the load after the run (its own load "
+            "decays)"
+        )
         sleep(config.cooldown)
     info["load_average_after"] = loadavg()
     info["load_average_during"] = loads
-    rows = {job.key: {"backend": job.backend, "model": job.model, "condition": job.condition, **combine(r), "runs": r}
-            for job, r in runs.items()}
+    rows = {
+        job.key: {
+            "backend": job.backend,
+            "model": job.model,
+            "condition": job.condition,
+            **combine(r),
+            "runs": r,
+        }
+        for job, r in runs.items()
+    }
     if limits is not None:
         attach_limits(rows, limits)
     return {

@@ -33,7 +33,8 @@ def median(values: Iterable[float | None]) -> float | None:
 
 
 def repeat_rate(epochs: Sequence[dict[str, float]], warmup: int = 1) -> float | None:
-    """tokens/s of one repeat: the median over epochs of ``tokens / seconds``, the first ``warmup`` dropped.
+    """tokens/s of one repeat: the median over epochs of ``tokens / seconds``, the first ``warmup``
+    dropped.
 
     The same rule for every row (library, floor, book). With no epoch past the warm-up the warm-up
     epochs are used rather than nothing.
@@ -43,7 +44,8 @@ def repeat_rate(epochs: Sequence[dict[str, float]], warmup: int = 1) -> float | 
 
 
 def overhead(library: float | None, floor: float | None) -> float | None:
-    """The library's share of time over the floor: ``1 - library / floor`` (negative when faster)."""
+    """The library's share of time over the floor: ``1 - library / floor`` (negative when faster).
+    """
     if not library or not floor:
         return None
     return 1.0 - library / floor
@@ -53,7 +55,12 @@ def spread(values: Sequence[float]) -> dict[str, Any]:
     """Median, smallest and largest of ``values`` (all None when empty), and how many there are."""
     if not values:
         return {"median": None, "low": None, "high": None, "n": 0}
-    return {"median": statistics.median(values), "low": min(values), "high": max(values), "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "low": min(values),
+        "high": max(values),
+        "n": len(values),
+    }
 
 
 def combine(runs: Sequence[dict[str, Any]], warmup: int = 1) -> dict[str, Any]:
@@ -80,7 +87,8 @@ def combine(runs: Sequence[dict[str, Any]], warmup: int = 1) -> dict[str, Any]:
 
 
 def attach_limits(rows: dict[str, dict[str, Any]], roofline: dict[str, Any]) -> None:
-    """Give every row its condition's limit (``limit_tokens_per_sec``) and ``fraction_of_limit`` = tokens/s / limit."""
+    """Give every row its condition's limit (``limit_tokens_per_sec``) and ``fraction_of_limit`` =
+    tokens/s / limit."""
     for row in rows.values():
         key = roofline.get("conditions", {}).get(row["condition"])
         rate = roofline.get("shapes", {}).get(key, {}).get("limit_tokens_per_sec") if key else None
@@ -102,7 +110,8 @@ MAJORITY = 2 / 3
 def verdict(passes: Sequence[bool], median_passes: bool) -> str:
     """The verdict of one comparison from its pairs.
 
-    ``met``: the median passes and at least two thirds of the pairs pass. ``not met``: the median fails
+    ``met``: the median passes and at least two thirds of the pairs pass. ``not met``: the median
+    fails
     and at least two thirds of the pairs fail. Anything else (the pairs straddle the target) is
     ``within noise``. A single pair is too few to be more than noise.
     """
@@ -117,14 +126,17 @@ def verdict(passes: Sequence[bool], median_passes: bool) -> str:
     return "within noise"
 
 
-def _verdict_ratio(values: Sequence[float], stats: dict[str, Any], target: float | None) -> str | None:
+def _verdict_ratio(
+    values: Sequence[float], stats: dict[str, Any], target: float | None
+) -> str | None:
     if target is None or stats["median"] is None:
         return None
     return verdict([v >= target for v in values], stats["median"] >= target)
 
 
 def _verdict_overhead(values: Sequence[float], stats: dict[str, Any]) -> str | None:
-    """As :func:`verdict`, a pair passing inside the bounds; ``anomaly`` when the whole spread lies outside them."""
+    """As :func:`verdict`, a pair passing inside the bounds; ``anomaly`` when the whole spread lies
+    outside them."""
     if stats["median"] is None:
         return None
     low, high = OVERHEAD_BOUNDS
@@ -140,17 +152,24 @@ def compares_identical(config: BenchConfig) -> bool:
 
 
 def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:
-    """Every pair the page reports, per backend: ratios per alternating pair, their median and spread."""
+    """Every pair the page reports, per backend: ratios per alternating pair, their median and
+    spread."""
     out = []
 
-    def add(backend: str, name: str, top: str, bottom: str, target: float | None, kind: str = "ratio") -> None:
+    def add(
+        backend: str, name: str, top: str, bottom: str, target: float | None, kind: str = "ratio"
+    ) -> None:
         a, b = rows.get(top, {}), rows.get(bottom, {})
         if a.get("status") != "ok" or b.get("status") != "ok":
             return
         ratios = pair_ratios(a, b)
         values = [1.0 - r for r in ratios] if kind == "overhead" else ratios
         stats = spread(values)
-        judged = _verdict_overhead(values, stats) if kind == "overhead" else _verdict_ratio(values, stats, target)
+        judged = (
+            _verdict_overhead(values, stats)
+            if kind == "overhead"
+            else _verdict_ratio(values, stats, target)
+        )
         out.append({"backend": backend, "name": name, "kind": kind, "top": top, "bottom": bottom,
                     "values": values, **stats, "target": target, "verdict": judged})
 
@@ -161,23 +180,47 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
             BOOK_RATIO_TARGETS.get(backend) if seed_targets else None)
         # the most any library on this framework's layer could reach against the book's code
         add(backend, "floor / book", key(FLOOR, SEED), key(BOOK, SEED), None)
-        add(backend, "overhead over the floor", key("concise", SEED), key(FLOOR, SEED), None, "overhead")
+        add(
+            backend,
+            "overhead over the floor",
+            key("concise", SEED),
+            key(FLOOR, SEED),
+            None,
+            "overhead",
+        )
         add(backend, "scratch / concise", key("scratch", SEED), key("concise", SEED), SCRATCH_RATIO)
         add(backend, "one core busy / quiet", key("concise", BUSY), key("concise", SEED), BUSY_KEEP)
         if not compares_identical(config):  # a fixed thread count against the framework's own
-            add(backend, f"quiet: threads {config.threads} / framework default", key("concise", SEED),
-                key("concise", DEFAULT_THREADS), THREADS_KEEP)
+            add(
+                backend,
+                f"quiet: threads {config.threads} / framework default",
+                key("concise", SEED),
+                key("concise", DEFAULT_THREADS),
+                THREADS_KEEP,
+            )
         add(backend, "book: one core busy / quiet", key(BOOK, BUSY), key(BOOK, SEED), None)
         add(backend, "d2lrnn / book, one core busy", key("concise", BUSY), key(BOOK, BUSY), None)
         for cell in config.cells:  # each gated cell against the book's own code for that cell
             add(backend, f"{cell.upper()}: d2lrnn / book", key("concise", cell), key(BOOK, cell),
                 CELL_BOOK_RATIO_TARGETS.get(backend) if seed_targets else None)
             add(backend, f"{cell.upper()}: floor / book", key(FLOOR, cell), key(BOOK, cell), None)
-            add(backend, f"{cell.upper()}: overhead over the floor", key("concise", cell), key(FLOOR, cell), None,
-                "overhead")
-        for n in config.workers:  # the cost of the collectives (no speed-up is expected on shared CPU cores)
-            add(backend, f"{n} workers / one process", key("concise", f"{WORKERS_PREFIX}{n}"), key("concise", SEED),
-                None)
+            add(
+                backend,
+                f"{cell.upper()}: overhead over the floor",
+                key("concise", cell),
+                key(FLOOR, cell),
+                None,
+                "overhead",
+            )
+        # the cost of the collectives (no speed-up is expected on shared CPU cores)
+        for n in config.workers:
+            add(
+                backend,
+                f"{n} workers / one process",
+                key("concise", f"{WORKERS_PREFIX}{n}"),
+                key("concise", SEED),
+                None,
+            )
     return out
 
 

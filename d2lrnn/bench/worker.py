@@ -1,6 +1,7 @@
 """One benchmark measurement in a fresh process: ``python -m d2lrnn.bench.worker ...``.
 
-It trains one backend's ``concise`` or ``scratch`` model with the library's :class:`~d2lrnn.Trainer`,
+It trains one backend's ``concise`` or ``scratch`` model with the library's
+:class:`~d2lrnn.Trainer`,
 runs the bare framework ``floor`` or the ``book``'s own code (the ``d2l`` package; both in
 ``d2lrnn/backends/<name>/floor.py``), and prints one line
 ``D2LRNN-BENCH {json}`` on standard output: the per-epoch tokens and seconds, the final training
@@ -33,7 +34,8 @@ MODELS = ("concise", "scratch", "floor", "book")
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident set size in MiB (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    """This process's peak resident set size in MiB (``ru_maxrss`` is KiB on Linux, bytes on macOS).
+    """
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
@@ -71,7 +73,8 @@ class _Data:
 
 
 def _unused_modules_stubbed(names: Sequence[str]) -> list[str]:
-    """Put empty modules in place of those ``names`` that are not installed; return the stubbed ones.
+    """Put empty modules in place of those ``names`` that are not installed; return the stubbed
+    ones.
 
     The book's ``d2l`` package imports some libraries at the top that its RNN chapters never use
     (pandas, torchvision); installing it without its pinned dependencies leaves them out.
@@ -96,13 +99,17 @@ def _unused_modules_stubbed(names: Sequence[str]) -> list[str]:
 
 #: what ``d2l`` 0.17.6 imports at the top but its RNN chapters never use
 BOOK_UNUSED = ("pandas", "torchvision", "torchvision.transforms")
-#: set before any framework is imported in a book run: d2l 0.17.6's TensorFlow code builds a time-major
+#: set before any framework is imported in a book run: d2l 0.17.6's TensorFlow code builds a
+#: time-major
 #: Keras 2 layer, so ``tf.keras`` must be tf-keras there (the other frameworks ignore the variable)
 BOOK_ENV = {"TF_USE_LEGACY_KERAS": "1"}
 
 
-def _book(args: argparse.Namespace, baselines: Any, on_first_batch: Callable[[], None]) -> tuple[list[dict], list[str]]:
-    """The book's own code (the ``d2l`` package) on this backend: its epochs and what was stubbed."""
+def _book(
+    args: argparse.Namespace, baselines: Any, on_first_batch: Callable[[], None]
+) -> tuple[list[dict], list[str]]:
+    """The book's own code (the ``d2l`` package) on this backend: its epochs and what was stubbed.
+    """
     import importlib
     import random
 
@@ -120,10 +127,20 @@ def _book(args: argparse.Namespace, baselines: Any, on_first_batch: Callable[[],
     random.seed(args.seed)
     np.random.seed(args.seed)
     path = args.corpus or str(time_machine_path(args.data_dir))
-    data = BookBatches(d2l, book_lines(d2l, path), args.token, args.batch_size, args.num_steps, args.max_tokens,
-                       on_first_batch)
-    cell = {"cell": args.cell} if args.cell != "rnn" else {}  # the book's RNN rows call it as they always did
-    return baselines.train_book(d2l, data, args.num_hiddens, args.lr, args.epochs, device=args.device, **cell), stubbed
+    data = BookBatches(
+        d2l,
+        book_lines(d2l, path),
+        args.token,
+        args.batch_size,
+        args.num_steps,
+        args.max_tokens,
+        on_first_batch,
+    )
+    # the book's RNN rows call it as they always did
+    cell = {"cell": args.cell} if args.cell != "rnn" else {}
+    return baselines.train_book(
+        d2l, data, args.num_hiddens, args.lr, args.epochs, device=args.device, **cell
+    ), stubbed
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -132,12 +149,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from ..threads import start_threads
 
     name = spec(args.backend).name
-    result: dict[str, Any] = {"backend": name, "model": args.model, "cell": args.cell, "seed": args.seed}
+    result: dict[str, Any] = {
+        "backend": name,
+        "model": args.model,
+        "cell": args.cell,
+        "seed": args.seed,
+    }
     if not is_installed(name):
         return {**result, "status": "skipped", "reason": f"{name} is not installed"}
     first_batch: list[float] = []
     if args.model == "book" or args.model == "floor":
-        threads = start_threads(args.threads, name)  # before the framework is imported: it reads them then
+        # before the framework is imported: it reads them then
+        threads = start_threads(args.threads, name)
         run = _baseline(args, name, lambda: first_batch.append(time.time()))
     else:
         run = _library(args, name, first_batch)
@@ -168,13 +191,22 @@ def _skipped(reason: str) -> dict[str, Any]:
 
 
 def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> dict[str, Any]:
-    """The library's ``concise`` or ``scratch`` model, built and trained as ``d2lrnn train`` builds it."""
+    """The library's ``concise`` or ``scratch`` model, built and trained as ``d2lrnn train`` builds
+    it."""
     from ..data import TimeMachine
     from ..errors import BackendError
     from ..train_job import build_model_and_trainer, start_backend
 
-    data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0, token=args.token,
-                       corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
+    data = TimeMachine(
+        args.batch_size,
+        args.num_steps,
+        num_train=args.max_tokens,
+        num_val=0,
+        token=args.token,
+        corpus=args.corpus,
+        data_dir=args.data_dir,
+        seed=args.seed,
+    )
     try:
         engine = start_backend(name, args.threads, args.seed, log=lambda message: None)
     except BackendError as exc:
@@ -182,10 +214,24 @@ def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> d
     backend = engine.backend
     group = _group(name, args.workers)  # before the model: TensorFlow's strategy comes first
     device = backend.device(args.device)
-    settings = {"model": args.model, "cell": args.cell, "num_hiddens": args.num_hiddens, "num_layers": 1,
-                "lr": args.lr, "epochs": args.epochs, "clip": args.clip}
-    model, trainer = build_model_and_trainer(backend, settings, len(data.vocab), device, governor=engine.governor,
-                                             progress=False, val_every=args.epochs)
+    settings = {
+        "model": args.model,
+        "cell": args.cell,
+        "num_hiddens": args.num_hiddens,
+        "num_layers": 1,
+        "lr": args.lr,
+        "epochs": args.epochs,
+        "clip": args.clip,
+    }
+    model, trainer = build_model_and_trainer(
+        backend,
+        settings,
+        len(data.vocab),
+        device,
+        governor=engine.governor,
+        progress=False,
+        val_every=args.epochs,
+    )
     workers = {}
     if group is not None:
         group.attach(trainer, data)
@@ -199,8 +245,14 @@ def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> d
                for s in trainer.history]  # tokens: the whole batch's, every worker trained a share
     if group is not None:
         group.close()
-    return {"history": history, "device": str(backend.device_name(trainer.device)), "vocab_size": len(data.vocab),
-            "threads": engine.threads, "governor": engine.governor, **workers}
+    return {
+        "history": history,
+        "device": str(backend.device_name(trainer.device)),
+        "vocab_size": len(data.vocab),
+        "threads": engine.threads,
+        "governor": engine.governor,
+        **workers,
+    }
 
 
 def _processes(name: str) -> bool:
@@ -210,7 +262,8 @@ def _processes(name: str) -> bool:
 
 
 def _group(name: str, workers: int) -> Any:
-    """The data-parallel group of a ``--workers`` row (a worker process, or MXNet's devices), else None."""
+    """The data-parallel group of a ``--workers`` row (a worker process, or MXNet's devices), else
+    None."""
     from .. import distributed
 
     if distributed.is_worker(name) or (workers > 1 and not _processes(name)):
@@ -219,18 +272,27 @@ def _group(name: str, workers: int) -> Any:
 
 
 def _launch(args: argparse.Namespace, argv: Sequence[str]) -> int | None:
-    """Start ``--workers`` processes of this measurement (rank 0 prints the result line); None when not needed."""
+    """Start ``--workers`` processes of this measurement (rank 0 prints the result line); None when
+    not needed."""
     from ..distributed import is_worker
     from ..distributed.launch import Launcher
 
     name = spec(args.backend).name
-    if args.workers < 2 or not _processes(name) or is_worker(name) or args.model not in ("concise", "scratch"):
+    if (
+        args.workers < 2
+        or not _processes(name)
+        or is_worker(name)
+        or args.model not in ("concise", "scratch")
+    ):
         return None
     return Launcher(argv, args.workers, command=[sys.executable, "-m", "d2lrnn.bench.worker"]).run()
 
 
-def _baseline(args: argparse.Namespace, name: str, on_first_batch: Callable[[], None]) -> dict[str, Any]:
-    """The bare framework (``floor``) or the book's own code (``book``), from the backend's ``floor.py``."""
+def _baseline(
+    args: argparse.Namespace, name: str, on_first_batch: Callable[[], None]
+) -> dict[str, Any]:
+    """The bare framework (``floor``) or the book's own code (``book``), from the backend's
+    ``floor.py``."""
     import importlib
     import importlib.util
 
@@ -240,7 +302,11 @@ def _baseline(args: argparse.Namespace, name: str, on_first_batch: Callable[[], 
     if importlib.util.find_spec(baselines_name) is None:
         return _skipped(f"{name} has no floor.py")
     baselines = importlib.import_module(baselines_name)
-    if args.model == "floor" and args.cell != "rnn" and "cell" not in inspect.signature(baselines.train_floor).parameters:
+    if (
+        args.model == "floor"
+        and args.cell != "rnn"
+        and "cell" not in inspect.signature(baselines.train_floor).parameters
+    ):
         return _skipped(f"{name}'s floor is a vanilla RNN")
     if args.model == "book":
         if not hasattr(baselines, "train_book"):
@@ -249,23 +315,48 @@ def _baseline(args: argparse.Namespace, name: str, on_first_batch: Callable[[], 
             return _skipped("the d2l package is not installed: pip install --no-deps d2l==0.17.6")
         epochs, stubbed = _book(args, baselines, on_first_batch)
         return {"history": _history(epochs), "device": str(args.device), "stubbed_modules": stubbed}
-    data = TimeMachine(args.batch_size, args.num_steps, num_train=args.max_tokens, num_val=0, token=args.token,
-                       corpus=args.corpus, data_dir=args.data_dir, seed=args.seed)
-    batches = [(X.copy(), Y.copy()) for X, Y in sequential_batches(data.train_corpus, args.batch_size,
-                                                                   args.num_steps, None)]
-    cell = {"cell": args.cell} if args.cell != "rnn" else {}  # a floor may know the vanilla RNN only
-    epochs = baselines.train_floor(batches, len(data.vocab), args.num_hiddens, args.lr, args.clip, args.epochs,
-                                   device=args.device, on_first_batch=on_first_batch, **cell)
+    data = TimeMachine(
+        args.batch_size,
+        args.num_steps,
+        num_train=args.max_tokens,
+        num_val=0,
+        token=args.token,
+        corpus=args.corpus,
+        data_dir=args.data_dir,
+        seed=args.seed,
+    )
+    batches = [
+        (X.copy(), Y.copy())
+        for X, Y in sequential_batches(data.train_corpus, args.batch_size, args.num_steps, None)
+    ]
+    # a floor may know the vanilla RNN only
+    cell = {"cell": args.cell} if args.cell != "rnn" else {}
+    epochs = baselines.train_floor(
+        batches,
+        len(data.vocab),
+        args.num_hiddens,
+        args.lr,
+        args.clip,
+        args.epochs,
+        device=args.device,
+        on_first_batch=on_first_batch,
+        **cell,
+    )
     return {"history": _history(epochs), "device": str(args.device), "vocab_size": len(data.vocab)}
 
 
 def _history(epochs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A baseline's epochs in the library's terms: tokens, seconds and the training perplexity."""
-    return [{"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])} for e in epochs]
+    return [
+        {"tokens": e["tokens"], "seconds": e["seconds"], "perplexity": perplexity(e["loss"])}
+        for e in epochs
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m d2lrnn.bench.worker", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m d2lrnn.bench.worker", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--backend", required=True)
     p.add_argument("--model", choices=MODELS, required=True)
     p.add_argument("--cell", choices=tuple(CELLS), default="rnn")
@@ -282,8 +373,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir")
     p.add_argument("--corpus", help="a UTF-8 text to train on instead of The Time Machine")
     p.add_argument("--threads", help="auto or a whole number (left out: the framework's own count)")
-    p.add_argument("--workers", type=int, default=1, help="data-parallel workers (d2lrnn.distributed)")
-    p.add_argument("--t0", type=float, default=None, help="the parent's time.time() when it started this process")
+    p.add_argument(
+        "--workers", type=int, default=1, help="data-parallel workers (d2lrnn.distributed)"
+    )
+    p.add_argument(
+        "--t0",
+        type=float,
+        default=None,
+        help="the parent's time.time() when it started this process",
+    )
     return p
 
 

@@ -14,7 +14,8 @@ Each generation is a package with one module per tab (``torch``, ``mxnet``, ``te
 book's cells as a reader types them (tests and ``scripts/book_matrix.py``).
 
 The public paths (``from d2lrnn import torch as d2l``, ``d2lrnn.v1.torch``, ``d2lrnn.v0.mxnet``,
-``d2lrnn.draft.tensorflow``, ``d2lrnn.gluonbook``, ...) have no files of their own: ``import d2lrnn``
+``d2lrnn.draft.tensorflow``, ``d2lrnn.gluonbook``, ...) have no files of their own: ``import
+d2lrnn``
 puts :class:`PublicPaths` on ``sys.meta_path``, and each public name is the module in
 :data:`PUBLIC_PATHS` itself (the same object, so ``d2lrnn.torch is d2lrnn.v1.torch``).
 """
@@ -40,7 +41,11 @@ PUBLIC_PATHS: dict[str, str] = {
     **{f"d2lrnn.{tab}": f"d2lrnn.book.v1.{tab}" for tab in TABS["v1"]},
     "d2lrnn.gluonbook": "d2lrnn.book.gluonbook",
     **{f"d2lrnn.{gen}": f"d2lrnn.book.{gen}" for gen in TABS},
-    **{f"d2lrnn.{gen}.{tab}": f"d2lrnn.book.{gen}.{tab}" for gen, tabs in TABS.items() for tab in tabs},
+    **{
+        f"d2lrnn.{gen}.{tab}": f"d2lrnn.book.{gen}.{tab}"
+        for gen, tabs in TABS.items()
+        for tab in tabs
+    },
 }
 
 
@@ -69,7 +74,8 @@ class PublicPaths(importlib.abc.MetaPathFinder):
 
 
 def _inside_generation(name: str) -> str | None:
-    """``d2lrnn.v0.text`` -> ``d2lrnn.book.v0.text``: a generation's other modules keep one identity."""
+    """``d2lrnn.v0.text`` -> ``d2lrnn.book.v0.text``: a generation's other modules keep one
+    identity."""
     parent = name.rpartition(".")[0]
     if parent not in PUBLIC_PATHS or parent.count(".") != 1 or parent.split(".")[1] not in TABS:
         return None

@@ -1,4 +1,5 @@
-"""Run the book's code cells as a reader types them, with only the import line swapped and epochs cut.
+"""Run the book's code cells as a reader types them, with only the import line swapped and epochs
+cut.
 
 A cell file (``tests/book_cells/<generation>/<section>/<tab>.py``) holds a section's cells in
 jupytext's percent format (``# %%`` starts a cell) and ``# expect: REGEX`` lines, each a line the
@@ -43,11 +44,12 @@ for i, source in enumerate(json.load(open(sys.argv[1], encoding="utf-8")), start
         print(json.dumps({"cell": i, "type": kind.removeprefix("builtins."), "message": str(exc)}),
               file=open(sys.argv[2], "w", encoding="utf-8"))
         raise
-"""
+"""  # noqa: E501
 
 
 class Shrink(ast.NodeTransformer):
-    """Set ``num_epochs``/``max_epochs``/``pred_period`` to ``epochs``, in assignments and keywords."""
+    """Set ``num_epochs``/``max_epochs``/``pred_period`` to ``epochs``, in assignments and keywords.
+    """
 
     def __init__(self, epochs: int) -> None:
         self.epochs = epochs
@@ -72,13 +74,20 @@ class Shrink(ast.NodeTransformer):
 def _mentions_setting(node: ast.AST) -> bool:
     if isinstance(node, ast.keyword):
         return node.arg in EPOCH_SETTINGS
-    return any(isinstance(n, ast.Name) and n.id in EPOCH_SETTINGS for t in node.targets for n in ast.walk(t))
+    return any(
+        isinstance(n, ast.Name) and n.id in EPOCH_SETTINGS
+        for t in node.targets
+        for n in ast.walk(t)
+    )
 
 
 def shrink_epochs(cell: str, epochs: int) -> str:
-    """``cell`` with its epoch settings set to ``epochs``; a cell without any is returned as written."""
+    """``cell`` with its epoch settings set to ``epochs``; a cell without any is returned as
+    written."""
     tree = ast.parse(cell)
-    if not any(isinstance(n, (ast.Assign, ast.keyword)) and _mentions_setting(n) for n in ast.walk(tree)):
+    if not any(
+        isinstance(n, (ast.Assign, ast.keyword)) and _mentions_setting(n) for n in ast.walk(tree)
+    ):
         return cell
     return ast.unparse(ast.fix_missing_locations(Shrink(epochs).visit(tree)))
 
@@ -97,7 +106,8 @@ class KnownIssue:
 
     ``when`` is a requirement (``flax>=0.7``, ``numpy>=2.4``) under which the book's code fails, or
     ``epochs<2`` (a perplexity that need not fall in one epoch: no exception). ``exception`` is the
-    exception's name (``TypeError``), ``cell`` the 1-based number of the cell that raises it, ``fragment``
+    exception's name (``TypeError``), ``cell`` the 1-based number of the cell that raises it,
+    ``fragment``
     a piece of its message, ``seen`` the installed versions where that exact failure was observed.
     """
 
@@ -125,9 +135,11 @@ class CellFile:
     #: ``cell_expect[i]``: the ``# expect: REGEX`` lines written in cell ``i + 1``
     cell_expect: list[list[str]] = field(default_factory=list)
     known_issues: list[KnownIssue] = field(default_factory=list)
-    #: ``# stand-in: WHAT`` lines: where the book has no working code for this tab, d2lrnn's own runs instead
+    #: ``# stand-in: WHAT`` lines: where the book has no working code for this tab, d2lrnn's own
+    #: runs instead
     stand_ins: list[str] = field(default_factory=list)
-    #: ``# book-skips: WHAT`` lines: what the book's own cells leave out on this tab (so nothing runs there)
+    #: ``# book-skips: WHAT`` lines: what the book's own cells leave out on this tab (so nothing
+    #: runs there)
     book_skips: list[str] = field(default_factory=list)
 
     @property
@@ -138,8 +150,11 @@ class CellFile:
         return [shrink_epochs(swap_import(c, self.generation), epochs) for c in self.cells]
 
     def failure_here(self) -> KnownIssue | None:
-        """The known issue whose exception the book's code raises with the installed packages, if any."""
-        return next((k for k in self.known_issues if k.raises and known_issue_applies(k.when)), None)
+        """The known issue whose exception the book's code raises with the installed packages, if
+        any."""
+        return next(
+            (k for k in self.known_issues if k.raises and known_issue_applies(k.when)), None
+        )
 
 
 _HEADER = re.compile(r"^# (known-issue|raises|seen|stand-in|book-skips): (.*)$", re.M)
@@ -155,7 +170,10 @@ def _known_issues(text: str, path: Path) -> list[KnownIssue]:
         elif key == "raises":
             match = _RAISES.match(value.strip())
             if not match or not issues:
-                raise ValueError(f"{path}: '# raises: {value}' must read 'EXCEPTION in cell N: FRAGMENT' below a known issue")
+                raise ValueError(
+                    f"{path}: '# raises: {value}' must read 'EXCEPTION in cell N: FRAGMENT' below "
+                    "a known issue"
+                )
             issues[-1].update(exception=match[1], cell=int(match[2]), fragment=match[3])
         elif key == "seen" and issues:
             issues[-1]["seen"] = value.strip()
@@ -163,7 +181,8 @@ def _known_issues(text: str, path: Path) -> list[KnownIssue]:
 
 
 def read_cell_file(path: Path) -> CellFile:
-    """Parse ``<generation>/<section>/<tab>.py``: ``# %%`` cells, their ``# expect:`` lines and the header."""
+    """Parse ``<generation>/<section>/<tab>.py``: ``# %%`` cells, their ``# expect:`` lines and the
+    header."""
     text = path.read_text(encoding="utf-8")
     chunks = re.split(r"^# %%.*$", text, flags=re.M)
     header = chunks[0]
@@ -215,12 +234,23 @@ def run_cells_traced(cells: list[str], repo: Path, timeout: float = 600,
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "cells.json").write_text(json.dumps(cells), encoding="utf-8")
         (Path(tmp) / "runner.py").write_text(RUNNER, encoding="utf-8")
-        full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
-                    "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+        full_env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+            "MPLBACKEND": "Agg",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **(env or {}),
+        }
         full_env.pop("TF_USE_LEGACY_KERAS", None)  # the tab module chooses Keras 2 itself
         try:
-            proc = subprocess.run([sys.executable, "runner.py", "cells.json", "failure.json"], cwd=tmp, env=full_env,
-                                  capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(
+                [sys.executable, "runner.py", "cells.json", "failure.json"],
+                cwd=tmp,
+                env=full_env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired as exc:
             return 124, str(exc.stdout or ""), f"timed out after {timeout} s", None
         record = Path(tmp) / "failure.json"
@@ -231,13 +261,17 @@ def run_cells_traced(cells: list[str], repo: Path, timeout: float = 600,
     return proc.returncode, proc.stdout, proc.stderr, failure
 
 
-def run_cells(cells: list[str], repo: Path, timeout: float = 600, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run ``cells`` in a new interpreter with ``repo`` first on the path; return (status, stdout, stderr)."""
+def run_cells(
+    cells: list[str], repo: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run ``cells`` in a new interpreter with ``repo`` first on the path; return (status, stdout,
+    stderr)."""
     return run_cells_traced(cells, repo, timeout, env)[:3]
 
 
 def _output_lines(output: str) -> list[str]:
-    return [line.replace("<unk>", "?") for line in output.splitlines()]  # an untrained model may emit <unk>
+    # an untrained model may emit <unk>
+    return [line.replace("<unk>", "?") for line in output.splitlines()]
 
 
 def run_cell_file(cell_file: CellFile, repo: Path, epochs: int, timeout: float = 600) -> Outcome:
@@ -247,7 +281,11 @@ def run_cell_file(cell_file: CellFile, repo: Path, epochs: int, timeout: float =
     raises must print their expected lines."""
     code, out, err, failure = run_cells_traced(cell_file.prepared(epochs), repo, timeout)
     issue = cell_file.failure_here()
-    expect = [e for cell in cell_file.cell_expect[: issue.cell - 1] for e in cell] if issue else cell_file.expect
+    expect = (
+        [e for cell in cell_file.cell_expect[: issue.cell - 1] for e in cell]
+        if issue
+        else cell_file.expect
+    )
     lines = _output_lines(out)
     missing = [e for e in expect if not any(re.search(e, line) for line in lines)]
     return Outcome(code, out, err, missing, failure)
@@ -264,7 +302,8 @@ def falling(values: list[float]) -> bool:
 
 
 def problems(cell_file: CellFile, outcome: Outcome, tolerate_flat: bool = False) -> list[str]:
-    """Everything wrong with a run of ``cell_file``; empty when it did exactly what is expected here.
+    """Everything wrong with a run of ``cell_file``; empty when it did exactly what is expected
+    here.
 
     Without a known issue that applies, every cell must run, print its expected lines, and every
     perplexity a probe printed must fall. With one, the run must fail exactly as recorded (the
@@ -276,15 +315,30 @@ def problems(cell_file: CellFile, outcome: Outcome, tolerate_flat: bool = False)
     failure = outcome.failure
     if issue is None:
         if outcome.returncode != 0:
-            where = f" in cell {failure.cell}: {failure.exception}: {failure.message[:300]}" if failure else ""
-            found.append(f"the cells failed (exit {outcome.returncode}){where}\n{outcome.errors[-3000:]}")
+            where = (
+                f" in cell {failure.cell}: {failure.exception}: {failure.message[:300]}"
+                if failure
+                else ""
+            )
+            found.append(
+                f"the cells failed (exit {outcome.returncode}){where}\n{outcome.errors[-3000:]}"
+            )
     elif failure is None:
-        found.append(f"expected {issue.exception} in cell {issue.cell} ({issue.when}), but no cell raised "
-                     f"(exit {outcome.returncode})\n{outcome.errors[-2000:]}")
+        found.append(
+            f"expected {issue.exception} in cell {issue.cell} ({issue.when}), but no cell raised "
+            f"(exit {outcome.returncode})\n{outcome.errors[-2000:]}"
+        )
     else:
-        if (failure.cell, failure.exception) != (issue.cell, issue.exception) or issue.fragment not in failure.message:
-            found.append(f"expected {issue.exception} in cell {issue.cell} with '{issue.fragment}' ({issue.when}), got "
-                         f"{failure.exception} in cell {failure.cell}: {failure.message[:300]}\n{outcome.errors[-3000:]}")
+        if (failure.cell, failure.exception) != (
+            issue.cell,
+            issue.exception,
+        ) or issue.fragment not in failure.message:
+            found.append(
+                f"expected {issue.exception} in cell {issue.cell} with '{issue.fragment}' "
+                f"({issue.when}), got "
+                f"{failure.exception} in cell {failure.cell}: "
+                f"{failure.message[:300]}\n{outcome.errors[-3000:]}"
+            )
     if outcome.missing:
         found.append(f"output lacks {outcome.missing}:\n{outcome.output[-3000:]}")
     flat_ok = tolerate_flat and any(k.when == "epochs<2" for k in cell_file.known_issues)

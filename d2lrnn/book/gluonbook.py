@@ -1,4 +1,5 @@
-"""``from d2lrnn import gluonbook as gb``: the gluonbook (pre-d2l) names of the RNN chapter, for MXNet.
+"""``from d2lrnn import gluonbook as gb``: the gluonbook (pre-d2l) names of the RNN chapter, for
+MXNet.
 
 gluonbook code uses MXNet's legacy ``nd`` arrays, so everything here returns ``nd`` arrays and
 this module never switches MXNet to NumPy mode (``npx.set_np()``); run it in a process that
@@ -27,7 +28,8 @@ from .v0 import assign_slice, clip_in_place
 
 if mx.util.is_np_array():
     warnings.warn(
-        "MXNet is in NumPy mode (npx.set_np(), also set by d2lrnn.mxnet and the MXNet backend), but "
+        "MXNet is in NumPy mode (npx.set_np(), also set by d2lrnn.mxnet and the MXNet backend), "
+        "but "
         "gluonbook code uses legacy nd arrays: run gluonbook code in a process of its own.",
         stacklevel=2,
     )
@@ -40,12 +42,15 @@ ND_MATH = ArrayMath(nd.sum, nd.sqrt, nd.maximum)
 def load_data_time_machine(
     max_tokens: int = 10000, *, data_dir: str | os.PathLike | None = None
 ) -> tuple[list[int], dict[str, int], list[str], int]:
-    """``(corpus_indices, char_to_idx, idx_to_char, vocab_size)`` of the first ``max_tokens`` characters."""
+    """``(corpus_indices, char_to_idx, idx_to_char, vocab_size)`` of the first ``max_tokens``
+    characters."""
     corpus, vocab = build_corpus(load_corpus_text(None, data_dir), "char", max_tokens)
     return corpus.tolist(), dict(vocab.token_to_idx), list(vocab.idx_to_token), len(vocab)
 
 
-def _as_nd(batches: Iterator[tuple[np.ndarray, np.ndarray]], ctx: mx.Context | None) -> Iterator[tuple[nd.NDArray, nd.NDArray]]:
+def _as_nd(
+    batches: Iterator[tuple[np.ndarray, np.ndarray]], ctx: mx.Context | None
+) -> Iterator[tuple[nd.NDArray, nd.NDArray]]:
     for X, Y in batches:
         yield nd.array(X, ctx=ctx, dtype="float32"), nd.array(Y, ctx=ctx, dtype="float32")
 
@@ -53,7 +58,8 @@ def _as_nd(batches: Iterator[tuple[np.ndarray, np.ndarray]], ctx: mx.Context | N
 def data_iter_random(
     corpus_indices: Sequence[int], batch_size: int, num_steps: int, ctx: mx.Context | None = None
 ) -> Iterator[tuple[nd.NDArray, nd.NDArray]]:
-    """Random sampling: ``(X, Y)`` minibatches ``(batch_size, num_steps)`` of random subsequences."""
+    """Random sampling: ``(X, Y)`` minibatches ``(batch_size, num_steps)`` of random subsequences.
+    """
     corpus = np.asarray(corpus_indices, dtype=np.int64)
     return _as_nd(random_batches(corpus, batch_size, num_steps, np.random.default_rng()), ctx)
 
@@ -61,7 +67,8 @@ def data_iter_random(
 def data_iter_consecutive(
     corpus_indices: Sequence[int], batch_size: int, num_steps: int, ctx: mx.Context | None = None
 ) -> Iterator[tuple[nd.NDArray, nd.NDArray]]:
-    """Consecutive partitioning: row ``i`` of each minibatch continues row ``i`` of the previous one."""
+    """Consecutive partitioning: row ``i`` of each minibatch continues row ``i`` of the previous
+    one."""
     corpus = np.asarray(corpus_indices, dtype=np.int64)
     return _as_nd(sequential_batches(corpus, batch_size, num_steps, None), ctx)
 
@@ -79,4 +86,10 @@ def try_gpu() -> mx.Context:
         return mx.cpu()
 
 
-__all__ = ["data_iter_consecutive", "data_iter_random", "grad_clipping", "load_data_time_machine", "try_gpu"]
+__all__ = [
+    "data_iter_consecutive",
+    "data_iter_random",
+    "grad_clipping",
+    "load_data_time_machine",
+    "try_gpu",
+]

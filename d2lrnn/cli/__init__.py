@@ -15,7 +15,8 @@ from .common import Parser, Stopped
 
 
 def versions() -> str:
-    """d2lrnn's version and each registered framework's installed version (read from metadata, nothing imported)."""
+    """d2lrnn's version and each registered framework's installed version (read from metadata,
+    nothing imported)."""
     from .. import __version__
 
     lines = [f"d2lrnn {__version__}"]
@@ -25,8 +26,13 @@ def versions() -> str:
 
 class VersionAction(argparse.Action):
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
-                         help="print the versions of d2lrnn and of every framework it supports, then exit")
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="print the versions of d2lrnn and of every framework it supports, then exit",
+        )
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
         print(versions())
@@ -34,8 +40,11 @@ class VersionAction(argparse.Action):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="d2lrnn", description="Recurrent language models of Dive into Deep Learning, "
-                    "on every framework d2lrnn has a backend for.")
+    parser = Parser(
+        prog="d2lrnn",
+        description="Recurrent language models of Dive into Deep Learning, "
+        "on every framework d2lrnn has a backend for.",
+    )
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", parser_class=Parser, required=True)
     for command in (train, predict, bench):

@@ -13,14 +13,25 @@ from ..errors import D2LRNNError
 from ..threads import parse_threads
 from ..train_job import choose_device
 
-__all__ = ["Parser", "Stopped", "add_common", "checked", "flag", "note", "positive_int", "select_device"]
+__all__ = [
+    "Parser",
+    "Stopped",
+    "add_common",
+    "checked",
+    "flag",
+    "note",
+    "positive_int",
+    "select_device",
+]
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one paragraph, with exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message.rstrip('.')}. Run '{self.prog} --help' for the options.\n")
+        self.exit(
+            2, f"{self.prog}: {message.rstrip('.')}. Run '{self.prog} --help' for the options.\n"
+        )
 
 
 def checked(check: Callable[..., Any], flag: str, *extra: Any) -> Callable[[str], Any]:
@@ -35,10 +46,14 @@ def checked(check: Callable[..., Any], flag: str, *extra: Any) -> Callable[[str]
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", help=f"{' | '.join(NAMES)} (default: $D2LRNN_BACKEND, else torch)")
+    parser.add_argument(
+        "--backend", help=f"{' | '.join(NAMES)} (default: $D2LRNN_BACKEND, else torch)"
+    )
     parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                         help="auto takes a GPU when the backend sees one (default: auto)")
-    parser.add_argument("--json", action="store_true", help="end standard output with one JSON line")
+    parser.add_argument(
+        "--json", action="store_true", help="end standard output with one JSON line"
+    )
 
 
 def note(message: str) -> None:
@@ -63,7 +78,8 @@ def flag(key: str) -> str:
 
 
 class Stopped(Exception):
-    """A run that ended early or in part: ``message`` for stderr, ``status`` for the exit, ``report`` for --json."""
+    """A run that ended early or in part: ``message`` for stderr, ``status`` for the exit,
+    ``report`` for --json."""
 
     def __init__(self, message: str, status: int, report: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -76,7 +92,8 @@ def positive_int(flag: str) -> Callable[[str], int]:
 
 
 def threads_option(text: str) -> int | str:
-    """``--threads``: ``auto`` (kept as the word until the run resolves it) or a whole number >= 1."""
+    """``--threads``: ``auto`` (kept as the word until the run resolves it) or a whole number >= 1.
+    """
     try:
         parse_threads(text)
     except D2LRNNError as exc:

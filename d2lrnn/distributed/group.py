@@ -9,7 +9,8 @@ from .shard import ShardedLoader
 
 
 class Group:
-    """The workers of one data-parallel run, as the core sees them; adapters subclass it (alone: one process).
+    """The workers of one data-parallel run, as the core sees them; adapters subclass it (alone: one
+    process).
 
     The trainer calls the group once per batch with the local loss and gradients and gets back
     their means over all workers (:meth:`all_reduce_mean`, the engine's own all-reduce), before it
@@ -34,7 +35,8 @@ class Group:
         return flag
 
     def step_backend(self, backend: Any) -> Any:
-        """The backend whose primitives the training step calls (adapters may compile or split them)."""
+        """The backend whose primitives the training step calls (adapters may compile or split
+        them)."""
         return backend
 
     def close(self) -> None:

@@ -29,19 +29,26 @@ POLL = 0.1
 
 
 def free_port(port: int = 0) -> int:
-    """``port`` if nothing listens on it on 127.0.0.1 (0: any free port), else a :class:`D2LRNNError`."""
+    """``port`` if nothing listens on it on 127.0.0.1 (0: any free port), else a
+    :class:`D2LRNNError`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind((HOST, port))
         except OSError:
-            raise D2LRNNError(f"Port {port} on {HOST} is in use; choose another with --port, or leave --port out "
-                              "to take a free one.") from None
+            raise D2LRNNError(
+                f"Port {port} on {HOST} is in use; choose another with --port, or leave --port out "
+                "to take a free one."
+            ) from None
         return sock.getsockname()[1]
 
 
 def worker_env(rank: int, workers: int, peers: Sequence[str]) -> dict[str, str]:
     """The variables that make ``d2lrnn train`` worker ``rank`` of ``workers``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CONFIG", "TORCHELASTIC_RUN_ID", "WORLD_SIZE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TF_CONFIG", "TORCHELASTIC_RUN_ID", "WORLD_SIZE")
+    }
     return {**env, RANK_VAR: str(rank), WORKERS_VAR: str(workers), PEERS_VAR: ",".join(peers)}
 
 
@@ -65,12 +72,17 @@ def _tail(path: Path, lines: int = 5) -> str:
 class Launcher:
     """N worker processes of ``python -m d2lrnn train ARGS`` and the rules for ending them."""
 
-    def __init__(self, args: Sequence[str], workers: int, port: int = 0, command: Sequence[str] = ()) -> None:
+    def __init__(
+        self, args: Sequence[str], workers: int, port: int = 0, command: Sequence[str] = ()
+    ) -> None:
         self.args, self.workers = list(args), workers
-        #: the program each worker runs (default: ``python -m d2lrnn train``, whose ranks above 0 get ``--quiet``)
+        #: the program each worker runs (default: ``python -m d2lrnn train``, whose ranks above 0
+        #: get ``--quiet``)
         self.command = list(command) or [sys.executable, "-m", "d2lrnn", "train"]
         self.quiet = [] if command else ["--quiet"]
-        self.peers = [f"{HOST}:{free_port(port)}"] + [f"{HOST}:{free_port()}" for _ in range(workers - 1)]
+        self.peers = [f"{HOST}:{free_port(port)}"] + [
+            f"{HOST}:{free_port()}" for _ in range(workers - 1)
+        ]
         self.procs: list[subprocess.Popen[Any]] = []
         self.signals = 0
         self.logs = Path(tempfile.mkdtemp(prefix="d2lrnn-workers-"))
@@ -78,7 +90,7 @@ class Launcher:
     def start(self) -> None:
         for rank in range(self.workers):
             quiet = rank > 0
-            err = open(self.logs / f"worker{rank}.err", "wb") if quiet else None  # noqa: SIM115 - closed below
+            err = open(self.logs / f"worker{rank}.err", "wb") if quiet else None  # noqa: E501, SIM115 - closed below
             extra = self.quiet if quiet and "--quiet" not in self.args else []
             self.procs.append(subprocess.Popen(
                 [*self.command, *self.args, *extra],
@@ -88,7 +100,8 @@ class Launcher:
                 err.close()
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        """The first signal goes to rank 0 (it stops after its batch, as one process would); a second stops it at once."""
+        """The first signal goes to rank 0 (it stops after its batch, as one process would); a
+        second stops it at once."""
         self.signals += 1
         if self.procs and self.procs[0].poll() is None:
             self.procs[0].send_signal(signum if self.signals == 1 else signal.SIGINT)
@@ -105,7 +118,8 @@ class Launcher:
                 proc.wait()
 
     def watch(self) -> int:
-        """Wait for the workers; rank 0's exit status, or a :class:`D2LRNNError` naming a worker that died."""
+        """Wait for the workers; rank 0's exit status, or a :class:`D2LRNNError` naming a worker
+        that died."""
         first_end = None
         while True:
             codes = [proc.poll() for proc in self.procs]
@@ -123,14 +137,18 @@ class Launcher:
                 if time.monotonic() - first_end > GRACE:
                     hung = [rank for rank, code in enumerate(codes) if code is None]
                     self.kill()
-                    raise D2LRNNError(f"worker(s) {', '.join(map(str, hung))} of {self.workers} did not finish "
-                                      f"within {GRACE:g} s of the others and were stopped.")
+                    raise D2LRNNError(
+                        f"worker(s) {', '.join(map(str, hung))} of {self.workers} did not finish "
+                        f"within {GRACE:g} s of the others and were stopped."
+                    )
             time.sleep(POLL)
         return codes[0]
 
     def run(self) -> int:
         try:
-            previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+            previous = {
+                sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+            }
         except ValueError:  # not the main thread: signals stay with their handlers
             previous = {}
         try:

@@ -1,4 +1,5 @@
-"""Which engine a backend trains data-parallel with, whether this process is a worker, and joining its group."""
+"""Which engine a backend trains data-parallel with, whether this process is a worker, and joining
+its group."""
 
 from __future__ import annotations
 
@@ -16,17 +17,20 @@ RANK_VAR, WORKERS_VAR, PEERS_VAR = "D2LRNN_RANK", "D2LRNN_WORKERS", "D2LRNN_PEER
 
 
 def engine_mode(name: str) -> str:
-    """``'processes'``, ``'devices'`` or ``''`` (no data-parallel engine) for the backend ``name``."""
+    """``'processes'``, ``'devices'`` or ``''`` (no data-parallel engine) for the backend ``name``.
+    """
     return REGISTRY[name].distributed
 
 
 def is_worker(name: str) -> bool:
-    """Whether this process was started as one worker of several (by d2lrnn's or the engine's own launcher)."""
+    """Whether this process was started as one worker of several (by d2lrnn's or the engine's own
+    launcher)."""
     return WORKERS_VAR in os.environ or any(var in os.environ for var in REGISTRY[name].worker_env)
 
 
 def join(name: str, workers: int = 1, timeout: float = 120.0) -> Group:
-    """Join the group of the backend ``name`` (its ``collective.join``); ``workers`` counts devices in one process."""
+    """Join the group of the backend ``name`` (its ``collective.join``); ``workers`` counts devices
+    in one process."""
     module = importlib.import_module(f"{REGISTRY[name].module}.collective")
     return module.join(workers=workers, timeout=timeout)
 
@@ -39,10 +43,17 @@ def check_workers(workers: int, batch_size: int, name: str) -> None:
         return
     if not engine_mode(name):
         able = ", ".join(n for n in NAMES if engine_mode(n))
-        raise D2LRNNError(f"The {LABELS[name]} backend has no data-parallel engine in d2lrnn; use one of {able}.")
+        raise D2LRNNError(
+            f"The {LABELS[name]} backend has no data-parallel engine in d2lrnn; use one of {able}."
+        )
     if workers > batch_size:
-        raise D2LRNNError(f"--workers {workers} is more than the {batch_size} streams of a batch (--batch-size); "
-                          "every worker needs at least one stream.")
+        raise D2LRNNError(
+            f"--workers {workers} is more than the {batch_size} streams of a batch (--batch-size); "
+            "every worker needs at least one stream."
+        )
     if batch_size % workers:
-        raise D2LRNNError(f"--batch-size {batch_size} does not divide among {workers} workers; choose a batch size "
-                          f"that is a multiple of {workers}, e.g. {batch_size + workers - batch_size % workers}.")
+        raise D2LRNNError(
+            f"--batch-size {batch_size} does not divide among {workers} workers; choose a batch "
+            "size "
+            f"that is a multiple of {workers}, e.g. {batch_size + workers - batch_size % workers}."
+        )

@@ -1,4 +1,5 @@
-"""The one call ``d2lrnn train`` makes: one process, the launcher of N workers, or one of the workers."""
+"""The one call ``d2lrnn train`` makes: one process, the launcher of N workers, or one of the
+workers."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ class WorkersStopped(D2LRNNError):
     """The launcher's workers ended early; ``status`` is rank 0's exit status (rank 0 said why)."""
 
     def __init__(self, status: int) -> None:
-        super().__init__(f"d2lrnn train: the workers stopped early (rank 0's exit status {status}).")
+        super().__init__(
+            f"d2lrnn train: the workers stopped early (rank 0's exit status {status})."
+        )
         self.status = status
 
 
 def backend_name(job: TrainJob) -> str:
-    """The backend ``job`` trains on (given, from the checkpoint it resumes, or the default); imports nothing."""
+    """The backend ``job`` trains on (given, from the checkpoint it resumes, or the default);
+    imports nothing."""
     from ..backends import check_installed
 
     if job.backend or not job.resume:
@@ -30,10 +34,13 @@ def backend_name(job: TrainJob) -> str:
 
 def train(job: TrainJob, workers: int = 1, port: int = 0, *, worker_args: list[str] | None = None,
           log: Log = lambda message: None) -> TrainResult | None:
-    """Train ``job`` on ``workers`` workers; the result to report, or None where another process reports it.
+    """Train ``job`` on ``workers`` workers; the result to report, or None where another process
+    reports it.
 
-    In one process this is :func:`~d2lrnn.train_job.run_training`. With ``workers`` > 1 and a backend
-    that trains in processes, it starts the workers on 127.0.0.1 with ``worker_args`` (the caller's own
+    In one process this is :func:`~d2lrnn.train_job.run_training`. With ``workers`` > 1 and a
+    backend
+    that trains in processes, it starts the workers on 127.0.0.1 with ``worker_args`` (the caller's
+    own
     command line for ``job``: the CLI's ``d2lrnn train`` arguments) and waits (rank 0 reports; a
     failure raises :class:`~d2lrnn.D2LRNNError`, an early stop :class:`WorkersStopped`). In a
     worker (started so, or by the engine's own launcher) it joins the group and trains its rows.
@@ -50,7 +57,9 @@ def train(job: TrainJob, workers: int = 1, port: int = 0, *, worker_args: list[s
     from .launch import Launcher
 
     if worker_args is None:
-        raise D2LRNNError("Starting worker processes needs the command line that runs this job (worker_args).")
+        raise D2LRNNError(
+            "Starting worker processes needs the command line that runs this job (worker_args)."
+        )
     status = Launcher(worker_args, workers, port).run()
     if status:
         raise WorkersStopped(status)
@@ -62,11 +71,16 @@ def _with_group(job: TrainJob, group: Any) -> TrainJob:
 
 
 def _finish(result: TrainResult, workers: int, scale: int | None = None) -> TrainResult:
-    """The whole run's speed: every worker trained as many tokens as rank 0 (``scale``: workers whose tokens
+    """The whole run's speed: every worker trained as many tokens as rank 0 (``scale``: workers
+    whose tokens
     rank 0 did not count)."""
     if "tokens_per_sec" in result.summary:
-        result.summary = {**result.summary, "workers": workers,
-                          "tokens_per_sec": result.summary["tokens_per_sec"] * (workers if scale is None else scale)}
+        result.summary = {
+            **result.summary,
+            "workers": workers,
+            "tokens_per_sec": result.summary["tokens_per_sec"]
+            * (workers if scale is None else scale),
+        }
     return result
 
 
@@ -81,7 +95,9 @@ def _work(job: TrainJob, name: str, log: Log) -> TrainResult | None:
     except D2LRNNError:
         raise
     except Exception as exc:  # the engine's error when a peer left (a closed connection, a timeout)
-        raise D2LRNNError(f"{group.label} stopped: {exc.__class__.__name__}: {_last_line(exc)}") from None
+        raise D2LRNNError(
+            f"{group.label} stopped: {exc.__class__.__name__}: {_last_line(exc)}"
+        ) from None
     finally:
         group.close()
     return _finish(result, group.workers) if rank == 0 else None

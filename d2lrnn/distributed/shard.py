@@ -9,11 +9,13 @@ import numpy as np
 
 
 def shard_rows(batch_size: int, workers: int, rank: int) -> slice:
-    """The rows of a batch that worker ``rank`` of ``workers`` trains on (``batch_size`` divides evenly).
+    """The rows of a batch that worker ``rank`` of ``workers`` trains on (``batch_size`` divides
+    evenly).
 
     With sequential sampling row ``i`` continues row ``i`` of the previous batch, so a contiguous
     block keeps every stream, and its hidden state, on one worker. With random sampling the rows are
-    disjoint windows drawn by the shared, seeded generator, so the shares are disjoint and seeded too.
+    disjoint windows drawn by the shared, seeded generator, so the shares are disjoint and seeded
+    too.
     """
     if workers < 1 or not 0 <= rank < workers or batch_size % workers:
         raise ValueError(f"cannot split {batch_size} rows among {workers} workers (rank {rank})")
@@ -32,7 +34,8 @@ class ShardedLoader:
         self.loader, self.workers, self.rank = loader, workers, rank
         self.rows = shard_rows(loader.batch_size, workers, rank)
 
-    def __getattr__(self, name: str) -> Any:  # rng, batch_size, num_steps, carries_state, corpus ...
+    # rng, batch_size, num_steps, carries_state, corpus ...
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)
 
     def __len__(self) -> int:

@@ -34,18 +34,25 @@ def bits_per_char(mean_cross_entropy: float) -> float:
 
 
 def quantize(probs: np.ndarray, total_bits: int = TOTAL_BITS) -> np.ndarray:
-    """Integer frequencies for ``probs``: every symbol at least 1, the sum at most ``2**total_bits``."""
+    """Integer frequencies for ``probs``: every symbol at least 1, the sum at most
+    ``2**total_bits``."""
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
     if p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
-        raise ValueError("A probability model must return finite, non-negative probabilities with a positive sum.")
+        raise ValueError(
+            "A probability model must return finite, non-negative probabilities with a positive "
+            "sum."
+        )
     budget = (1 << total_bits) - p.size
     if budget <= 0:
-        raise ValueError(f"An alphabet of {p.size} symbols needs total_bits > {math.log2(p.size):.1f}.")
+        raise ValueError(
+            f"An alphabet of {p.size} symbols needs total_bits > {math.log2(p.size):.1f}."
+        )
     return np.floor(p / p.sum() * budget).astype(np.int64) + 1
 
 
 def uniform_model(alphabet_size: int) -> ProbabilityModel:
-    """A model that knows nothing: every symbol equally likely (``log2(alphabet_size)`` bits each)."""
+    """A model that knows nothing: every symbol equally likely (``log2(alphabet_size)`` bits each).
+    """
     probs = np.full(alphabet_size, 1.0 / alphabet_size)
     return lambda history: probs
 
@@ -62,7 +69,8 @@ class _Encoder:
         self.out = bytearray()
 
     def _shift_low(self) -> None:
-        if self.low < 0xFF000000 or self.low > MASK32:  # the top byte is settled (or a carry arrived)
+        # the top byte is settled (or a carry arrived)
+        if self.low < 0xFF000000 or self.low > MASK32:
             carry = self.low >> 32
             byte = self.cache
             while True:
@@ -127,13 +135,17 @@ def encode(symbols: Sequence[int], model: ProbabilityModel, total_bits: int = TO
         cum = _cumulative(model, history, total_bits)
         s = int(s)
         if not 0 <= s < len(cum) - 1:
-            raise ValueError(f"Symbol {s} is outside the model's alphabet of {len(cum) - 1} symbols.")
+            raise ValueError(
+                f"Symbol {s} is outside the model's alphabet of {len(cum) - 1} symbols."
+            )
         encoder.encode(int(cum[s]), int(cum[s + 1] - cum[s]), int(cum[-1]))
         history.append(s)
     return encoder.finish()
 
 
-def decode(data: bytes, length: int, model: ProbabilityModel, total_bits: int = TOTAL_BITS) -> list[int]:
+def decode(
+    data: bytes, length: int, model: ProbabilityModel, total_bits: int = TOTAL_BITS
+) -> list[int]:
     """Recover ``length`` symbols from ``data``; ``model`` must be the one :func:`encode` used."""
     decoder, history = _Decoder(data), []
     for _ in range(length):
@@ -142,7 +154,8 @@ def decode(data: bytes, length: int, model: ProbabilityModel, total_bits: int = 
 
 
 def ideal_bits(symbols: Sequence[int], model: ProbabilityModel) -> float:
-    """The information content ``sum(-log2 p(symbol | history))``: what an ideal coder would need."""
+    """The information content ``sum(-log2 p(symbol | history))``: what an ideal coder would need.
+    """
     bits, history = 0.0, []
     for s in symbols:
         p = np.asarray(model(history), dtype=np.float64)
@@ -186,5 +199,14 @@ class RNNProbabilityModel:
         self._seen += 1
 
 
-__all__ = ["ProbabilityModel", "RNNProbabilityModel", "bits_per_char", "decode", "encode", "fixed_model",
-           "ideal_bits", "quantize", "uniform_model"]
+__all__ = [
+    "ProbabilityModel",
+    "RNNProbabilityModel",
+    "bits_per_char",
+    "decode",
+    "encode",
+    "fixed_model",
+    "ideal_bits",
+    "quantize",
+    "uniform_model",
+]

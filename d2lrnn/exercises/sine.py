@@ -16,7 +16,9 @@ import numpy as np
 Predictor = Callable[[np.ndarray], np.ndarray]
 
 
-def noisy_sine(num_points: int = 1000, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def noisy_sine(
+    num_points: int = 1000, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Times ``1..num_points`` and ``sin(0.01 t) + N(0, noise^2)`` as float32 arrays."""
     time = np.arange(1, num_points + 1, dtype=np.float32)
     rng = np.random.default_rng(seed)
@@ -43,7 +45,8 @@ def minibatches(features: np.ndarray, labels: np.ndarray, batch_size: int,
 
 
 def k_step_predictions(predict: Predictor, x: np.ndarray, tau: int, max_steps: int) -> np.ndarray:
-    """Predictions ``(len(x) - tau - max_steps + 1, max_steps)``: column ``k-1`` is ``k`` steps ahead.
+    """Predictions ``(len(x) - tau - max_steps + 1, max_steps)``: column ``k-1`` is ``k`` steps
+    ahead.
 
     Row ``i`` starts from the observed ``x[i:i+tau]`` and feeds each prediction back as input, so
     column ``k-1`` estimates ``x[i + tau + k - 1]`` having seen nothing after ``x[i + tau - 1]``.
@@ -71,7 +74,9 @@ def mse(predictions: np.ndarray, targets: np.ndarray) -> float:
     return float(np.mean(diff * diff))
 
 
-def k_step_errors(predict: Predictor, x: np.ndarray, tau: int, steps: Sequence[int], start: int = 0) -> dict[int, float]:
+def k_step_errors(
+    predict: Predictor, x: np.ndarray, tau: int, steps: Sequence[int], start: int = 0
+) -> dict[int, float]:
     """Mean squared error of ``k``-step-ahead predictions for each ``k`` in ``steps``.
 
     Only rows whose first predicted value lies at index ``>= start`` count (``start`` = the
@@ -84,5 +89,13 @@ def k_step_errors(predict: Predictor, x: np.ndarray, tau: int, steps: Sequence[i
     return {k: mse(preds[first:, k - 1], targets[first:, k - 1]) for k in steps}
 
 
-__all__ = ["Predictor", "k_step_errors", "k_step_predictions", "k_step_targets", "minibatches", "mse", "noisy_sine",
-           "windows"]
+__all__ = [
+    "Predictor",
+    "k_step_errors",
+    "k_step_predictions",
+    "k_step_targets",
+    "minibatches",
+    "mse",
+    "noisy_sine",
+    "windows",
+]

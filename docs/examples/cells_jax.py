@@ -24,10 +24,12 @@ rngs = nnx.Rngs(0)
 gru = nnx.RNN(nnx.GRUCell(vocab_size, num_hiddens, rngs=rngs), time_major=True, return_carry=True)
 H, Y = gru(X)                                      # Flax returns the carry first
 print("GRU  Y:", Y.shape, "state:", H.shape)
-lstm = nnx.RNN(nnx.OptimizedLSTMCell(vocab_size, num_hiddens, rngs=rngs), time_major=True, return_carry=True)
+lstm = nnx.RNN(
+    nnx.OptimizedLSTMCell(vocab_size, num_hiddens, rngs=rngs), time_major=True, return_carry=True
+)
 (C, H), Y = lstm(X)                                # the carry is a pair, memory cell first
 print("LSTM Y:", Y.shape, "h:", H.shape, "c:", C.shape)
-count = lambda layer: sum(p.size for p in jax.tree.leaves(nnx.state(layer, nnx.Param)))  # noqa: E731
+count = lambda layer: sum(p.size for p in jax.tree.leaves(nnx.state(layer, nnx.Param)))  # noqa: E501, E731
 print("weights: GRU", count(gru), "LSTM", count(lstm))
 # --8<-- [end:layers]
 
@@ -37,10 +39,15 @@ EPOCHS, NUM_HIDDENS = 500, 256
 backend = d2lrnn.get_backend("jax")
 for cell in ("rnn", "gru", "lstm"):
     backend.seed(0)
-    model = backend.RNN(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell)
+    model = backend.RNN(
+        num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell
+    )
     trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
     trainer.fit(model, data)
     summary = trainer.summary()
-    print(f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} tokens/sec")
+    print(
+        f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} "
+        "tokens/sec"
+    )
     print("   ", model.predict("time traveller", 40, data.vocab))
 # --8<-- [end:train]

@@ -27,7 +27,8 @@ Y, [H] = gru(X, gru.begin_state(batch_size=batch_size))           # Gluon passes
 print("GRU  Y:", Y.shape, "state:", H.shape)
 lstm = rnn.LSTM(num_hiddens)
 lstm.initialize()
-Y, [H, C] = lstm(X, lstm.begin_state(batch_size=batch_size))      # the state is a pair: hidden and memory cell
+# the state is a pair: hidden and memory cell
+Y, [H, C] = lstm(X, lstm.begin_state(batch_size=batch_size))
 print("LSTM Y:", Y.shape, "h:", H.shape, "c:", C.shape)
 count = lambda layer: sum(p.data().size for p in layer.collect_params().values())  # noqa: E731
 print("weights: GRU", count(gru), "LSTM", count(lstm))
@@ -39,10 +40,15 @@ EPOCHS, NUM_HIDDENS = 500, 256
 backend = d2lrnn.get_backend("mxnet")
 for cell in ("rnn", "gru", "lstm"):
     backend.seed(0)
-    model = backend.RNN(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell)
+    model = backend.RNN(
+        num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell
+    )
     trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
     trainer.fit(model, data)
     summary = trainer.summary()
-    print(f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} tokens/sec")
+    print(
+        f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} "
+        "tokens/sec"
+    )
     print("   ", model.predict("time traveller", 40, data.vocab))
 # --8<-- [end:train]

@@ -24,7 +24,8 @@ Y, H = gru(X, initial_state=[tf.zeros((batch_size, num_hiddens))])
 print("GRU  Y:", tuple(Y.shape), "state:", tuple(H.shape))
 lstm = tf.keras.layers.LSTM(num_hiddens, return_sequences=True, return_state=True)
 zeros = tf.zeros((batch_size, num_hiddens))
-Y, H, C = lstm(X, initial_state=[zeros, zeros])               # the state is a pair: hidden and memory cell
+# the state is a pair: hidden and memory cell
+Y, H, C = lstm(X, initial_state=[zeros, zeros])
 print("LSTM Y:", tuple(Y.shape), "h:", tuple(H.shape), "c:", tuple(C.shape))
 print("weights: GRU", gru.count_params(), "LSTM", lstm.count_params())
 # --8<-- [end:layers]
@@ -35,10 +36,15 @@ EPOCHS, NUM_HIDDENS = 500, 256
 backend = d2lrnn.get_backend("tensorflow")
 for cell in ("rnn", "gru", "lstm"):
     backend.seed(0)
-    model = backend.RNN(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell)
+    model = backend.RNN(
+        num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell
+    )
     trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
     trainer.fit(model, data)
     summary = trainer.summary()
-    print(f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} tokens/sec")
+    print(
+        f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} "
+        "tokens/sec"
+    )
     print("   ", model.predict("time traveller", 40, data.vocab))
 # --8<-- [end:train]

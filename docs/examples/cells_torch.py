@@ -25,9 +25,15 @@ Y, H = gru(X, torch.zeros(1, batch_size, num_hiddens))
 print("GRU  Y:", tuple(Y.shape), "state:", tuple(H.shape))
 lstm = nn.LSTM(vocab_size, num_hiddens)
 zeros = torch.zeros(1, batch_size, num_hiddens)
-Y, (H, C) = lstm(X, (zeros, zeros))                       # the state is a pair: hidden and memory cell
+# the state is a pair: hidden and memory cell
+Y, (H, C) = lstm(X, (zeros, zeros))
 print("LSTM Y:", tuple(Y.shape), "h:", tuple(H.shape), "c:", tuple(C.shape))
-print("weights: GRU", sum(p.numel() for p in gru.parameters()), "LSTM", sum(p.numel() for p in lstm.parameters()))
+print(
+    "weights: GRU",
+    sum(p.numel() for p in gru.parameters()),
+    "LSTM",
+    sum(p.numel() for p in lstm.parameters()),
+)
 # --8<-- [end:layers]
 
 # %%
@@ -36,10 +42,15 @@ EPOCHS, NUM_HIDDENS = 500, 256
 backend = d2lrnn.get_backend("torch")
 for cell in ("rnn", "gru", "lstm"):
     backend.seed(0)
-    model = backend.RNN(num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell)
+    model = backend.RNN(
+        num_inputs=vocab_size, num_outputs=vocab_size, num_hiddens=NUM_HIDDENS, lr=1, cell=cell
+    )
     trainer = d2lrnn.Trainer(max_epochs=EPOCHS, gradient_clip_val=1, progress=False)
     trainer.fit(model, data)
     summary = trainer.summary()
-    print(f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} tokens/sec")
+    print(
+        f"{cell}: perplexity {summary['perplexity']:.2f}, {summary['tokens_per_sec']:.0f} "
+        "tokens/sec"
+    )
     print("   ", model.predict("time traveller", 40, data.vocab))
 # --8<-- [end:train]

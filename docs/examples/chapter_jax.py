@@ -23,9 +23,11 @@ print("vocabulary:", vocab_size, "tokens; training tokens:", len(data.train_corp
 num_hiddens, batch_size, num_steps = 256, 32, 35
 cell = nnx.SimpleCell(vocab_size, num_hiddens, rngs=nnx.Rngs(0))       # tanh, one recurrent bias
 rnn_layer = nnx.RNN(cell, time_major=True, return_carry=True)          # time-major input
-state = jnp.zeros((batch_size, num_hiddens))                           # (batch, hidden): no layer axis
+# (batch, hidden): no layer axis
+state = jnp.zeros((batch_size, num_hiddens))
 X = jax.random.uniform(jax.random.PRNGKey(0), (num_steps, batch_size, vocab_size))
-new_state, Y = rnn_layer(X, initial_carry=state)                       # Flax returns the state first
+# Flax returns the state first
+new_state, Y = rnn_layer(X, initial_carry=state)
 print("Y:", tuple(Y.shape), "state:", tuple(new_state[None].shape))
 # --8<-- [end:layer]
 
@@ -38,7 +40,9 @@ class RNN(jax_backend.RNNScratch):
         rngs = nnx.Rngs(0)
         cell = nnx.SimpleCell(self.num_inputs, self.num_hiddens, rngs=rngs)
         self.rnn = jax_backend.FlaxLayer(nnx.RNN(cell, time_major=True, return_carry=True))
-        self.linear = jax_backend.FlaxLayer(nnx.Linear(self.num_hiddens, self.num_outputs, rngs=rngs))
+        self.linear = jax_backend.FlaxLayer(
+            nnx.Linear(self.num_hiddens, self.num_outputs, rngs=rngs)
+        )
 
     def forward(self, X, state=None):
         if state is None:

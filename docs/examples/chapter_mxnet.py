@@ -23,7 +23,8 @@ print("vocabulary:", vocab_size, "tokens; training tokens:", len(data.train_corp
 num_hiddens, batch_size, num_steps = 256, 32, 35
 rnn_layer = rnn.RNN(num_hiddens, activation="tanh")    # Gluon's default activation is relu
 rnn_layer.initialize()
-state = rnn_layer.begin_state(batch_size=batch_size)   # a list holding one (layers, batch, hidden) array
+# a list holding one (layers, batch, hidden) array
+state = rnn_layer.begin_state(batch_size=batch_size)
 X = np.random.uniform(size=(num_steps, batch_size, vocab_size))  # (time, batch, input features)
 Y, new_state = rnn_layer(X, state)
 print("Y:", tuple(Y.shape), "state:", tuple(new_state[0].shape))

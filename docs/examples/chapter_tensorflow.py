@@ -20,7 +20,8 @@ print("vocabulary:", vocab_size, "tokens; training tokens:", len(data.train_corp
 num_hiddens, batch_size, num_steps = 256, 32, 35
 rnn_layer = tf.keras.layers.RNN(tf.keras.layers.SimpleRNNCell(num_hiddens),
                                 return_sequences=True, return_state=True)  # batch-major input
-state = tf.zeros((batch_size, num_hiddens))                  # (batch, hidden): one layer, no layer axis
+# (batch, hidden): one layer, no layer axis
+state = tf.zeros((batch_size, num_hiddens))
 X = tf.random.uniform((batch_size, num_steps, vocab_size))   # (batch, time, input features)
 Y, new_state = rnn_layer(X, initial_state=[state])
 Y = tf.transpose(Y, (1, 0, 2))                               # time-major, like the other frameworks

@@ -27,8 +27,11 @@ capacity = {}
 for num_hiddens in HIDDEN_SIZES:
     curve = capacity[num_hiddens] = run(num_hiddens, EPOCHS, clip=1.0)
     best = min(range(len(curve)), key=lambda i: curve[i][1])
-    print(f"{num_hiddens:4d} hidden units: final train {curve[-1][0]:5.2f}, validation {curve[-1][1]:5.2f}; "
-          f"best validation {curve[best][1]:5.2f} at epoch {best + 1}")
+    print(
+        f"{num_hiddens:4d} hidden units: final train {curve[-1][0]:5.2f}, validation "
+        f"{curve[-1][1]:5.2f}; "
+        f"best validation {curve[best][1]:5.2f} at epoch {best + 1}"
+    )
 # --8<-- [end:capacity]
 
 # --8<-- [start:clipping]

@@ -5,7 +5,13 @@ import numpy as np
 import optax
 from flax import nnx
 
-from d2lrnn.exercises.sine import k_step_errors, k_step_predictions, minibatches, noisy_sine, windows
+from d2lrnn.exercises.sine import (
+    k_step_errors,
+    k_step_predictions,
+    minibatches,
+    noisy_sine,
+    windows,
+)
 
 TAU, NUM_TRAIN = 4, 600
 EPOCHS = 10
@@ -41,7 +47,8 @@ class RNNRegressor(nnx.Module):
 # --8<-- [start:train]
 def fit(net, epochs, lr=0.01, batch_size=16):
     """Adam on the squared error; returns a NumPy predictor for the sine helpers."""
-    graphdef, params, rest = nnx.split(net, nnx.Param, ...)  # JAX trains pure functions of the weights
+    # JAX trains pure functions of the weights
+    graphdef, params, rest = nnx.split(net, nnx.Param, ...)
     optimizer = optax.adam(lr)
     opt_state = optimizer.init(params)
 
@@ -77,4 +84,6 @@ for name, predict in predictors.items():  # scored on the test part only
 
 # %%
 # the 1- to 64-step predictions along the whole series (the figure on the exercise page)
-predictions = {name: k_step_predictions(predict, x, TAU, max(STEPS)) for name, predict in predictors.items()}
+predictions = {
+    name: k_step_predictions(predict, x, TAU, max(STEPS)) for name, predict in predictors.items()
+}

@@ -15,7 +15,9 @@ train = features[:NUM_TRAIN], labels[:NUM_TRAIN]    # the rest of the series is 
 # --8<-- [start:models]
 def mlp():
     """The book's baseline: the tau past values -> 10 ReLU units -> the next value."""
-    return tf.keras.Sequential([tf.keras.layers.Dense(10, activation="relu"), tf.keras.layers.Dense(1)])
+    return tf.keras.Sequential(
+        [tf.keras.layers.Dense(10, activation="relu"), tf.keras.layers.Dense(1)]
+    )
 
 
 class RNNRegressor(tf.keras.Model):
@@ -27,7 +29,8 @@ class RNNRegressor(tf.keras.Model):
         self.linear = tf.keras.layers.Dense(1)
 
     def call(self, X):                                   # X: (batch, tau) real numbers, not tokens
-        return self.linear(self.rnn(X[:, :, None]))      # (batch, tau, 1) -> (batch, hidden) -> (batch, 1)
+        # (batch, tau, 1) -> (batch, hidden) -> (batch, 1)
+        return self.linear(self.rnn(X[:, :, None]))
 # --8<-- [end:models]
 
 

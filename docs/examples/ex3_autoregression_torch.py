@@ -3,7 +3,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from d2lrnn.exercises.sine import k_step_errors, k_step_predictions, minibatches, noisy_sine, windows
+from d2lrnn.exercises.sine import (
+    k_step_errors,
+    k_step_predictions,
+    minibatches,
+    noisy_sine,
+    windows,
+)
 
 TAU, NUM_TRAIN = 4, 600
 EPOCHS = 10
@@ -65,4 +71,6 @@ for name, predict in predictors.items():  # scored on the test part only
 
 # %%
 # the 1- to 64-step predictions along the whole series (the figure on the exercise page)
-predictions = {name: k_step_predictions(predict, x, TAU, max(STEPS)) for name, predict in predictors.items()}
+predictions = {
+    name: k_step_predictions(predict, x, TAU, max(STEPS)) for name, predict in predictors.items()
+}

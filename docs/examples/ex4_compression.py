@@ -38,9 +38,14 @@ print("round trip exact:", "".join(data.vocab.to_tokens(decoded)) == text)
 
 # --8<-- [start:compare]
 raw = text.encode("ascii")
-sizes = {"raw (8 bits/char)": len(raw), "uniform (log2 28 bits/char)": int(np.ceil(len(raw) * np.log2(V) / 8)),
-         "gzip -9": len(gzip.compress(raw, 9)), "bz2 -9": len(bz2.compress(raw, 9)),
-         "lzma -9": len(lzma.compress(raw, preset=9)), "RNN + arithmetic coder": len(code)}
+sizes = {
+    "raw (8 bits/char)": len(raw),
+    "uniform (log2 28 bits/char)": int(np.ceil(len(raw) * np.log2(V) / 8)),
+    "gzip -9": len(gzip.compress(raw, 9)),
+    "bz2 -9": len(bz2.compress(raw, 9)),
+    "lzma -9": len(lzma.compress(raw, preset=9)),
+    "RNN + arithmetic coder": len(code),
+}
 for name, size in sizes.items():
     print(f"{name:>28}: {size:6d} bytes, {8 * size / len(raw):.2f} bits/char")
 weights = model.get_weights()

@@ -14,9 +14,12 @@ for name in d2lrnn.available_backends():
     for kind, cls in (("concise", backend.RNN), ("scratch", backend.RNNScratch)):
         backend.seed(0)
         model = cls(num_inputs=V, num_outputs=V, num_hiddens=256, lr=1)
-        trainer = d2lrnn.Trainer(max_epochs=EPOCHS + 1, gradient_clip_val=1, progress=False, val_every=10**9)
+        trainer = d2lrnn.Trainer(
+            max_epochs=EPOCHS + 1, gradient_clip_val=1, progress=False, val_every=10**9
+        )
         trainer.fit(model, data)
-        steady = trainer.history[1:] or trainer.history  # the first epoch pays for compilation and warm-up
+        # the first epoch pays for compilation and warm-up
+        steady = trainer.history[1:] or trainer.history
         speeds[f"{name}/{kind}"] = sum(s.tokens for s in steady) / sum(s.seconds for s in steady)
     ratio = speeds[f"{name}/concise"] / speeds[f"{name}/scratch"]
     print(f"{name:>10}: concise {speeds[f'{name}/concise']:9,.0f} tokens/s, "

@@ -32,16 +32,23 @@ from d2lrnn.backends import LABELS, NAMES  # noqa: E402  (the registry imports n
 NOTEBOOK_TABS = re.compile(r"^<!-- notebook tabs -->[ \t]*$", re.M)
 LAPTOP_TIMES = re.compile(r"^<!-- laptop times -->[ \t]*$", re.M)
 NOTEBOOKS = "notebooks"
-#: the chapter's training run: 500 epochs of (at most) the first 10,000 characters (the lessons' settings)
+#: the chapter's training run: 500 epochs of (at most) the first 10,000 characters (the lessons'
+#: settings)
 CHAPTER_EPOCHS, CHAPTER_TOKENS = 500, 10_000
-TABS = re.compile(r"^<!-- framework tabs: (?P<path>[\w./{}-]+)(?::(?P<section>[\w-]+))? -->[ \t]*$", re.M)
+TABS = re.compile(
+    r"^<!-- framework tabs: (?P<path>[\w./{}-]+)(?::(?P<section>[\w-]+))? -->[ \t]*$", re.M
+)
 #: latex2mathml writes ``\sim`` as a tilde; ``\thicksim`` is the relation symbol the TeX means
 SYMBOLS = {re.compile(r"\\sim(?![A-Za-z])"): r"\\thicksim"}
-MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>', re.S)
+MATH = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
+    re.S,
+)
 
 
 def framework_tabs(markdown: str) -> str:
-    """Expand every framework-tabs line of ``markdown`` into tab blocks (see the module docstring)."""
+    """Expand every framework-tabs line of ``markdown`` into tab blocks (see the module docstring).
+    """
 
     def tabs(match: re.Match[str]) -> str:
         section = f":{match['section']}" if match["section"] else ""
@@ -49,9 +56,14 @@ def framework_tabs(markdown: str) -> str:
         for name in NAMES:
             path = match["path"].format(framework=name)
             if (ROOT / path).is_file():
-                blocks.append(f'=== "{LABELS[name]}"\n\n    ```python\n    --8<-- "{path}{section}"\n    ```\n')
+                blocks.append(
+                    f'=== "{LABELS[name]}"\n\n    ```python\n    --8<-- "{path}{section}"\n    '
+                    '```\n'
+                )
         if not blocks:
-            raise ValueError(f"no example file matches {match['path']!r} for any of {', '.join(NAMES)}")
+            raise ValueError(
+                f"no example file matches {match['path']!r} for any of {', '.join(NAMES)}"
+            )
         return "\n".join(blocks)
 
     return TABS.sub(tabs, markdown)
@@ -70,40 +82,66 @@ def notebook_tabs(markdown: str, page_url: str = "") -> str:
         blocks = []
         for name in notebook_frameworks():
             href = f"{prefix}{NOTEBOOKS}/chapter_{name}.ipynb"
-            blocks.append(f'=== "{LABELS[name]}"\n\n    <a class="notebook-link" href="{href}" download>'
-                          f"Download the {LABELS[name]} notebook</a> (<code>chapter_{name}.ipynb</code>): open it in "
-                          "Jupyter and run the cells from the top.\n")
+            blocks.append(
+                f'=== "{LABELS[name]}"\n\n    <a class="notebook-link" href="{href}" download>'
+                f"Download the {LABELS[name]} notebook</a> (<code>chapter_{name}.ipynb</code>): "
+                "open it in "
+                "Jupyter and run the cells from the top.\n"
+            )
         return "\n".join(blocks)
 
     return NOTEBOOK_TABS.sub(tabs, markdown)
 
 
 def laptop_times(results: dict[str, Any]) -> str:
-    """A Markdown table: per framework, the minutes the chapter's 500 epochs take at the benchmark's speed.
+    """A Markdown table: per framework, the minutes the chapter's 500 epochs take at the benchmark's
+    speed.
 
     The speed is the concise model's tokens/s at the seed settings with the machine quiet; the
     machine, its load and the date come with it, so a reader can judge how far it carries.
     """
-    rows = [r for r in results["rows"]
-            if r["model"] == "concise" and r["condition"] == "seed" and r.get("status") == "ok" and r.get("tokens_per_sec")]
+    rows = [
+        r
+        for r in results["rows"]
+        if r["model"] == "concise"
+        and r["condition"] == "seed"
+        and r.get("status") == "ok"
+        and r.get("tokens_per_sec")
+    ]
     speed = {r["backend"]: r["tokens_per_sec"] for r in rows}
-    # the tokens one epoch trains on (whole minibatches of the 10,000 characters), as the benchmark counted them
-    epoch_tokens = {r["backend"]: next((e["tokens"] for run in r.get("runs", []) for e in run.get("epochs", [])),
-                                       CHAPTER_TOKENS) for r in rows}
+    # the tokens one epoch trains on (whole minibatches of the 10,000 characters), as the benchmark
+    # counted them
+    epoch_tokens = {
+        r["backend"]: next(
+            (e["tokens"] for run in r.get("runs", []) for e in run.get("epochs", [])),
+            CHAPTER_TOKENS,
+        )
+        for r in rows
+    }
     if not speed:
         return "The benchmark has no measured speed yet (`d2lrnn bench --publish docs/`)."
     m, c = results["machine"], results["config"]
     rows = ["| framework | tokens/s | 1 epoch | 500 epochs |", "|---|---:|---:|---:|"]
     for name in (n for n in NAMES if n in speed):
         seconds = epoch_tokens[name] / speed[name]
-        rows.append(f"| {LABELS[name]} | {speed[name] / 1000:,.0f}k | {seconds:.2f} s | {_duration(seconds * CHAPTER_EPOCHS)} |")
+        rows.append(
+            f"| {LABELS[name]} | {speed[name] / 1000:,.0f}k | {seconds:.2f} s | "
+            f"{_duration(seconds * CHAPTER_EPOCHS)} |"
+        )
     load = m.get("load_average_before") or ["?"]
-    rows += ["", f"Measured by the project's benchmark on {m['date'][:10]} ({m['cpu']}, {m['usable_cores']} cores, "
-             f"1-minute load {load[0]} before the run) with the book's model: {c['num_hiddens']} hidden units, "
-             f"batch {c['batch_size']}, {c['num_steps']} steps, which is what `d2lrnn train` runs. The times count "
-             "training only: starting the framework and checking the validation text after each epoch add a few "
-             "seconds to a minute, and a busy laptop or one on battery is slower. See the "
-             "[benchmark results](results.md)."]
+    rows += [
+        "",
+        f"Measured by the project's benchmark on {m['date'][:10]} ({m['cpu']}, {m['usable_cores']} "
+        "cores, "
+        f"1-minute load {load[0]} before the run) with the book's model: {c['num_hiddens']} hidden "
+        "units, "
+        f"batch {c['batch_size']}, {c['num_steps']} steps, which is what `d2lrnn train` runs. The "
+        "times count "
+        "training only: starting the framework and checking the validation text after each epoch "
+        "add a few "
+        "seconds to a minute, and a busy laptop or one on battery is slower. See the "
+        "[benchmark results](results.md).",
+    ]
     return "\n".join(rows)
 
 

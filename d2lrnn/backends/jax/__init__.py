@@ -1,4 +1,5 @@
-"""The JAX adapter: Flax's ``nnx.RNN(nnx.SimpleCell)`` (concise) and a from-scratch RNN in ``jax.numpy``."""
+"""The JAX adapter: Flax's ``nnx.RNN(nnx.SimpleCell)`` (concise) and a from-scratch RNN in
+``jax.numpy``."""
 
 from .models import RNN, FlaxLayer, RNNScratch
 from .ops import JaxBackend

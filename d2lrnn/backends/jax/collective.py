@@ -30,7 +30,8 @@ def _coordinates() -> tuple[str, int, int]:
 
 
 class CompiledGrads:
-    """The JAX backend as a worker's step sees it: the loss and its gradients as one ``jax.jit`` program.
+    """The JAX backend as a worker's step sees it: the loss and its gradients as one ``jax.jit``
+    program.
 
     The gradients then leave the program for the cross-process mean; clipping and the update run
     as they are.
@@ -50,7 +51,10 @@ class CompiledGrads:
         key = id(model)
         if key not in self.programs or self.programs[key][0] != params:
             objective = pure(params, lambda X, Y, state: _loss(model, X, Y, state))
-            self.programs[key] = (list(params), jax.jit(jax.value_and_grad(objective, has_aux=True)))
+            self.programs[key] = (
+                list(params),
+                jax.jit(jax.value_and_grad(objective, has_aux=True)),
+            )
         (loss, state), grads = self.programs[key][1]([p.value for p in params], X, Y, state)
         return loss, grads, state
 
@@ -63,7 +67,8 @@ class JaxGroup(Group):
 
     def __init__(self, timeout: float) -> None:
         address, workers, rank = _coordinates()
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")  # before the CPU client starts
+        # before the CPU client starts
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
         jax.distributed.initialize(address, workers, rank, initialization_timeout=int(timeout))
         self.rank, self.workers = jax.process_index(), jax.process_count()
 

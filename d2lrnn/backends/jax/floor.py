@@ -1,5 +1,6 @@
 """The benchmark's bare JAX floor: the concise model trained with nothing of d2lrnn around it
-(the contract is in ``backends/floor.py``; the d2l package 0.17.6 has no JAX module, so no ``train_book``)."""
+(the contract is in ``backends/floor.py``; the d2l package 0.17.6 has no JAX module, so no
+``train_book``)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,19 @@ from ...model import canonical_to_concise
 from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, patched
 
 
-def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, np.ndarray] | None = None) -> list[Epoch]:
-    """JAX + Flax: ``nnx.RNN(nnx.SimpleCell)`` + ``nnx.Linear``; one ``jax.jit`` holds forward, gradients,
+def train_floor(
+    batches: Batches,
+    vocab_size: int,
+    num_hiddens: int,
+    lr: float,
+    clip: float,
+    epochs: int,
+    device: str = "cpu",
+    on_first_batch: Callable[[], None] | None = None,
+    weights: dict[str, np.ndarray] | None = None,
+) -> list[Epoch]:
+    """JAX + Flax: ``nnx.RNN(nnx.SimpleCell)`` + ``nnx.Linear``; one ``jax.jit`` holds forward,
+    gradients,
     ``optax.clip_by_global_norm`` and the SGD update (the adapter's compile level)."""
     import jax
     import jax.numpy as jnp
@@ -32,7 +42,8 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
 
     class Net(nnx.Module):
         def __init__(self, rngs: nnx.Rngs) -> None:
-            cell = nnx.SimpleCell(vocab_size, num_hiddens, kernel_init=GLOROT, rngs=rngs)  # the adapter's initialisers
+            # the adapter's initialisers
+            cell = nnx.SimpleCell(vocab_size, num_hiddens, kernel_init=GLOROT, rngs=rngs)
             self.input = cell.dense_i
             if project:  # the input layer for all steps at once: a row gather, outside the scan
                 cell.dense_i = Projected()
@@ -50,15 +61,23 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
         if weights is not None:
             (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=False)
             cell = net.rnn.cell
-            for param, value in ((net.input.kernel, layer["W_ih"]), (cell.dense_h.kernel, layer["W_hh"]),
-                                 (net.input.bias, layer["b_ih"]), (net.linear.kernel, w_out),
-                                 (net.linear.bias, b_out)):
+            for param, value in (
+                (net.input.kernel, layer["W_ih"]),
+                (cell.dense_h.kernel, layer["W_hh"]),
+                (net.input.bias, layer["b_ih"]),
+                (net.linear.kernel, w_out),
+                (net.linear.bias, b_out),
+            ):
                 param.value = jnp.asarray(value)
         graphdef, params, rest = nnx.split(net, nnx.Param, ...)
-    optimizer = optax.chain(optax.clip_by_global_norm(clip), optax.sgd(lr)) if clip > 0 else optax.sgd(lr)
+    optimizer = (
+        optax.chain(optax.clip_by_global_norm(clip), optax.sgd(lr)) if clip > 0 else optax.sgd(lr)
+    )
     opt_state = optimizer.init(params)
 
-    def loss_fn(params: Any, X: jax.Array, Y: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def loss_fn(
+        params: Any, X: jax.Array, Y: jax.Array, state: jax.Array
+    ) -> tuple[jax.Array, jax.Array]:
         logits, state = nnx.merge(graphdef, params, rest)(X, state)
         return optax.softmax_cross_entropy_with_integer_labels(logits, Y.T).mean(), state
 
@@ -81,13 +100,19 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
                 on_first_batch()
                 on_first_batch = None
         mean = float(total) / len(data)  # the epoch's only synchronisation, as in the Trainer
-        out.append({"tokens": sum(int(Y.size) for _, Y in batches), "seconds": time.perf_counter() - start,
-                    "loss": mean})
+        out.append(
+            {
+                "tokens": sum(int(Y.size) for _, Y in batches),
+                "seconds": time.perf_counter() - start,
+                "loss": mean,
+            }
+        )
     return out
 
 
 def levers(backend: Any) -> list[Lever]:
-    """JAX's fast paths (``scripts/levers.py``): the input layer before the scan, donated buffers, the scan's
+    """JAX's fast paths (``scripts/levers.py``): the input layer before the scan, donated buffers,
+    the scan's
     unroll, and one host read per epoch; each against the adapter's other setting."""
     from . import models, ops
 
@@ -95,9 +120,22 @@ def levers(backend: Any) -> list[Lever]:
         return Variant(f"{name}={value}", lambda b: patched(module, name, value))
 
     unroll = flag(models, "UNROLL", 1 if models.UNROLL != 1 else 5)
-    return [Lever(f"input layer before the scan (PROJECT_INPUTS={models.PROJECT_INPUTS})", "RNN",
-                  flag(models, "PROJECT_INPUTS", not models.PROJECT_INPUTS), LIBRARY),
-            Lever(f"donated parameter buffers (DONATE={ops.DONATE})", "RNN", flag(ops, "DONATE", not ops.DONATE),
-                  LIBRARY),
-            *(Lever(f"scan unroll (UNROLL={models.UNROLL})", kind, unroll, LIBRARY) for kind in ("RNN", "RNNScratch")),
-            host_read_lever()]
+    return [
+        Lever(
+            f"input layer before the scan (PROJECT_INPUTS={models.PROJECT_INPUTS})",
+            "RNN",
+            flag(models, "PROJECT_INPUTS", not models.PROJECT_INPUTS),
+            LIBRARY,
+        ),
+        Lever(
+            f"donated parameter buffers (DONATE={ops.DONATE})",
+            "RNN",
+            flag(ops, "DONATE", not ops.DONATE),
+            LIBRARY,
+        ),
+        *(
+            Lever(f"scan unroll (UNROLL={models.UNROLL})", kind, unroll, LIBRARY)
+            for kind in ("RNN", "RNNScratch")
+        ),
+        host_read_lever(),
+    ]

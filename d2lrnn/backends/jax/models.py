@@ -1,4 +1,5 @@
-"""JAX models: Flax's ``nnx.RNN`` over its cells (concise) and the from-scratch model of every cell in ``jax.numpy``.
+"""JAX models: Flax's ``nnx.RNN`` over its cells (concise) and the from-scratch model of every cell
+in ``jax.numpy``.
 
 The models are plain Python objects whose weights sit in :class:`~.params.Param` boxes. The concise
 model keeps its Flax layers in functional form (graph definition plus boxes, :class:`FlaxLayer`)
@@ -22,7 +23,8 @@ from .params import Param
 
 
 class KeyStream:
-    """Fresh PRNG seeds for weight initialisation; :meth:`reset` makes the next models reproducible."""
+    """Fresh PRNG seeds for weight initialisation; :meth:`reset` makes the next models reproducible.
+    """
 
     def __init__(self, seed: int = 0) -> None:
         self.reset(seed)
@@ -42,7 +44,8 @@ KEYS = KeyStream()
 
 
 class Module:
-    """The base of d2lrnn's JAX models: ``model(X, state)`` runs ``forward``; weights are :class:`Param` boxes."""
+    """The base of d2lrnn's JAX models: ``model(X, state)`` runs ``forward``; weights are
+    :class:`Param` boxes."""
 
     def __call__(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, Any]:
         return self.forward(X, state)
@@ -51,7 +54,8 @@ class Module:
         raise NotImplementedError
 
     def parameters(self) -> list[Param]:
-        """Every :class:`Param` among the attributes (directly, in lists, or in a :class:`FlaxLayer`), in order."""
+        """Every :class:`Param` among the attributes (directly, in lists, or in a
+        :class:`FlaxLayer`), in order."""
         found: list[Param] = []
         for value in vars(self).values():
             items = value if isinstance(value, (list, tuple)) else [value]
@@ -64,7 +68,8 @@ class Module:
 
 
 class FlaxLayer:
-    """A Flax ``nnx`` module held functionally: its graph definition and one :class:`Param` per weight.
+    """A Flax ``nnx`` module held functionally: its graph definition and one :class:`Param` per
+    weight.
 
     Calling it merges the boxes' current values into a module and calls that module.
     """
@@ -88,15 +93,20 @@ def _path(path: tuple[Any, ...]) -> str:
     return "/".join(names[:-1] if names and names[-1] == "value" else names)
 
 
-#: the speed levers (``scripts/levers.py`` measures each against its alternative; read when a model is built
-#: or a step compiled): time steps per iteration of the compiled scan loop (1: a plain loop); the input
-#: projection of every layer for all steps at once before the scan, a row gather for the tokens (else
+#: the speed levers (``scripts/levers.py`` measures each against its alternative; read when a model
+#: is built
+#: or a step compiled): time steps per iteration of the compiled scan loop (1: a plain loop); the
+#: input
+#: projection of every layer for all steps at once before the scan, a row gather for the tokens
+#: (else
 #: Flax's cells multiply one-hot vectors inside the scan)
 UNROLL = 1
 PROJECT_INPUTS = True
 
 
-def _scan_loop(step: Any, state: Any, xp: jax.Array, output: Any, stack: Any) -> tuple[Any, jax.Array]:
+def _scan_loop(
+    step: Any, state: Any, xp: jax.Array, output: Any, stack: Any
+) -> tuple[Any, jax.Array]:
     """The recurrence as one ``jax.lax.scan`` over the time steps."""
 
     def body(s: Any, xp_t: jax.Array) -> tuple[Any, jax.Array]:
@@ -125,8 +135,12 @@ class Model(ModelMixin, Module):
         params = self.rnn.params
         cell = f"layer{layer}/cell"
         dense_i = f"input{layer}" if f"input{layer}/kernel" in params else f"{cell}/dense_i"
-        found = {"W_ih": f"{dense_i}/kernel", "W_hh": f"{cell}/dense_h/kernel", "b_ih": f"{dense_i}/bias",
-                 "b_hh": f"{cell}/dense_h/bias"}
+        found = {
+            "W_ih": f"{dense_i}/kernel",
+            "W_hh": f"{cell}/dense_h/kernel",
+            "b_ih": f"{dense_i}/bias",
+            "b_hh": f"{cell}/dense_h/bias",
+        }
         return {key: params[path] for key, path in found.items() if path in params}
 
     def _dense_params(self) -> tuple[Param, Param]:
@@ -158,9 +172,19 @@ class RNNScratch(Model):
 
         spec = get_cell(self.cell_name)
         for name in spec.layer_names():
-            setattr(self, name, [
-                init(name, spec.layer_shapes(self.num_inputs if i == 0 else self.num_hiddens, self.num_hiddens)[name])
-                for i in range(self.num_layers)])
+            setattr(
+                self,
+                name,
+                [
+                    init(
+                        name,
+                        spec.layer_shapes(
+                            self.num_inputs if i == 0 else self.num_hiddens, self.num_hiddens
+                        )[name],
+                    )
+                    for i in range(self.num_layers)
+                ],
+            )
         self.W_hq = init("W_hq", (self.num_hiddens, self.num_outputs))
         self.b_q = init("b_q", (self.num_outputs,))
 
@@ -168,21 +192,27 @@ class RNNScratch(Model):
         if state is None:
             state = self.init_state(X)
         spec = get_cell(self.cell_name)
-        params: dict[str, Any] = {name: [p.value for p in getattr(self, name)] for name in spec.layer_names()}
+        params: dict[str, Any] = {
+            name: [p.value for p in getattr(self, name)] for name in spec.layer_names()
+        }
         params["W_hq"], params["b_q"] = self.W_hq.value, self.b_q.value
-        xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]  # one-hot rows times W_x: a gather
+        # one-hot rows times W_x: a gather
+        xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]
         return scratch_forward(self.cell_name, OPS, params, xp0, state, jnp.stack, _scan_loop)
 
 
 #: Keras's initialisers (Glorot-uniform input and output kernels, orthogonal recurrent kernel, zero
-#: biases) instead of Flax's LeCun-normal ones, so that default-initialised models train alike everywhere
+#: biases) instead of Flax's LeCun-normal ones, so that default-initialised models train alike
+#: everywhere
 GLOROT = nnx.initializers.glorot_uniform()
-#: Flax's default for recurrent kernels, named here: Flax 0.12.8's GRUCell no longer keeps it as an attribute
+#: Flax's default for recurrent kernels, named here: Flax 0.12.8's GRUCell no longer keeps it as an
+#: attribute
 ORTHOGONAL = nnx.initializers.orthogonal()
 
 
 def flax_cell(cell: str, num_in: int, num_hiddens: int, rngs: nnx.Rngs) -> nnx.Module:
-    """Flax's own cell for ``cell``: ``SimpleCell``, ``GRUCell`` or ``OptimizedLSTMCell`` (gates i, f, g, o).
+    """Flax's own cell for ``cell``: ``SimpleCell``, ``GRUCell`` or ``OptimizedLSTMCell`` (gates i,
+    f, g, o).
 
     Flax's ``GRUCell`` keeps no bias in its recurrent dense layer, so the reset gate could not
     multiply a recurrent bias as in PyTorch, Keras and Gluon: its ``dense_h`` is replaced by the
@@ -192,8 +222,12 @@ def flax_cell(cell: str, num_in: int, num_hiddens: int, rngs: nnx.Rngs) -> nnx.M
         return nnx.SimpleCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
     if cell == "lstm":
         return nnx.OptimizedLSTMCell(num_in, num_hiddens, kernel_init=GLOROT, rngs=rngs)
-    gru = nnx.GRUCell(num_in, num_hiddens, kernel_init=GLOROT, recurrent_kernel_init=ORTHOGONAL, rngs=rngs)
-    gru.dense_h = nnx.Linear(num_hiddens, 3 * num_hiddens, use_bias=True, kernel_init=ORTHOGONAL, rngs=rngs)
+    gru = nnx.GRUCell(
+        num_in, num_hiddens, kernel_init=GLOROT, recurrent_kernel_init=ORTHOGONAL, rngs=rngs
+    )
+    gru.dense_h = nnx.Linear(
+        num_hiddens, 3 * num_hiddens, use_bias=True, kernel_init=ORTHOGONAL, rngs=rngs
+    )
     return gru
 
 
@@ -213,15 +247,31 @@ class RecurrentStack(nnx.Module):
     one ``(steps * batch, hidden)`` product above them; the scan then runs only the recurrent part.
     """
 
-    def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, rngs: nnx.Rngs, cell: str = "rnn",
-                 project: bool = True) -> None:
-        self.num_layers, self.lstm, self.num_inputs, self.project = num_layers, cell == "lstm", num_inputs, project
+    def __init__(
+        self,
+        num_inputs: int,
+        num_hiddens: int,
+        num_layers: int,
+        rngs: nnx.Rngs,
+        cell: str = "rnn",
+        project: bool = True,
+    ) -> None:
+        self.num_layers, self.lstm, self.num_inputs, self.project = (
+            num_layers,
+            cell == "lstm",
+            num_inputs,
+            project,
+        )
         for layer in range(num_layers):
             unit = flax_cell(cell, num_inputs if layer == 0 else num_hiddens, num_hiddens, rngs)
             if project:
                 setattr(self, f"input{layer}", unit.dense_i)
                 unit.dense_i = Projected()
-            setattr(self, f"layer{layer}", nnx.RNN(unit, time_major=True, return_carry=True, unroll=UNROLL))
+            setattr(
+                self,
+                f"layer{layer}",
+                nnx.RNN(unit, time_major=True, return_carry=True, unroll=UNROLL),
+            )
 
     def _inputs(self, layer: int, inputs: jax.Array) -> jax.Array:
         if not self.project:
@@ -229,7 +279,8 @@ class RecurrentStack(nnx.Module):
         dense = getattr(self, f"input{layer}")
         if layer == 0:  # one-hot rows times the kernel: the kernel's rows
             rows = dense.kernel.value[inputs]
-            return rows if dense.bias is None else rows + dense.bias.value  # Flax's LSTM keeps its bias in dense_h
+            # Flax's LSTM keeps its bias in dense_h
+            return rows if dense.bias is None else rows + dense.bias.value
         return dense(inputs)
 
     def __call__(self, inputs: jax.Array, state: Any) -> tuple[jax.Array, Any]:
@@ -246,16 +297,27 @@ class RecurrentStack(nnx.Module):
 
 
 class RNN(Model):
-    """The concise model: Flax's ``nnx.RNN`` over its ``SimpleCell``, ``GRUCell`` or LSTM cell, then ``nnx.Linear``."""
+    """The concise model: Flax's ``nnx.RNN`` over its ``SimpleCell``, ``GRUCell`` or LSTM cell, then
+    ``nnx.Linear``."""
 
     kind = "concise"
     _rnn_layer_type = FlaxLayer
 
     def init_params(self) -> None:
         rngs = nnx.Rngs(KEYS.next_seed())
-        self.rnn = FlaxLayer(RecurrentStack(self.num_inputs, self.num_hiddens, self.num_layers, rngs, self.cell_name,
-                                            PROJECT_INPUTS))
-        self.linear = FlaxLayer(nnx.Linear(self.num_hiddens, self.num_outputs, kernel_init=GLOROT, rngs=rngs))
+        self.rnn = FlaxLayer(
+            RecurrentStack(
+                self.num_inputs,
+                self.num_hiddens,
+                self.num_layers,
+                rngs,
+                self.cell_name,
+                PROJECT_INPUTS,
+            )
+        )
+        self.linear = FlaxLayer(
+            nnx.Linear(self.num_hiddens, self.num_outputs, kernel_init=GLOROT, rngs=rngs)
+        )
 
     def forward(self, X: jax.Array, state: Any = None) -> tuple[jax.Array, Any]:
         if state is None:

@@ -33,7 +33,8 @@ def _loss(model: Any, X: jax.Array, Y: jax.Array, state: Any) -> tuple[jax.Array
     return _cross_entropy(logits, Y), state
 
 
-#: a lever, off: hand the parameters' buffers to the compiled step, which may write the new values into
+#: a lever, off: hand the parameters' buffers to the compiled step, which may write the new values
+#: into
 #: them. Off because no quiet measurement has shown a gain yet, and an interrupt (a notebook's stop
 #: button) between the step and the write-back would leave the model holding deleted arrays.
 DONATE = False
@@ -44,7 +45,8 @@ class JaxBackend(Backend):
     math = ArrayMath(jnp.sum, jnp.sqrt, jnp.maximum)
     RNN = RNN
     RNNScratch = RNNScratch
-    #: wraps a Flax ``nnx`` layer so its weights become d2lrnn parameters (for subclasses built from Flax layers)
+    #: wraps a Flax ``nnx`` layer so its weights become d2lrnn parameters (for subclasses built from
+    #: Flax layers)
     FlaxLayer = FlaxLayer
 
     def __init__(self) -> None:
@@ -58,7 +60,8 @@ class JaxBackend(Backend):
         return np.asarray(tensor)
 
     def cpu(self) -> Any:
-        return jax.local_devices(backend="cpu")[0]  # this process's own (several processes: jax.distributed)
+        # this process's own (several processes: jax.distributed)
+        return jax.local_devices(backend="cpu")[0]
 
     def num_gpus(self) -> int:
         try:
@@ -88,7 +91,8 @@ class JaxBackend(Backend):
         return model.parameters()
 
     def _compiled(self, model: Module, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """``fn(model, *args)`` compiled once per model as a pure function of its parameter values."""
+        """``fn(model, *args)`` compiled once per model as a pure function of its parameter values.
+        """
         cache = model.__dict__.setdefault("_d2lrnn_compiled", {})
         if name not in cache:
             params = model.parameters()
@@ -103,11 +107,15 @@ class JaxBackend(Backend):
         return self._compiled(model, "loss", _loss)(X, Y, state)
 
     # --- training primitives --------------------------------------------------------------------
-    def loss_and_grads(self, model: Module, params: list[Param], X: jax.Array, Y: jax.Array, state: Any):
+    def loss_and_grads(
+        self, model: Module, params: list[Param], X: jax.Array, Y: jax.Array, state: Any
+    ):
         if self._recording is not None:
             self._recording.extend(p for p in params if p not in self._recording)
         objective = pure(params, lambda: _loss(model, X, Y, state))
-        (loss, state), grads = jax.value_and_grad(objective, has_aux=True)([p.value for p in params])
+        (loss, state), grads = jax.value_and_grad(objective, has_aux=True)(
+            [p.value for p in params]
+        )
         return loss, grads, state
 
     def sgd_update(self, params: list[Param], grads: list[jax.Array], lr: float) -> None:
@@ -115,7 +123,8 @@ class JaxBackend(Backend):
             param.value = param.value - lr * grad
 
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
-        """``jax.jit`` over the whole step; the first call runs eagerly and records the parameters it trains."""
+        """``jax.jit`` over the whole step; the first call runs eagerly and records the parameters
+        it trains."""
         compiled: Callable[..., Any] | None = None
         trained: list[Param] = []
 

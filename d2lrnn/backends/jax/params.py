@@ -1,4 +1,5 @@
-"""Mutable parameter boxes over immutable JAX arrays, and the binding that makes a model a pure function.
+"""Mutable parameter boxes over immutable JAX arrays, and the binding that makes a model a pure
+function.
 
 JAX arrays never change; a model keeps each weight in a :class:`Param` whose ``value`` is replaced
 by an update. :func:`bound` puts other values (e.g. tracers of ``jax.jit`` or ``jax.grad``) into
@@ -28,7 +29,8 @@ class Param:
 
 @contextmanager
 def bound(params: Sequence[Param], values: Sequence[Any]) -> Iterator[None]:
-    """Inside, ``params[i].value`` is ``values[i]``; afterwards each box holds what it held before."""
+    """Inside, ``params[i].value`` is ``values[i]``; afterwards each box holds what it held before.
+    """
     saved = [p.value for p in params]
     for param, value in zip(params, values, strict=True):
         param.value = value
@@ -40,7 +42,8 @@ def bound(params: Sequence[Param], values: Sequence[Any]) -> Iterator[None]:
 
 
 def pure(params: Sequence[Param], fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn(*args)`` as a function of the parameter values: ``run(values, *args)`` (ready for ``jax.jit``)."""
+    """``fn(*args)`` as a function of the parameter values: ``run(values, *args)`` (ready for
+    ``jax.jit``)."""
 
     def run(values: Sequence[Any], *args: Any) -> Any:
         with bound(params, values), jax.default_matmul_precision("float32"):

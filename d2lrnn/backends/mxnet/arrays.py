@@ -21,7 +21,8 @@ class ArrayParameter:
     def __init__(self, array: Any) -> None:
         if getattr(array, "grad", None) is None:
             raise D2LRNNError(
-                f"A parameter array of shape {tuple(array.shape)} has no gradient buffer: call its attach_grad() "
+                f"A parameter array of shape {tuple(array.shape)} has no gradient buffer: call its "
+                "attach_grad() "
                 "before training (as the book's get_params does), or the model cannot learn."
             )
         self.array = array
@@ -37,16 +38,19 @@ class ArrayParameter:
 
 
 class ArrayParameters(dict):
-    """``collect_params()`` for a list of arrays: names ``param0``, ``param1``, ... to :class:`ArrayParameter`."""
+    """``collect_params()`` for a list of arrays: names ``param0``, ``param1``, ... to
+    :class:`ArrayParameter`."""
 
     def __init__(self, arrays: Sequence[Any]) -> None:
         super().__init__((f"param{i}", ArrayParameter(a)) for i, a in enumerate(arrays))
 
     def reset_ctx(self, ctx: Any) -> None:
-        """Arrays cannot move without losing the caller's references to them: refuse another device."""
+        """Arrays cannot move without losing the caller's references to them: refuse another device.
+        """
         for name, param in self.items():
             if param.array.ctx != ctx:
                 raise D2LRNNError(
-                    f"The model's {name} lives on {param.array.ctx}, but training was asked to run on {ctx}. "
+                    f"The model's {name} lives on {param.array.ctx}, but training was asked to run "
+                    f"on {ctx}. "
                     "Create the parameters on the training device (get_params(..., device))."
                 )

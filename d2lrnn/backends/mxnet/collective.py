@@ -1,8 +1,10 @@
-"""MXNet's data-parallel engine: several devices in one process, Gluon replicas and a ``device`` kvstore.
+"""MXNet's data-parallel engine: several devices in one process, Gluon replicas and a ``device``
+kvstore.
 
 ``d2lrnn train --backend mxnet --workers N`` keeps a replica of every parameter on N contexts (CPU
 contexts here, GPUs where there are), splits each batch's streams among them in contiguous blocks
-(as ``gluon.utils.split_and_load`` does), and sums the replicas' gradients and losses with the kvstore's
+(as ``gluon.utils.split_and_load`` does), and sums the replicas' gradients and losses with the
+kvstore's
 ``pushpull``; the core then clips the mean gradient (the global norm, as in one process) and every
 replica takes the same step. MXNet's multi-machine mode (its parameter server and ``launch.py``)
 is not supported: :func:`join` refuses it.
@@ -38,19 +40,23 @@ class DeviceReplicas:
         return getattr(self.backend, name)
 
     def _place(self, model: Any, params: list[Any]) -> None:
-        """Replicate the parameters on every context (again after ``fit`` moved the model to one)."""
+        """Replicate the parameters on every context (again after ``fit`` moved the model to one).
+        """
         if params[0].list_ctx() != self.contexts:
             model.collect_params().reset_ctx(self.contexts)
         if not self.keys:  # one key per parameter, then one for the loss
             from mxnet import np
 
             self.keys = list(range(len(params) + 1))
-            for key, value in zip(self.keys, [p.data(self.contexts[0]) for p in params] + [np.zeros(1)]):
+            for key, value in zip(
+                self.keys, [p.data(self.contexts[0]) for p in params] + [np.zeros(1)]
+            ):
                 self.kv.init(key, value)
 
     def _split(self, batch: Any) -> list[Any]:
         """Each device's contiguous block of rows (what ``gluon.utils.split_and_load`` does; its
-        indices are NumPy integers, which MXNet 1.9 cannot parse under NumPy 2: "Invalid Parameter format")."""
+        indices are NumPy integers, which MXNet 1.9 cannot parse under NumPy 2: "Invalid Parameter
+        format")."""
         n = len(self.contexts)
         blocks = [shard_rows(batch.shape[0], n, i) for i in range(n)]
         return [batch[b.start:b.stop].as_in_ctx(ctx) for b, ctx in zip(blocks, self.contexts)]
@@ -77,7 +83,8 @@ class DeviceReplicas:
         return losses[0].reshape(()) / n, mean, [s for _, s in outputs]
 
     def sgd_update(self, params: list[Any], grads: list[Any], lr: float) -> None:
-        """The same step on every replica (device 0's clipped gradient, copied to the other devices)."""
+        """The same step on every replica (device 0's clipped gradient, copied to the other
+        devices)."""
         for param, grad in zip(params, grads, strict=True):
             for data in param.list_data():
                 data -= lr * (grad if data.ctx == grad.ctx else grad.as_in_ctx(data.ctx))
@@ -92,7 +99,11 @@ class MXNetDevices(Group):
         import mxnet as mx
 
         gpus = mx.context.num_gpus() if hasattr(mx.context, "num_gpus") else 0
-        self.contexts = [mx.gpu(i) for i in range(workers)] if gpus >= workers else [mx.cpu(i) for i in range(workers)]
+        self.contexts = (
+            [mx.gpu(i) for i in range(workers)]
+            if gpus >= workers
+            else [mx.cpu(i) for i in range(workers)]
+        )
         self.rank, self.workers = 0, workers
         self.replicas: DeviceReplicas | None = None
 
@@ -119,8 +130,12 @@ class MXNetDevices(Group):
 def join(workers: int = 1, timeout: float = 120.0) -> MXNetDevices:
     """``workers`` devices in this process; MXNet's parameter-server launcher is refused."""
     if any(var in os.environ for var in PS_VARIABLES):
-        raise BackendError("MXNet's multi-machine mode (its parameter server, DMLC_* variables) is not supported by "
-                           "d2lrnn; use --workers N for N devices of one machine, or another backend across machines.")
-    from . import BACKEND  # noqa: F401 - MXNet imported through the adapter (NumPy mode, the compatibility layer)
+        raise BackendError(
+            "MXNet's multi-machine mode (its parameter server, DMLC_* variables) is not supported "
+            "by "
+            "d2lrnn; use --workers N for N devices of one machine, or another backend across "
+            "machines."
+        )
+    from . import BACKEND  # noqa: E501, F401 - MXNet imported through the adapter (NumPy mode, the compatibility layer)
 
     return MXNetDevices(workers)

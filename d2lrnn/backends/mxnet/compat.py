@@ -11,7 +11,8 @@ While ``import mxnet`` runs, MXNet reads NumPy attributes that NumPy has since r
 (``np.alltrue``, ``np.mirr``, ...). The hook wraps NumPy's module ``__getattr__`` for the duration
 of that import only: a removed name resolves to what it meant, or, for a function
 MXNet merely re-exports (a fixed list), to a stub that raises a clear error if it is ever called.
-Afterwards NumPy's own ``__getattr__`` is restored, so nothing else in the process sees a changed NumPy.
+Afterwards NumPy's own ``__getattr__`` is restored, so nothing else in the process sees a changed
+NumPy.
 """
 
 from __future__ import annotations
@@ -31,15 +32,48 @@ import numpy
 
 #: removed NumPy names that MXNet 1.9.1 uses, with what they meant
 REMOVED_NAMES: dict[str, Any] = {
-    "bool": numpy.bool_, "int": int, "float": float, "complex": complex, "object": object, "str": str,
-    "PZERO": 0.0, "NZERO": -0.0, "NAN": math.nan, "NaN": math.nan, "PINF": math.inf, "NINF": -math.inf,
-    "Inf": math.inf, "Infinity": math.inf, "infty": math.inf,
-    "float_": numpy.float64, "complex_": numpy.complex128, "unicode_": numpy.str_, "string_": numpy.bytes_,
-    "alltrue": numpy.all, "sometrue": numpy.any, "product": numpy.prod, "cumproduct": numpy.cumprod,
-    "round_": numpy.round, "in1d": numpy.isin,
+    "bool": numpy.bool_,
+    "int": int,
+    "float": float,
+    "complex": complex,
+    "object": object,
+    "str": str,
+    "PZERO": 0.0,
+    "NZERO": -0.0,
+    "NAN": math.nan,
+    "NaN": math.nan,
+    "PINF": math.inf,
+    "NINF": -math.inf,
+    "Inf": math.inf,
+    "Infinity": math.inf,
+    "infty": math.inf,
+    "float_": numpy.float64,
+    "complex_": numpy.complex128,
+    "unicode_": numpy.str_,
+    "string_": numpy.bytes_,
+    "alltrue": numpy.all,
+    "sometrue": numpy.any,
+    "product": numpy.prod,
+    "cumproduct": numpy.cumprod,
+    "round_": numpy.round,
+    "in1d": numpy.isin,
 }
-#: removed NumPy functions that MXNet 1.9.1 only re-exports (its ``numpy.fallback``); they become stubs
-REMOVED_FUNCTIONS = ("fv", "ipmt", "irr", "mirr", "msort", "nper", "npv", "pmt", "ppmt", "pv", "rate", "trapz")
+#: removed NumPy functions that MXNet 1.9.1 only re-exports (its ``numpy.fallback``); they become
+#: stubs
+REMOVED_FUNCTIONS = (
+    "fv",
+    "ipmt",
+    "irr",
+    "mirr",
+    "msort",
+    "nper",
+    "npv",
+    "pmt",
+    "ppmt",
+    "pv",
+    "rate",
+    "trapz",
+)
 #: what the last import needed (for the record: ``docs/backends.md`` lists it)
 supplied: dict[str, str] = {}
 
@@ -47,7 +81,8 @@ supplied: dict[str, str] = {}
 def _removed(name: str) -> Callable[..., Any]:
     def stub(*args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
-            f"numpy.{name} was removed in NumPy {numpy.__version__.split('.')[0]}.x; MXNet 1.9 only re-exports it."
+            f"numpy.{name} was removed in NumPy {numpy.__version__.split('.')[0]}.x; MXNet 1.9 "
+            "only re-exports it."
         )
 
     stub.__name__ = name
@@ -56,7 +91,8 @@ def _removed(name: str) -> Callable[..., Any]:
 
 @contextmanager
 def removed_names_supplied() -> Iterator[None]:
-    """While inside, NumPy answers the names in :data:`REMOVED_NAMES` and :data:`REMOVED_FUNCTIONS`."""
+    """While inside, NumPy answers the names in :data:`REMOVED_NAMES` and :data:`REMOVED_FUNCTIONS`.
+    """
     original = numpy.__dict__.get("__getattr__")
 
     def lookup(name: str) -> Any:
@@ -76,7 +112,8 @@ def removed_names_supplied() -> Iterator[None]:
     numpy.__getattr__ = lookup
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # NumPy 1.2x warns about names it will re-add
+            # NumPy 1.2x warns about names it will re-add
+            warnings.simplefilter("ignore", FutureWarning)
             yield
     finally:
         if original is None:
@@ -86,7 +123,8 @@ def removed_names_supplied() -> Iterator[None]:
 
 
 def import_mxnet() -> ModuleType:
-    """``import mxnet`` through :class:`ImportHook` (installed here too, for a checkout that was never installed)."""
+    """``import mxnet`` through :class:`ImportHook` (installed here too, for a checkout that was
+    never installed)."""
     if "mxnet" not in sys.modules:
         install_import_hook()
     return importlib.import_module("mxnet")
@@ -107,7 +145,8 @@ class _CompatLoader(importlib.abc.Loader):
 
 
 class ImportHook(importlib.abc.MetaPathFinder):
-    """Makes a plain ``import mxnet`` (e.g. in the book's own cells) go through the compatibility layer."""
+    """Makes a plain ``import mxnet`` (e.g. in the book's own cells) go through the compatibility
+    layer."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         if name != "mxnet":

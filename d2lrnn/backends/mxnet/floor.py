@@ -1,4 +1,5 @@
-"""MXNet baselines of the benchmark: the bare floor and the book's own code (see ``backends/floor.py``)."""
+"""MXNet baselines of the benchmark: the bare floor and the book's own code (see
+``backends/floor.py``)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,18 @@ from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, pa
 BOOK_MODULE = "d2l.mxnet"
 
 
-def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, onp.ndarray] | None = None, cell: str = "rnn") -> list[Epoch]:
+def train_floor(
+    batches: Batches,
+    vocab_size: int,
+    num_hiddens: int,
+    lr: float,
+    clip: float,
+    epochs: int,
+    device: str = "cpu",
+    on_first_batch: Callable[[], None] | None = None,
+    weights: dict[str, onp.ndarray] | None = None,
+    cell: str = "rnn",
+) -> list[Epoch]:
     """Gluon with NumPy arrays, as the adapter: a hybridized block of ``rnn.RNN`` (tanh, second bias
     frozen at zero), ``rnn.GRU`` or ``rnn.LSTM`` + ``nn.Dense`` on one-hot inputs; the loss,
     branch-free clipping and the in-place SGD update outside it. ``weights`` (canonical, vanilla RNN
@@ -38,7 +48,9 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
             if cell == "rnn":
                 self.rnn = rnn.RNN(num_hiddens, activation="tanh", input_size=vocab_size)
             else:
-                self.rnn = {"gru": rnn.GRU, "lstm": rnn.LSTM}[cell](num_hiddens, input_size=vocab_size)
+                self.rnn = {"gru": rnn.GRU, "lstm": rnn.LSTM}[cell](
+                    num_hiddens, input_size=vocab_size
+                )
             self.dense = nn.Dense(vocab_size, flatten=False, in_units=num_hiddens)
 
         def hybrid_forward(self, F: Any, X: Any, *state: Any) -> Any:
@@ -52,16 +64,26 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
         net.rnn.l0_h2h_bias.grad_req = "null"
     if weights is not None:
         (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
-        for param, value in ((net.rnn.l0_i2h_weight, layer["W_ih"]), (net.rnn.l0_h2h_weight, layer["W_hh"]),
-                             (net.rnn.l0_i2h_bias, layer["b_ih"]), (net.dense.weight, w_out), (net.dense.bias, b_out)):
+        for param, value in (
+            (net.rnn.l0_i2h_weight, layer["W_ih"]),
+            (net.rnn.l0_h2h_weight, layer["W_hh"]),
+            (net.rnn.l0_i2h_bias, layer["b_ih"]),
+            (net.dense.weight, w_out),
+            (net.dense.bias, b_out),
+        ):
             param.set_data(np.array(value, ctx=ctx))
     net.hybridize(static_alloc=True, static_shape=True)
     params = [p for p in net.collect_params().values() if p.grad_req != "null"]
-    data = [(np.array(X, dtype="int64", ctx=ctx), np.array(Y, dtype="int64", ctx=ctx)) for X, Y in batches]
+    data = [
+        (np.array(X, dtype="int64", ctx=ctx), np.array(Y, dtype="int64", ctx=ctx))
+        for X, Y in batches
+    ]
 
     def epoch() -> tuple[float, int]:
         nonlocal on_first_batch
-        state = [np.zeros((1, batches[0][0].shape[0], num_hiddens), ctx=ctx) for _ in range(num_states)]
+        state = [
+            np.zeros((1, batches[0][0].shape[0], num_hiddens), ctx=ctx) for _ in range(num_states)
+        ]
         total = None
         for X, Y in data:
             with autograd.record():
@@ -80,7 +102,8 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
                 mx.nd.waitall()
                 on_first_batch()
                 on_first_batch = None
-        return float(total.item()) / len(data), sum(int(Y.size) for _, Y in batches)  # one host read per epoch
+        # one host read per epoch
+        return float(total.item()) / len(data), sum(int(Y.size) for _, Y in batches)
 
     return time_epochs(epochs, epoch)
 
@@ -103,7 +126,9 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
 
     def epoch() -> tuple[float, int]:
-        ppl, _ = d2l.train_epoch_ch8(net, data, loss, lambda batch_size: trainer.step(batch_size), ctx, False)
+        ppl, _ = d2l.train_epoch_ch8(
+            net, data, loss, lambda batch_size: trainer.step(batch_size), ctx, False
+        )
         return math.log(ppl), data.tokens
 
     return time_epochs(epochs, epoch)
@@ -117,6 +142,11 @@ def levers(backend: Any) -> list[Lever]:
         init(self, *args, **kwargs)
         self.hybridize(active=False)
 
-    imperative = Variant("imperative", lambda b: patched(b.RNNScratch, "__init__", init_then_unhybridize))
-    return [Lever("hybridize()", "RNN", imperative, LIBRARY), Lever("hybridize()", "RNNScratch", imperative, LIBRARY),
-            host_read_lever()]
+    imperative = Variant(
+        "imperative", lambda b: patched(b.RNNScratch, "__init__", init_then_unhybridize)
+    )
+    return [
+        Lever("hybridize()", "RNN", imperative, LIBRARY),
+        Lever("hybridize()", "RNNScratch", imperative, LIBRARY),
+        host_read_lever(),
+    ]

@@ -1,4 +1,5 @@
-"""MXNet models (Gluon, NumPy style): ``gluon.rnn.RNN``/``GRU``/``LSTM`` (concise) and the from-scratch model of every cell."""
+"""MXNet models (Gluon, NumPy style): ``gluon.rnn.RNN``/``GRU``/``LSTM`` (concise) and the
+from-scratch model of every cell."""
 
 from __future__ import annotations
 
@@ -43,10 +44,12 @@ def build_deferred(model: gluon.Block) -> None:
 
 
 class Model(ModelMixin, gluon.HybridBlock):
-    """What the concise and the scratch model share: the state forms, hybridization and the weight-mapping primitives.
+    """What the concise and the scratch model share: the state forms, hybridization and the
+    weight-mapping primitives.
 
     The state comes and goes as Gluon's list or as bare arrays, in the form the caller passed:
-    an array ``(num_layers, batch, num_hiddens)`` (or ``[state]``), and for an LSTM ``(h, c)`` (or ``[h, c]``).
+    an array ``(num_layers, batch, num_hiddens)`` (or ``[state]``), and for an LSTM ``(h, c)`` (or
+    ``[h, c]``).
     """
 
     backend_name = "mxnet"
@@ -114,7 +117,8 @@ class RNNScratch(Model):
         self.initialize()
 
     def _param(self, name: str, shape: tuple[int, ...], init: Any) -> None:
-        setattr(self, name, self.params.get(name, shape=shape, init=init))  # registered for hybrid_forward
+        # registered for hybrid_forward
+        setattr(self, name, self.params.get(name, shape=shape, init=init))
 
     def hybrid_forward(self, F: Any, X: Any, *state: Any, **p: Any) -> tuple[Any, ...]:
         if self.cell_name != "rnn":
@@ -124,7 +128,8 @@ class RNNScratch(Model):
         H, L, state = self.num_hiddens, self.num_layers, state[0]
         hidden = [state] if L == 1 else F.np.split(state, L)
         token_steps = F.np.split(F.np.transpose(X), self._num_steps)  # num_steps arrays (1, batch)
-        inputs = [F.np.take(p["W_xh0"], x_t, axis=0) for x_t in token_steps]  # one-hot row times W_xh: a gather
+        # one-hot row times W_xh: a gather
+        inputs = [F.np.take(p["W_xh0"], x_t, axis=0) for x_t in token_steps]
         for layer in range(L):
             # npx's oneDNN kernels (weights (out, in)) beat np.dot by 1.5x and np.tanh by 5x
             W_hh_t = F.np.transpose(p[f"W_hh{layer}"])
@@ -132,7 +137,9 @@ class RNNScratch(Model):
             h, outputs = hidden[layer], []
             for x_t in inputs:
                 if layer > 0:
-                    x_t = F.npx.fully_connected(x_t, W_xh_t, no_bias=True, num_hidden=H, flatten=False)
+                    x_t = F.npx.fully_connected(
+                        x_t, W_xh_t, no_bias=True, num_hidden=H, flatten=False
+                    )
                 hW = F.npx.fully_connected(h, W_hh_t, p[f"b_h{layer}"], num_hidden=H, flatten=False)
                 h = F.npx.activation(x_t + hW, act_type="tanh")
                 outputs.append(h)
@@ -140,19 +147,29 @@ class RNNScratch(Model):
         logits = F.np.dot(F.np.concatenate(inputs), p["W_hq"]) + p["b_q"]
         return logits, hidden[0] if L == 1 else F.np.concatenate(hidden)
 
-    def _gated_forward(self, F: Any, X: Any, state: tuple[Any, ...], p: dict[str, Any]) -> tuple[Any, ...]:
+    def _gated_forward(
+        self, F: Any, X: Any, state: tuple[Any, ...], p: dict[str, Any]
+    ) -> tuple[Any, ...]:
         spec, L, T = get_cell(self.cell_name), self.num_layers, self._num_steps
         ops = Ops(F.np.dot, F.npx.sigmoid, F.np.tanh, lambda a, n: F.np.split(a, n, axis=-1))
-        params: dict[str, Any] = {name: [p[f"{name}{layer}"] for layer in range(L)] for name in spec.layer_names()}
+        params: dict[str, Any] = {
+            name: [p[f"{name}{layer}"] for layer in range(L)] for name in spec.layer_names()
+        }
         params["W_hq"], params["b_q"] = p["W_hq"], p["b_q"]
-        parts = [[s] if L == 1 else F.np.split(s, L) for s in state]  # per part, per layer (1, B, H)
+        # per part, per layer (1, B, H)
+        parts = [[s] if L == 1 else F.np.split(s, L) for s in state]
         parts = [[F.np.squeeze(x, axis=0) for x in part] for part in parts]
         token_steps = F.np.split(F.np.transpose(X), T)  # (1, batch) each
-        xp0 = [F.np.take(params[spec.input_weight][0], F.np.squeeze(x_t, axis=0), axis=0) + params[spec.input_bias][0]
-               for x_t in token_steps]
+        xp0 = [
+            F.np.take(params[spec.input_weight][0], F.np.squeeze(x_t, axis=0), axis=0)
+            + params[spec.input_bias][0]
+            for x_t in token_steps
+        ]
 
         def loop(step: Any, s: Any, xp: Any, output: Any, stack: Any) -> tuple[Any, Any]:
-            steps = xp if isinstance(xp, list) else [F.np.squeeze(x, axis=0) for x in F.np.split(xp, T)]
+            steps = (
+                xp if isinstance(xp, list) else [F.np.squeeze(x, axis=0) for x in F.np.split(xp, T)]
+            )
             outputs = []
             for xp_t in steps:
                 s = step(s, xp_t)
@@ -162,28 +179,42 @@ class RNNScratch(Model):
         def stack(arrays: list[Any]) -> Any:
             return F.np.stack(arrays)
 
-        logits, new = scratch_forward(self.cell_name, ops, params, xp0, tuple(parts) if len(parts) > 1 else parts[0],
-                                      stack, loop)
+        logits, new = scratch_forward(
+            self.cell_name,
+            ops,
+            params,
+            xp0,
+            tuple(parts) if len(parts) > 1 else parts[0],
+            stack,
+            loop,
+        )
         return (logits, *new) if len(parts) > 1 else (logits, new)
 
     def _canonical_params(self) -> dict[str, gluon.Parameter]:
-        return {name: getattr(self, name.replace(".", "")) for name in canonical_names(self.num_layers, self.cell_name)}
+        return {
+            name: getattr(self, name.replace(".", ""))
+            for name in canonical_names(self.num_layers, self.cell_name)
+        }
 
 
 class RNN(Model):
-    """The concise model: ``gluon.rnn.RNN``, ``GRU`` or ``LSTM`` followed by a dense output layer, hybridized."""
+    """The concise model: ``gluon.rnn.RNN``, ``GRU`` or ``LSTM`` followed by a dense output layer,
+    hybridized."""
 
     kind = "concise"
     _unrolled = False
 
     def init_params(self) -> None:
         if self.cell_name == "rnn":
-            # tanh like the other backends and the book's equations (Gluon's default activation is relu)
+            # tanh like the other backends and the book's equations (Gluon's default activation is
+            # relu)
             self.rnn = rnn.RNN(self.num_hiddens, num_layers=self.num_layers, activation="tanh",
                                input_size=self.num_inputs)
         else:
             layer = {"gru": rnn.GRU, "lstm": rnn.LSTM}[self.cell_name]
-            self.rnn = layer(self.num_hiddens, num_layers=self.num_layers, input_size=self.num_inputs)
+            self.rnn = layer(
+                self.num_hiddens, num_layers=self.num_layers, input_size=self.num_inputs
+            )
         self.linear = nn.Dense(self.num_outputs, flatten=False, in_units=self.num_hiddens)
         self.initialize()
         if not get_cell(self.cell_name).recurrent_bias:

@@ -1,4 +1,5 @@
-"""MXNet primitives for the core (Gluon with NumPy-style arrays; devices are ``mx.Context`` objects)."""
+"""MXNet primitives for the core (Gluon with NumPy-style arrays; devices are ``mx.Context``
+objects)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,9 @@ class MXNetBackend(Backend):
                 model(sample)
         return params
 
-    def loss(self, model: gluon.Block, X: np.ndarray, Y: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+    def loss(
+        self, model: gluon.Block, X: np.ndarray, Y: np.ndarray, state: Any
+    ) -> tuple[np.ndarray, Any]:
         with autograd.pause():
             logits, state = model(X, state)
             return _cross_entropy(logits, Y), state

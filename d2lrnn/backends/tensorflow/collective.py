@@ -1,4 +1,5 @@
-"""TensorFlow's data-parallel engine: ``tf.distribute.MultiWorkerMirroredStrategy`` and its all-reduce.
+"""TensorFlow's data-parallel engine: ``tf.distribute.MultiWorkerMirroredStrategy`` and its
+all-reduce.
 
 A worker joins with ``TF_CONFIG`` (the multi-machine docs), or with the variables ``d2lrnn train
 --workers N`` sets (``D2LRNN_RANK``, ``D2LRNN_PEERS``), from which it writes ``TF_CONFIG``. The
@@ -21,14 +22,19 @@ from ...distributed.group import Group
 def _tf_config() -> None:
     if "TF_CONFIG" not in os.environ:
         peers = os.environ["D2LRNN_PEERS"].split(",")
-        os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": peers},
-                                              "task": {"type": "worker", "index": int(os.environ["D2LRNN_RANK"])}})
+        os.environ["TF_CONFIG"] = json.dumps(
+            {
+                "cluster": {"worker": peers},
+                "task": {"type": "worker", "index": int(os.environ["D2LRNN_RANK"])},
+            }
+        )
 
 
 class TensorFlowGroup(Group):
     """One worker of a ``MultiWorkerMirroredStrategy`` cluster (one replica per worker)."""
 
-    #: the trainer's step and the strategy's ``run`` are eager (inside a ``tf.function`` the replica context's
+    #: the trainer's step and the strategy's ``run`` are eager (inside a ``tf.function`` the replica
+    #: context's
     #: all-reduce fails here with "destinations can not be empty", TensorFlow 2.18)
     compile_step = False
 
@@ -50,9 +56,13 @@ class TensorFlowGroup(Group):
         return self._run(tf.distribute.ReduceOp.MEAN, tensors)
 
     def any(self, flag: bool) -> bool:
-        return bool(self._run(tf.distribute.ReduceOp.SUM, [tf.constant(1.0 if flag else 0.0)])[0].numpy() > 0)
+        return bool(
+            self._run(tf.distribute.ReduceOp.SUM, [tf.constant(1.0 if flag else 0.0)])[0].numpy()
+            > 0
+        )
 
 
 def join(workers: int = 1, timeout: float = 120.0) -> TensorFlowGroup:
-    """Join the cluster described by ``TF_CONFIG`` (written from d2lrnn's variables when missing)."""
+    """Join the cluster described by ``TF_CONFIG`` (written from d2lrnn's variables when missing).
+    """
     return TensorFlowGroup(timeout)

@@ -1,4 +1,5 @@
-"""TensorFlow baselines of the benchmark: the bare floor and the book's own code (see ``backends/floor.py``)."""
+"""TensorFlow baselines of the benchmark: the bare floor and the book's own code (see
+``backends/floor.py``)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,24 @@ from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, eager, patched, tim
 BOOK_MODULE = "d2l.tensorflow"
 
 
-def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, np.ndarray] | None = None, cell: str = "rnn") -> list[Epoch]:
-    """TensorFlow + Keras, as the adapter: ``RNN(SimpleRNNCell, unroll=True)``, ``GRU`` or ``LSTM`` +
-    ``Dense`` on one-hot inputs; one ``tf.function`` holds forward, tape, branch-free clipping and the
-    ``assign_sub`` updates. ``weights`` (canonical, vanilla RNN only) start it where a test wants."""
+def train_floor(
+    batches: Batches,
+    vocab_size: int,
+    num_hiddens: int,
+    lr: float,
+    clip: float,
+    epochs: int,
+    device: str = "cpu",
+    on_first_batch: Callable[[], None] | None = None,
+    weights: dict[str, np.ndarray] | None = None,
+    cell: str = "rnn",
+) -> list[Epoch]:
+    """TensorFlow + Keras, as the adapter: ``RNN(SimpleRNNCell, unroll=True)``, ``GRU`` or ``LSTM``
+    +
+    ``Dense`` on one-hot inputs; one ``tf.function`` holds forward, tape, branch-free clipping and
+    the
+    ``assign_sub`` updates. ``weights`` (canonical, vanilla RNN only) start it where a test wants.
+    """
     import tensorflow as tf
 
     from ..tensorflow.models import UNROLL, keras
@@ -38,8 +51,13 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
     dense(rnn(tf.zeros((1, 1, vocab_size)))[0])  # build the weights
     if weights is not None:
         cell = rnn.cell
-        for var, name in ((cell.kernel, "W_xh.0"), (cell.recurrent_kernel, "W_hh.0"), (cell.bias, "b_h.0"),
-                          (dense.kernel, "W_hq"), (dense.bias, "b_q")):
+        for var, name in (
+            (cell.kernel, "W_xh.0"),
+            (cell.recurrent_kernel, "W_hh.0"),
+            (cell.bias, "b_h.0"),
+            (dense.kernel, "W_hq"),
+            (dense.bias, "b_q"),
+        ):
             var.assign(weights[name])
     variables = [*rnn.trainable_variables, *dense.trainable_variables]
 
@@ -48,7 +66,9 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
         with tf.GradientTape() as tape:
             outputs, *state = rnn(tf.one_hot(X, vocab_size), initial_state=state)
             logits = tf.transpose(dense(outputs), (1, 0, 2))
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.transpose(Y), logits))
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(tf.transpose(Y), logits)
+            )
         grads = tape.gradient(loss, variables)
         if clip > 0:
             norm = tf.sqrt(tf.add_n([tf.reduce_sum(g * g) for g in grads]))
@@ -69,7 +89,8 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
                 float(loss)
                 on_first_batch()
                 on_first_batch = None
-        return float(total) / len(data), sum(int(Y.size) for _, Y in batches)  # one host read per epoch
+        # one host read per epoch
+        return float(total) / len(data), sum(int(Y.size) for _, Y in batches)
 
     return time_epochs(epochs, epoch)
 
@@ -101,13 +122,23 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
 
 
 def levers(backend: Any) -> list[Lever]:
-    """TensorFlow's fast paths: the compiled step, the unrolled recurrence; XLA, which the adapter leaves off."""
+    """TensorFlow's fast paths: the compiled step, the unrolled recurrence; XLA, which the adapter
+    leaves off."""
     import sys
 
     def flag(name: str, value: bool, module: str) -> Callable[[Any], Any]:
         return lambda b: patched(sys.modules[f"{__package__}.{module}"], name, value)
 
-    return [Lever("tf.function step", "RNN", Variant("eager", eager), LIBRARY),
-            Lever("tf.function step", "RNNScratch", Variant("eager", eager), LIBRARY),
-            Lever("unroll=True", "RNN", Variant("while loop", flag("UNROLL", False, "models")), LIBRARY),
-            Lever("XLA jit_compile (off)", "RNN", Variant("jit_compile", flag("JIT_COMPILE", True, "ops")), LIBRARY)]
+    return [
+        Lever("tf.function step", "RNN", Variant("eager", eager), LIBRARY),
+        Lever("tf.function step", "RNNScratch", Variant("eager", eager), LIBRARY),
+        Lever(
+            "unroll=True", "RNN", Variant("while loop", flag("UNROLL", False, "models")), LIBRARY
+        ),
+        Lever(
+            "XLA jit_compile (off)",
+            "RNN",
+            Variant("jit_compile", flag("JIT_COMPILE", True, "ops")),
+            LIBRARY,
+        ),
+    ]

@@ -23,14 +23,18 @@ UNROLL = True
 def _matmul(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     """``a @ b`` for a matrix or a time-major ``(T, B, n)`` stack of them."""
     if len(a.shape) == 3:
-        return tf.reshape(tf.matmul(tf.reshape(a, (-1, a.shape[-1])), b), (a.shape[0], -1, b.shape[-1]))
+        return tf.reshape(
+            tf.matmul(tf.reshape(a, (-1, a.shape[-1])), b), (a.shape[0], -1, b.shape[-1])
+        )
     return tf.matmul(a, b)
 
 
 OPS = Ops(_matmul, tf.sigmoid, tf.tanh, lambda a, n: tf.split(a, n, axis=-1))
 
 
-def _unrolled_loop(step: Any, state: Any, xp: tf.Tensor, output: Any, stack: Any) -> tuple[Any, tf.Tensor]:
+def _unrolled_loop(
+    step: Any, state: Any, xp: tf.Tensor, output: Any, stack: Any
+) -> tuple[Any, tf.Tensor]:
     outputs = []
     for xp_t in tf.unstack(xp, num=xp.shape[0]):
         state = step(state, xp_t)
@@ -39,7 +43,8 @@ def _unrolled_loop(step: Any, state: Any, xp: tf.Tensor, output: Any, stack: Any
 
 
 class Model(ModelMixin, keras.layers.Layer):
-    """What the concise and the scratch model share: the Keras entry point and the weight-mapping primitives."""
+    """What the concise and the scratch model share: the Keras entry point and the weight-mapping
+    primitives."""
 
     backend_name = "tensorflow"
     _out_in = False
@@ -59,7 +64,8 @@ class Model(ModelMixin, keras.layers.Layer):
     def _layer_params(self, layer: int) -> dict[str, Any]:
         cell = _cells(self.rnn)[layer]
         params = {"W_ih": cell.kernel, "W_hh": cell.recurrent_kernel}
-        if len(cell.bias.shape) == 2:  # a GRU with reset_after: input and recurrent bias in one variable
+        # a GRU with reset_after: input and recurrent bias in one variable
+        if len(cell.bias.shape) == 2:
             return {**params, "b_ih": (cell.bias, 0), "b_hh": (cell.bias, 1)}
         return {**params, "b_ih": cell.bias}
 
@@ -95,15 +101,28 @@ class RNNScratch(Model):
     def init_params(self) -> None:
         def weight(name: str, shape: tuple[int, ...]) -> Any:
             # a fresh initializer per weight: tf-keras repeats the values of a reused unseeded one
-            init = "zeros" if name.startswith("b") else keras.initializers.RandomNormal(stddev=self.sigma)
+            init = (
+                "zeros"
+                if name.startswith("b")
+                else keras.initializers.RandomNormal(stddev=self.sigma)
+            )
             return self.add_weight(name=name, shape=shape, initializer=init, trainable=True)
 
         spec = get_cell(self.cell_name)
         for name in spec.layer_names():
-            setattr(self, name, [
-                weight(f"{name}_{i}", spec.layer_shapes(self.num_inputs if i == 0 else self.num_hiddens,
-                                                        self.num_hiddens)[name])
-                for i in range(self.num_layers)])
+            setattr(
+                self,
+                name,
+                [
+                    weight(
+                        f"{name}_{i}",
+                        spec.layer_shapes(
+                            self.num_inputs if i == 0 else self.num_hiddens, self.num_hiddens
+                        )[name],
+                    )
+                    for i in range(self.num_layers)
+                ],
+            )
         self.W_hq = weight("W_hq", (self.num_hiddens, self.num_outputs))
         self.b_q = weight("b_q", (self.num_outputs,))
 
@@ -126,7 +145,9 @@ class LayerStack(keras.layers.Layer):
         self.stack = [layer(num_hiddens, return_sequences=True, return_state=True, unroll=UNROLL)
                       for _ in range(num_layers)]
 
-    def call(self, inputs: tf.Tensor, states: list[list[tf.Tensor]]) -> tuple[tf.Tensor, list[list[tf.Tensor]]]:
+    def call(
+        self, inputs: tf.Tensor, states: list[list[tf.Tensor]]
+    ) -> tuple[tf.Tensor, list[list[tf.Tensor]]]:
         finals = []
         for layer, state in zip(self.stack, states):
             inputs, *final = layer(inputs, initial_state=state)
@@ -135,14 +156,16 @@ class LayerStack(keras.layers.Layer):
 
 
 def _cells(rnn: Any) -> list[Any]:
-    """The cell of each layer of a ``keras.layers.RNN`` over stacked cells, or of a :class:`LayerStack`."""
+    """The cell of each layer of a ``keras.layers.RNN`` over stacked cells, or of a
+    :class:`LayerStack`."""
     if isinstance(rnn, LayerStack):
         return [layer.cell for layer in rnn.stack]
     return list(getattr(rnn.cell, "cells", [rnn.cell]))
 
 
 class RNN(Model):
-    """The concise model: Keras ``GRU`` or ``LSTM`` layers, or ``RNN(SimpleRNNCell)``, then a ``Dense`` layer."""
+    """The concise model: Keras ``GRU`` or ``LSTM`` layers, or ``RNN(SimpleRNNCell)``, then a
+    ``Dense`` layer."""
 
     kind = "concise"
     _rnn_layer_type = (keras.layers.RNN, LayerStack)
@@ -150,8 +173,12 @@ class RNN(Model):
     def init_params(self) -> None:
         if self.cell_name == "rnn":
             cells = [keras.layers.SimpleRNNCell(self.num_hiddens) for _ in range(self.num_layers)]
-            self.rnn = keras.layers.RNN(cells if self.num_layers > 1 else cells[0], return_sequences=True,
-                                        return_state=True, unroll=UNROLL)
+            self.rnn = keras.layers.RNN(
+                cells if self.num_layers > 1 else cells[0],
+                return_sequences=True,
+                return_state=True,
+                unroll=UNROLL,
+            )
         else:
             layer = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[self.cell_name]
             self.rnn = LayerStack(layer, self.num_hiddens, self.num_layers)

@@ -1,4 +1,5 @@
-"""TensorFlow primitives for the core: tensors, devices, gradients, the SGD update, ``tf.function``."""
+"""TensorFlow primitives for the core: tensors, devices, gradients, the SGD update, ``tf.function``.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ JIT_COMPILE = False
 
 def _cross_entropy(logits: tf.Tensor, Y: tf.Tensor) -> tf.Tensor:
     """Mean token cross-entropy of time-major logits against batch-major labels."""
-    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.transpose(Y), logits=logits))
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.transpose(Y), logits=logits)
+    )
 
 
 @tf.function
@@ -53,10 +56,12 @@ class TensorFlowBackend(Backend):
         return f"/GPU:{i}"
 
     def seed(self, seed: int) -> None:
-        keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow: Keras initialisers draw from all
+        # Python, NumPy and TensorFlow: Keras initialisers draw from all
+        keras.utils.set_random_seed(seed)
 
     def set_threads(self, threads: int) -> None:
-        """Intra- and inter-op threads; only before the runtime starts (``TF_NUM_*_THREADS`` do the same)."""
+        """Intra- and inter-op threads; only before the runtime starts (``TF_NUM_*_THREADS`` do the
+        same)."""
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -76,14 +81,16 @@ class TensorFlowBackend(Backend):
             logits, state = model(X, state)
             loss = _cross_entropy(logits, Y)
         grads = tape.gradient(loss, params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return loss, [tf.convert_to_tensor(g) for g in grads], state  # gather gives IndexedSlices: densify
+        # gather gives IndexedSlices: densify
+        return loss, [tf.convert_to_tensor(g) for g in grads], state
 
     def sgd_update(self, params: list[Any], grads: list[tf.Tensor], lr: float) -> None:
         for param, grad in zip(params, grads, strict=True):
             param.assign_sub(lr * grad)
 
     def compile_step(self, step: Callable[..., Any]) -> Callable[..., Any]:
-        # exact shapes (no reduce_retracing): RNNScratch unrolls over a static num_steps. Fixed-shape
+        # exact shapes (no reduce_retracing): RNNScratch unrolls over a static num_steps.
+        # Fixed-shape
         # batches trace twice (first state None, then a state); random sampling (always None) once
         return tf.function(step, jit_compile=JIT_COMPILE)
 

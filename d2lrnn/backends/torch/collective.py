@@ -1,4 +1,5 @@
-"""PyTorch's data-parallel engine: a ``torch.distributed`` process group (gloo on CPU) and its all-reduce.
+"""PyTorch's data-parallel engine: a ``torch.distributed`` process group (gloo on CPU) and its
+all-reduce.
 
 A worker joins with the variables ``torchrun`` sets (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``,
 ``MASTER_PORT``), or those ``d2lrnn train --workers N`` sets (``D2LRNN_RANK``, ``D2LRNN_WORKERS``,
@@ -36,11 +37,14 @@ class TorchGroup(Group):
         self.rank, self.workers = dist.get_rank(), dist.get_world_size()
 
     def all_reduce_mean(self, tensors: Sequence[Any]) -> list[Any]:
-        """One all-reduce over the tensors laid end to end, then divided by the number of workers."""
+        """One all-reduce over the tensors laid end to end, then divided by the number of workers.
+        """
         flat = torch.cat([t.reshape(-1) for t in tensors])
         dist.all_reduce(flat, op=dist.ReduceOp.SUM)
         flat /= self.workers
-        return [part.view_as(t) for part, t in zip(flat.split([t.numel() for t in tensors]), tensors)]
+        return [
+            part.view_as(t) for part, t in zip(flat.split([t.numel() for t in tensors]), tensors)
+        ]
 
     def any(self, flag: bool) -> bool:
         value = torch.tensor([1.0 if flag else 0.0])

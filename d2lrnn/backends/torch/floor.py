@@ -1,4 +1,5 @@
-"""PyTorch baselines of the benchmark: the bare floor and the book's own code (see ``backends/floor.py``)."""
+"""PyTorch baselines of the benchmark: the bare floor and the book's own code (see
+``backends/floor.py``)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,22 @@ from ..floor import LIBRARY, Batches, Epoch, Lever, Variant, host_read_lever, ti
 BOOK_MODULE = "d2l.torch"
 
 
-def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, clip: float, epochs: int,
-                device: str = "cpu", on_first_batch: Callable[[], None] | None = None,
-                weights: dict[str, np.ndarray] | None = None, cell: str = "rnn") -> list[Epoch]:
-    """Eager PyTorch: ``nn.RNN`` (second bias frozen at zero), ``nn.GRU`` or ``nn.LSTM`` + ``nn.Linear``
-    on one-hot inputs, ``autograd.grad``, branch-free global-norm clipping and a ``_foreach_add_`` SGD
+def train_floor(
+    batches: Batches,
+    vocab_size: int,
+    num_hiddens: int,
+    lr: float,
+    clip: float,
+    epochs: int,
+    device: str = "cpu",
+    on_first_batch: Callable[[], None] | None = None,
+    weights: dict[str, np.ndarray] | None = None,
+    cell: str = "rnn",
+) -> list[Epoch]:
+    """Eager PyTorch: ``nn.RNN`` (second bias frozen at zero), ``nn.GRU`` or ``nn.LSTM`` +
+    ``nn.Linear``
+    on one-hot inputs, ``autograd.grad``, branch-free global-norm clipping and a ``_foreach_add_``
+    SGD
     update. ``weights`` (canonical, vanilla RNN only) start it where a test wants."""
     import torch
     from torch import nn
@@ -38,8 +50,13 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
             rnn.bias_hh_l0.zero_()
         if weights is not None:
             (layer,), (w_out, b_out) = canonical_to_concise(weights, 1, out_in=True)
-            for param, value in ((rnn.weight_ih_l0, layer["W_ih"]), (rnn.weight_hh_l0, layer["W_hh"]),
-                                 (rnn.bias_ih_l0, layer["b_ih"]), (linear.weight, w_out), (linear.bias, b_out)):
+            for param, value in (
+                (rnn.weight_ih_l0, layer["W_ih"]),
+                (rnn.weight_hh_l0, layer["W_hh"]),
+                (rnn.bias_ih_l0, layer["b_ih"]),
+                (linear.weight, w_out),
+                (linear.bias, b_out),
+            ):
                 param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
     rnn, linear = rnn.to(dev), linear.to(dev)
     params = [p for p in (*rnn.parameters(), *linear.parameters()) if p.requires_grad]
@@ -65,14 +82,16 @@ def train_floor(batches: Batches, vocab_size: int, num_hiddens: int, lr: float, 
                 sync()
                 on_first_batch()
                 on_first_batch = None
-        return float(total) / len(data), sum(int(Y.numel()) for _, Y in data)  # one host read per epoch
+        # one host read per epoch
+        return float(total) / len(data), sum(int(Y.numel()) for _, Y in data)
 
     return time_epochs(epochs, epoch)
 
 
 def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, device: str = "cpu",
                cell: str = "rnn") -> list[Epoch]:
-    """The book's concise PyTorch model (``d2l.RNNModel`` over ``nn.RNN``, ``nn.GRU`` or ``nn.LSTM``), trained
+    """The book's concise PyTorch model (``d2l.RNNModel`` over ``nn.RNN``, ``nn.GRU`` or
+    ``nn.LSTM``), trained
     as ``train_ch8`` does."""
     import torch
     from torch import nn
@@ -90,7 +109,8 @@ def train_book(d2l: Any, data: Any, num_hiddens: int, lr: float, epochs: int, de
 
 
 def levers(backend: Any) -> list[Lever]:
-    """PyTorch's fast paths: one host read per epoch; a row gather instead of the one-hot product."""
+    """PyTorch's fast paths: one host read per epoch; a row gather instead of the one-hot product.
+    """
     import torch
     from torch.nn import functional as F
 
@@ -107,6 +127,12 @@ def levers(backend: Any) -> list[Lever]:
                 outputs.append(h)
             return torch.stack(outputs) @ self.W_hq + self.b_q, h.unsqueeze(0)
 
-    return [host_read_lever(),
-            Lever("row gather instead of one-hot matmul", "RNNScratch", Variant("one-hot matmul", unchanged,
-                                                                                OneHotScratch), LIBRARY)]
+    return [
+        host_read_lever(),
+        Lever(
+            "row gather instead of one-hot matmul",
+            "RNNScratch",
+            Variant("one-hot matmul", unchanged, OneHotScratch),
+            LIBRARY,
+        ),
+    ]

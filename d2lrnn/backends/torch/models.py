@@ -1,4 +1,5 @@
-"""PyTorch models: ``torch.nn.RNN``/``GRU``/``LSTM`` (concise) and the from-scratch model of every cell."""
+"""PyTorch models: ``torch.nn.RNN``/``GRU``/``LSTM`` (concise) and the from-scratch model of every
+cell."""
 
 from __future__ import annotations
 
@@ -56,14 +57,20 @@ class RNNScratch(Model):
     def init_params(self) -> None:
         spec = get_cell(self.cell_name)
         for name in spec.layer_names():
-            shapes = [spec.layer_shapes(self.num_inputs if layer == 0 else self.num_hiddens, self.num_hiddens)[name]
-                      for layer in range(self.num_layers)]
+            shapes = [
+                spec.layer_shapes(
+                    self.num_inputs if layer == 0 else self.num_hiddens, self.num_hiddens
+                )[name]
+                for layer in range(self.num_layers)
+            ]
             setattr(self, name, nn.ParameterList(self._init(name, shape) for shape in shapes))
         self.W_hq = self._init("W_hq", (self.num_hiddens, self.num_outputs))
         self.b_q = self._init("b_q", (self.num_outputs,))
 
     def _init(self, name: str, shape: tuple[int, ...]) -> nn.Parameter:
-        return nn.Parameter(torch.zeros(shape) if name.startswith("b") else torch.randn(*shape) * self.sigma)
+        return nn.Parameter(
+            torch.zeros(shape) if name.startswith("b") else torch.randn(*shape) * self.sigma
+        )
 
     def forward(self, X: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         if state is None:
@@ -71,12 +78,14 @@ class RNNScratch(Model):
         spec = get_cell(self.cell_name)
         params = {name: list(getattr(self, name)) for name in spec.layer_names()}
         params["W_hq"], params["b_q"] = self.W_hq, self.b_q
-        xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]  # one-hot rows times W_x: a gather
+        # one-hot rows times W_x: a gather
+        xp0 = params[spec.input_weight][0][X.T] + params[spec.input_bias][0]
         return scratch_forward(self.cell_name, OPS, params, xp0, state, torch.stack)
 
 
 class RNN(Model):
-    """The concise model: ``torch.nn.RNN``, ``GRU`` or ``LSTM`` followed by a linear output layer."""
+    """The concise model: ``torch.nn.RNN``, ``GRU`` or ``LSTM`` followed by a linear output layer.
+    """
 
     kind = "concise"
 

@@ -23,7 +23,11 @@ class TorchBackend(Backend):
 
     def tensor(self, array: np.ndarray, device: Any = None) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(array))
-        return t if device is None or t.device == torch.device(device) else t.to(device, non_blocking=True)
+        return (
+            t
+            if device is None or t.device == torch.device(device)
+            else t.to(device, non_blocking=True)
+        )
 
     def to_numpy(self, tensor: torch.Tensor) -> np.ndarray:
         return tensor.detach().cpu().numpy()
@@ -45,7 +49,8 @@ class TorchBackend(Backend):
         torch.manual_seed(seed)
 
     def set_threads(self, threads: int) -> None:
-        """Intra-op CPU threads (the inter-op pool is fixed once used; ``OMP_NUM_THREADS`` covers it)."""
+        """Intra-op CPU threads (the inter-op pool is fixed once used; ``OMP_NUM_THREADS`` covers
+        it)."""
         torch.set_num_threads(threads)
 
     def model_device(self, model: nn.Module) -> torch.device | None:
@@ -60,12 +65,16 @@ class TorchBackend(Backend):
     def _cross_entropy(self, logits: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.T.reshape(-1))
 
-    def loss(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+    def loss(
+        self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state: Any
+    ) -> tuple[torch.Tensor, Any]:
         with torch.no_grad():
             logits, state = model(X, state)
             return self._cross_entropy(logits, Y), state
 
-    def loss_and_grads(self, model: nn.Module, params: list[Any], X: torch.Tensor, Y: torch.Tensor, state: Any):
+    def loss_and_grads(
+        self, model: nn.Module, params: list[Any], X: torch.Tensor, Y: torch.Tensor, state: Any
+    ):
         logits, state = model(X, state)
         loss = self._cross_entropy(logits, Y)
         grads = torch.autograd.grad(loss, params, allow_unused=True)

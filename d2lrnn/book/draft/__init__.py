@@ -33,7 +33,8 @@ class Trainer(CoreTrainer):
         self.callbacks.append(_plot_epoch)
 
     def fit(self, model: Any, data: Any) -> None:  # type: ignore[override]
-        """Train ``model`` on ``data`` (:meth:`d2lrnn.trainer.Trainer.fit`); return nothing, as the draft."""
+        """Train ``model`` on ``data`` (:meth:`d2lrnn.trainer.Trainer.fit`); return nothing, as the
+        draft."""
         CoreTrainer.fit(self, model, data)
 
 

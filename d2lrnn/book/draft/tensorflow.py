@@ -1,5 +1,7 @@
-"""The d2l 1.0 draft's TensorFlow tab (``from d2lrnn.draft import tensorflow as d2l``): the 0.x names of
-:mod:`d2lrnn.book.v0.tensorflow` and the draft's ``RNN``, ``RNNScratch``, ``TimeMachine`` and ``Trainer``."""
+"""The d2l 1.0 draft's TensorFlow tab (``from d2lrnn.draft import tensorflow as d2l``): the 0.x
+names of
+:mod:`d2lrnn.book.v0.tensorflow` and the draft's ``RNN``, ``RNNScratch``, ``TimeMachine`` and
+``Trainer``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The d2l 1.0 draft's PyTorch tab (``from d2lrnn.draft import torch as d2l``): the 0.x names of
-:mod:`d2lrnn.book.v0.torch` and the draft's ``RNN``, ``RNNScratch``, ``TimeMachine`` and ``Trainer``."""
+:mod:`d2lrnn.book.v0.torch` and the draft's ``RNN``, ``RNNScratch``, ``TimeMachine`` and
+``Trainer``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""d2l 0.x (0.17.6; the Chinese edition 2.0.0): the training helpers every tab of it shares (``d2lrnn.v0``).
+"""d2l 0.x (0.17.6; the Chinese edition 2.0.0): the training helpers every tab of it shares
+(``d2lrnn.v0``).
 
 Each tab module (``d2lrnn.book.v0.torch`` and its siblings, served as ``d2lrnn.v0.torch``) binds a
 :class:`Tab` to its backend and re-exports what is here. Nothing in this module trains, clips or
@@ -28,14 +29,16 @@ Reshape = Callable[[Any, tuple[int, ...]], Any]
 
 
 def as_float(value: Any) -> float:
-    """A Python float from a number or a one-element framework tensor; a tensor that records gradients
+    """A Python float from a number or a one-element framework tensor; a tensor that records
+    gradients
     (PyTorch) is detached first, so the conversion neither warns nor keeps its graph."""
     detach = getattr(value, "detach", None)
     return float(detach() if callable(detach) else value)
 
 
 def _values(value: Any) -> list[Any]:
-    """The elements of a sequence or a tensor with at least one axis; anything else as a one-element list."""
+    """The elements of a sequence or a tensor with at least one axis; anything else as a one-element
+    list."""
     if isinstance(value, (list, tuple)) or len(getattr(value, "shape", ())) > 0:
         return list(value)
     return [value]
@@ -82,7 +85,8 @@ class Animator:
         self.xscale = xscale
         self.yscale = yscale
         self.fmts, self.figsize = list(fmts), figsize
-        self.nrows, self.ncols = nrows, ncols  # accepted for the book's signature; one axes is drawn
+        # accepted for the book's signature; one axes is drawn
+        self.nrows, self.ncols = nrows, ncols
         self.X: list[list[float]] = []
         self.Y: list[list[float]] = []
 
@@ -125,7 +129,8 @@ class Animator:
 
 
 class TensorBatches:
-    """A d2l 0.x batch iterator that yields framework tensors, as the book's own training loops expect.
+    """A d2l 0.x batch iterator that yields framework tensors, as the book's own training loops
+    expect.
 
     ``host_batches()`` gives the NumPy batches to the core loop; ``carries_state`` and ``len``
     are those of the wrapped loader.
@@ -167,7 +172,8 @@ def tensor_loader(
 
 
 class FreshState:
-    """A batch iterable whose hidden state is reset before every batch (``use_random_iter=True``)."""
+    """A batch iterable whose hidden state is reset before every batch (``use_random_iter=True``).
+    """
 
     carries_state = False
 
@@ -187,8 +193,11 @@ def assign_slice(target: Any, value: Any) -> None:
     target[:] = value
 
 
-def clip_in_place(grads: Sequence[Any], theta: float, math_ops: ArrayMath, assign: Callable[[Any, Any], Any]) -> None:
-    """Clip ``grads`` to global norm ``theta`` with :func:`clip_gradients` and write them back with ``assign``."""
+def clip_in_place(
+    grads: Sequence[Any], theta: float, math_ops: ArrayMath, assign: Callable[[Any, Any], Any]
+) -> None:
+    """Clip ``grads`` to global norm ``theta`` with :func:`clip_gradients` and write them back with
+    ``assign``."""
     for grad, clipped in zip(grads, clip_gradients(grads, theta, math_ops)):
         assign(grad, clipped)
 
@@ -234,7 +243,9 @@ class HalfEpochTrainer(CoreTrainer):
         self._losses: list[Any] = []
         self.callbacks.insert(0, HalfEpochTrainer._record)
 
-    def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
+    def _make_step(
+        self, backend: Backend, model: Any, lr: float, clip: float
+    ) -> Callable[[Any, Any, Any], Any]:
         step = super()._make_step(backend, model, lr, clip)
 
         def recorded(X: Any, Y: Any, state: Any) -> Any:
@@ -281,18 +292,30 @@ class Tab:
         self.runs: list[list[float]] = []
 
     def recorded_perplexities(self) -> list[list[float]]:
-        """The perplexities every ``train_ch8`` call so far recorded, two per epoch (first and second half)."""
+        """The perplexities every ``train_ch8`` call so far recorded, two per epoch (first and
+        second half)."""
         return [list(run) for run in self.runs]
 
     def wrap(self, net: Any) -> Any:
-        """A d2l 0.x model (it has ``begin_state``) wrapped for the core; other models as they are."""
+        """A d2l 0.x model (it has ``begin_state``) wrapped for the core; other models as they are.
+        """
         if isinstance(net, self.BookNet) or not hasattr(net, "begin_state"):
             return net
         return self.BookNet(net)
 
-    def predict_ch8(self, prefix: str, num_preds: int, net: Any, vocab: Vocab, device: Any = None) -> str:
-        """Greedily continue ``prefix`` by ``num_preds`` characters; return prefix and continuation."""
-        return predict(self.wrap(net), prefix, num_preds, vocab, self.resolve_device(device), backend=self.backend)
+    def predict_ch8(
+        self, prefix: str, num_preds: int, net: Any, vocab: Vocab, device: Any = None
+    ) -> str:
+        """Greedily continue ``prefix`` by ``num_preds`` characters; return prefix and continuation.
+        """
+        return predict(
+            self.wrap(net),
+            prefix,
+            num_preds,
+            vocab,
+            self.resolve_device(device),
+            backend=self.backend,
+        )
 
     def train_ch8(
         self,
@@ -316,7 +339,9 @@ class Tab:
         if device is None:
             device = self.backend.try_gpu()
         model = self.wrap(net)
-        animator = animator or Animator(xlabel="epoch", ylabel="perplexity", legend=["train"], xlim=[10, num_epochs])
+        animator = animator or Animator(
+            xlabel="epoch", ylabel="perplexity", legend=["train"], xlim=[10, num_epochs]
+        )
 
         def continuation(prefix: str) -> str:
             return self.predict_ch8(prefix, 50, model, vocab, device)
@@ -326,13 +351,17 @@ class Tab:
                 print(continuation("time traveller"))
                 animator.add(stats.epoch, [stats.perplexity])
 
-        trainer = HalfEpochTrainer(num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False)
+        trainer = HalfEpochTrainer(
+            num_epochs, 1.0, lr=lr, device=device, callbacks=[every_tenth], progress=False
+        )
         self.runs.append(trainer.half_epoch_perplexities)
         trainer.compile_steps = self.compile_scratch or isinstance(net, self.module_class)
         trainer.fit(model, FreshState(train_iter) if use_random_iter else train_iter)
         if trainer.history:
             last = trainer.history[-1]
             name = self.backend.device_name(device)
-            print(f"perplexity {last.perplexity:.1f}, {last.tokens_per_sec:.1f} tokens/sec on {name}")
+            print(
+                f"perplexity {last.perplexity:.1f}, {last.tokens_per_sec:.1f} tokens/sec on {name}"
+            )
         print(continuation("time traveller"))
         print(continuation("traveller"))

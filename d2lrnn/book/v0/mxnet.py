@@ -29,7 +29,8 @@ from .text import NAMES as TEXT_NAMES
 from .text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(mx))  # d2l.reshape, d2l.zeros, ...
-globals().update(text_names(np.array))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
+# d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
+globals().update(text_names(np.array))
 tensor = np.array
 load_data_time_machine = tensor_loader(_load_numpy, np.array)
 
@@ -39,7 +40,8 @@ int64 = np.int64
 
 
 class RNNModel(nn.Block):
-    """A Gluon recurrent layer (``rnn.RNN``, ``GRU``, ``LSTM``) under one-hot inputs and a dense output.
+    """A Gluon recurrent layer (``rnn.RNN``, ``GRU``, ``LSTM``) under one-hot inputs and a dense
+    output.
 
     ``forward(inputs, state)`` takes token indices ``(batch, num_steps)`` and returns logits
     flattened to ``(num_steps * batch, vocab_size)`` and the new state (Gluon's list of arrays);
@@ -51,7 +53,9 @@ class RNNModel(nn.Block):
         self.rnn, self.vocab_size = rnn_layer, vocab_size
         self.dense = nn.Dense(vocab_size, flatten=False)
 
-    def forward(self, inputs: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def forward(
+        self, inputs: np.ndarray, state: list[np.ndarray]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         Y, state = self.rnn(npx.one_hot(inputs.T, self.vocab_size), state)
         return self.dense(Y).reshape(-1, self.vocab_size), state
 
@@ -61,8 +65,10 @@ class RNNModel(nn.Block):
 
 
 class RNNModelScratch:
-    """d2l 0.x's from-scratch model (MXNet signature): ``get_params(vocab_size, num_hiddens, device)`` gives
-    :attr:`params` (arrays with ``attach_grad``), ``init_state(batch_size, num_hiddens, ctx)`` the state,
+    """d2l 0.x's from-scratch model (MXNet signature): ``get_params(vocab_size, num_hiddens,
+    device)`` gives
+    :attr:`params` (arrays with ``attach_grad``), ``init_state(batch_size, num_hiddens, ctx)`` the
+    state,
     ``forward_fn(X, state, params)`` the steps on one-hot, time-major inputs."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -79,13 +85,15 @@ class RNNModelScratch:
 
 
 def sgd(params: list[np.ndarray], lr: float, batch_size: int) -> None:
-    """Minibatch SGD in place on arrays with attached gradients: ``param -= lr * grad / batch_size``."""
+    """Minibatch SGD in place on arrays with attached gradients: ``param -= lr * grad /
+    batch_size``."""
     for param in params:
         param[:] = param - lr * param.grad / batch_size
 
 
 class _ScratchParams:
-    """Shows a scratch model's ``params`` (arrays with ``attach_grad``) to the adapter as Gluon-like parameters."""
+    """Shows a scratch model's ``params`` (arrays with ``attach_grad``) to the adapter as Gluon-like
+    parameters."""
 
     def collect_params(self, *args: Any, **kwargs: Any) -> Any:
         params = getattr(self.net, "params", None)
@@ -94,7 +102,9 @@ class _ScratchParams:
         return super().collect_params(*args, **kwargs)
 
 
-_TAB = Tab(BACKEND, nn.Block, lambda net, X: net.begin_state(batch_size=X.shape[0], ctx=X.ctx), np.reshape)
+_TAB = Tab(
+    BACKEND, nn.Block, lambda net, X: net.begin_state(batch_size=X.shape[0], ctx=X.ctx), np.reshape
+)
 _TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
 predict_ch8, try_gpu = _TAB.predict_ch8, BACKEND.try_gpu
 recorded_perplexities = _TAB.recorded_perplexities
@@ -102,14 +112,18 @@ recorded_perplexities = _TAB.recorded_perplexities
 
 def train_ch8(net: Any, train_iter: Any, vocab: Any, lr: float, num_epochs: int, device: Any = None,
               use_random_iter: bool = False) -> None:
-    """d2l 0.x's ``train_ch8`` for the MXNet tab: a Gluon model is (re)initialised first, as the book does."""
+    """d2l 0.x's ``train_ch8`` for the MXNet tab: a Gluon model is (re)initialised first, as the
+    book does."""
     if isinstance(net, gluon.Block):
-        net.initialize(ctx=device or BACKEND.try_gpu(), force_reinit=True, init=mx.init.Normal(0.01))
+        net.initialize(
+            ctx=device or BACKEND.try_gpu(), force_reinit=True, init=mx.init.Normal(0.01)
+        )
     _TAB.train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter)
 
 
 def grad_clipping(net: gluon.Block | Any, theta: float) -> None:
-    """Clip the gradients of ``net`` (a Block, or an object with ``params``) in place to norm ``theta``."""
+    """Clip the gradients of ``net`` (a Block, or an object with ``params``) in place to norm
+    ``theta``."""
     if isinstance(net, gluon.Block):
         grads = [p.grad() for p in net.collect_params().values() if p.grad_req != "null"]
     else:

@@ -15,7 +15,8 @@ import os
 import warnings
 from typing import Any
 
-if importlib.util.find_spec("tf_keras") is not None:  # without it, the variable would break tf.keras
+# without it, the variable would break tf.keras
+if importlib.util.find_spec("tf_keras") is not None:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import tensorflow as tf  # noqa: E402  (TF_USE_LEGACY_KERAS must be set first)
@@ -32,8 +33,10 @@ LEGACY_KERAS = _keras_name().startswith("tf_keras")
 if not LEGACY_KERAS:
     warnings.warn(
         f"tf.keras is {_keras_name()}, not Keras 2 (tf-keras): the book's TensorFlow cells (e.g. "
-        "RNN(..., time_major=True)) will fail. Install tf-keras (pip install 'd2lrnn[tensorflow]') and "
-        "set TF_USE_LEGACY_KERAS=1 before TensorFlow is first imported, e.g. import d2lrnn.tensorflow "
+        "RNN(..., time_major=True)) will fail. Install tf-keras (pip install 'd2lrnn[tensorflow]') "
+        "and "
+        "set TF_USE_LEGACY_KERAS=1 before TensorFlow is first imported, e.g. import "
+        "d2lrnn.tensorflow "
         "before tensorflow or keras. The library's own models work with either Keras.",
         stacklevel=2,
     )
@@ -48,7 +51,8 @@ from .text import NAMES as TEXT_NAMES  # noqa: E402
 from .text import scratch_arguments, text_names  # noqa: E402
 
 globals().update(tensor_aliases(tf))  # d2l.reshape, d2l.zeros, ...
-globals().update(text_names(tf.constant))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
+# d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
+globals().update(text_names(tf.constant))
 tensor = tf.constant
 load_data_time_machine = tensor_loader(_load_numpy, tf.constant)
 
@@ -59,7 +63,8 @@ int64 = tf.int64
 
 
 class RNNModel(keras.layers.Layer):
-    """A Keras recurrent layer (``RNN(cell, return_sequences=True, return_state=True)``) under one-hot
+    """A Keras recurrent layer (``RNN(cell, return_sequences=True, return_state=True)``) under
+    one-hot
     inputs and a dense output.
 
     ``call(inputs, state)`` takes token indices ``(batch, num_steps)`` and returns logits flattened
@@ -80,10 +85,18 @@ class RNNModel(keras.layers.Layer):
             Y = tf.transpose(Y, (1, 0, 2))
         return self.dense(tf.reshape(Y, (-1, Y.shape[-1]))), self._nest(tf.nest.flatten(state))
 
-    def begin_state(self, batch_size: int = 1, dtype: tf.DType = tf.float32, **kwargs: Any) -> list[Any]:
-        """Zeros for every state tensor of the recurrent cell, each ``(batch_size, size)``, nested as the cell's
+    def begin_state(
+        self, batch_size: int = 1, dtype: tf.DType = tf.float32, **kwargs: Any
+    ) -> list[Any]:
+        """Zeros for every state tensor of the recurrent cell, each ``(batch_size, size)``, nested
+        as the cell's
         states are (``StackedRNNCells``: one list per cell)."""
-        return self._nest([tf.zeros((batch_size, size), dtype) for size in tf.nest.flatten(self.rnn.cell.state_size)])
+        return self._nest(
+            [
+                tf.zeros((batch_size, size), dtype)
+                for size in tf.nest.flatten(self.rnn.cell.state_size)
+            ]
+        )
 
     def _nest(self, flat: list[Any]) -> list[Any]:
         """Flat state tensors in the structure of the cell's ``state_size``."""
@@ -92,7 +105,8 @@ class RNNModel(keras.layers.Layer):
 
 
 def _resolve_device(device: Any) -> Any:
-    """A device name from what the book passes: a ``tf.distribute`` strategy, a ``tf.device`` scope or a name."""
+    """A device name from what the book passes: a ``tf.distribute`` strategy, a ``tf.device`` scope
+    or a name."""
     extended = getattr(device, "extended", None)
     if extended is not None:
         return extended.worker_devices[0]
@@ -100,8 +114,10 @@ def _resolve_device(device: Any) -> Any:
 
 
 class RNNModelScratch:
-    """d2l 0.x's from-scratch model (TensorFlow signature): ``get_params(vocab_size, num_hiddens)`` gives
-    :attr:`trainable_variables`, ``init_state(batch_size, num_hiddens)`` the state, ``forward_fn`` the steps."""
+    """d2l 0.x's from-scratch model (TensorFlow signature): ``get_params(vocab_size, num_hiddens)``
+    gives
+    :attr:`trainable_variables`, ``init_state(batch_size, num_hiddens)`` the state, ``forward_fn``
+    the steps."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         a = scratch_arguments("tensorflow", args, kwargs)
@@ -117,12 +133,19 @@ class RNNModelScratch:
         return self.init_state(batch_size, self.num_hiddens)
 
 
-_TAB = Tab(BACKEND, keras.layers.Layer, lambda net, X: net.begin_state(batch_size=X.shape[0], dtype=tf.float32),
-           tf.reshape, _resolve_device, compile_scratch=False)
+_TAB = Tab(
+    BACKEND,
+    keras.layers.Layer,
+    lambda net, X: net.begin_state(batch_size=X.shape[0], dtype=tf.float32),
+    tf.reshape,
+    _resolve_device,
+    compile_scratch=False,
+)
 
 
 class _ScratchVariables:
-    """Tracks a d2l 0.x scratch model's ``trainable_variables`` as the wrapper's own (Keras collects them)."""
+    """Tracks a d2l 0.x scratch model's ``trainable_variables`` as the wrapper's own (Keras collects
+    them)."""
 
     def __init__(self, net: Any) -> None:
         super().__init__(net)
@@ -136,18 +159,21 @@ recorded_perplexities = _TAB.recorded_perplexities
 
 
 def sgd(params: list[tf.Variable], grads: list[Any], lr: float, batch_size: int) -> None:
-    """Minibatch SGD in place: ``param -= lr * grad / batch_size`` for each variable and its gradient."""
+    """Minibatch SGD in place: ``param -= lr * grad / batch_size`` for each variable and its
+    gradient."""
     for param, grad in zip(params, grads):
         param.assign_sub(lr * grad / batch_size)
 
 
 def try_gpu(i: int = 0) -> Any:
-    """A ``tf.device`` scope for the ``i``-th GPU if there is one, else for the CPU (as the book's)."""
+    """A ``tf.device`` scope for the ``i``-th GPU if there is one, else for the CPU (as the book's).
+    """
     return tf.device(BACKEND.try_gpu(i))
 
 
 def grad_clipping(grads: list[Any], theta: float) -> list[tf.Tensor]:
-    """The gradients rescaled to global norm at most ``theta`` (TensorFlow's book version returns them)."""
+    """The gradients rescaled to global norm at most ``theta`` (TensorFlow's book version returns
+    them)."""
     return clip_gradients([tf.convert_to_tensor(g) for g in grads], theta, BACKEND.math)
 
 

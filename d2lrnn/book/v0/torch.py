@@ -22,7 +22,8 @@ from .text import NAMES as TEXT_NAMES
 from .text import scratch_arguments, text_names
 
 globals().update(tensor_aliases(torch))  # d2l.reshape, d2l.zeros, ...
-globals().update(text_names(torch.from_numpy))  # d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
+# d2l.read_time_machine, d2l.Vocab, d2l.seq_data_iter_random, ...
+globals().update(text_names(torch.from_numpy))
 load_data_time_machine = tensor_loader(_load_numpy, torch.from_numpy)
 tensor = torch.tensor
 
@@ -51,8 +52,11 @@ class RNNModel(nn.Module):
         Y, state = self.rnn(embs, state)
         return self.linear(Y.reshape(-1, Y.shape[-1])), state
 
-    def begin_state(self, device: Any, batch_size: int = 1) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Zeros of shape ``(num_directions * num_layers, batch_size, num_hiddens)``; ``(H, C)`` for an LSTM."""
+    def begin_state(
+        self, device: Any, batch_size: int = 1
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Zeros of shape ``(num_directions * num_layers, batch_size, num_hiddens)``; ``(H, C)`` for
+        an LSTM."""
         shape = (self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens)
         if isinstance(self.rnn, nn.LSTM):
             return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
@@ -60,7 +64,8 @@ class RNNModel(nn.Module):
 
 
 class RNNModelScratch:
-    """d2l 0.x's from-scratch model: parameters from ``get_params``, state from ``init_state``, step ``forward_fn``.
+    """d2l 0.x's from-scratch model: parameters from ``get_params``, state from ``init_state``, step
+    ``forward_fn``.
 
     ``net(X, state)`` one-hot encodes ``X`` (token indices ``(batch, num_steps)``) time-major and
     returns ``forward_fn``'s flattened logits and state; ``params`` is the parameter list.
@@ -73,7 +78,9 @@ class RNNModelScratch:
         self.init_state, self.forward_fn = a["init_state"], a["forward_fn"]
 
     def __call__(self, X: torch.Tensor, state: Any) -> Any:
-        return self.forward_fn(F.one_hot(X.T.long(), self.vocab_size).type(torch.float32), state, self.params)
+        return self.forward_fn(
+            F.one_hot(X.T.long(), self.vocab_size).type(torch.float32), state, self.params
+        )
 
     def begin_state(self, batch_size: int, device: Any) -> Any:
         return self.init_state(batch_size, self.num_hiddens, device)
@@ -88,14 +95,24 @@ def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
 
 
 class _ScratchParams:
-    """Shows a model's plain ``params`` list (d2l 0.x scratch models) to the core as its parameters."""
+    """Shows a model's plain ``params`` list (d2l 0.x scratch models) to the core as its parameters.
+    """
 
     def parameters(self, recurse: bool = True) -> Any:
         params = getattr(self.net, "params", None)
-        return iter(params) if params is not None and not isinstance(self.net, nn.Module) else super().parameters(recurse)
+        return (
+            iter(params)
+            if params is not None and not isinstance(self.net, nn.Module)
+            else super().parameters(recurse)
+        )
 
 
-_TAB = Tab(BACKEND, nn.Module, lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device), torch.reshape)
+_TAB = Tab(
+    BACKEND,
+    nn.Module,
+    lambda net, X: net.begin_state(batch_size=X.shape[0], device=X.device),
+    torch.reshape,
+)
 _TAB.BookNet = type(_TAB.BookNet.__name__, (_ScratchParams, _TAB.BookNet), {})
 predict_ch8 = _TAB.predict_ch8
 train_ch8 = _TAB.train_ch8
@@ -104,7 +121,8 @@ recorded_perplexities = _TAB.recorded_perplexities
 
 
 def grad_clipping(net: nn.Module | Any, theta: float) -> None:
-    """Clip the gradients of ``net`` (a module, or an object with ``params``) in place to norm ``theta``."""
+    """Clip the gradients of ``net`` (a module, or an object with ``params``) in place to norm
+    ``theta``."""
     params = net.parameters() if isinstance(net, nn.Module) else net.params
     grads = [p.grad for p in params if p.requires_grad and p.grad is not None]
     with torch.no_grad():

@@ -45,16 +45,20 @@ def download(url: str, folder: str | os.PathLike = "../data", sha1_hash: str | N
     name = str(url).rstrip("/").rsplit("/", 1)[-1]
     if name != TIME_MACHINE_NAME:
         raise D2LRNNError(
-            f"d2lrnn's download() serves only the corpus of the RNN chapter ({TIME_MACHINE_NAME}), not {url!r}. "
+            f"d2lrnn's download() serves only the corpus of the RNN chapter ({TIME_MACHINE_NAME}), "
+            f"not {url!r}. "
             "Download other files yourself."
         )
     if sha1_hash is not None and sha1_hash != TIME_MACHINE_SHA1:
-        raise D2LRNNError(f"The SHA-1 {sha1_hash} is not that of {TIME_MACHINE_NAME} ({TIME_MACHINE_SHA1}).")
+        raise D2LRNNError(
+            f"The SHA-1 {sha1_hash} is not that of {TIME_MACHINE_NAME} ({TIME_MACHINE_SHA1})."
+        )
     return str(time_machine_path())
 
 
 def add_to_class(Class: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: install the decorated function as a method of ``Class`` (the book's way to grow a class)."""
+    """Decorator: install the decorated function as a method of ``Class`` (the book's way to grow a
+    class)."""
 
     def install(function: Callable[..., Any]) -> Callable[..., Any]:
         setattr(Class, function.__name__, function)
@@ -64,7 +68,8 @@ def add_to_class(Class: type) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 class HyperParameters:
-    """``save_hyperparameters()`` stores the calling ``__init__``'s arguments as attributes and in ``hparams``."""
+    """``save_hyperparameters()`` stores the calling ``__init__``'s arguments as attributes and in
+    ``hparams``."""
 
     def save_hyperparameters(self, ignore: Sequence[str] = ()) -> None:
         frame = inspect.currentframe()
@@ -118,7 +123,9 @@ class ProgressBoard(HyperParameters):
         from ...plot import new_figure, style_axes
 
         fig, ax = new_figure(tuple(self.figsize), dpi=100)
-        for (label, points), ls, color in zip(self.data.items(), _cycle(self.ls), _cycle(self.colors)):
+        for (label, points), ls, color in zip(
+            self.data.items(), _cycle(self.ls), _cycle(self.colors)
+        ):
             if points:
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, linestyle=ls, color=color, label=label)
@@ -138,11 +145,22 @@ def _cycle(items: Sequence[Any]) -> Iterator[Any]:
         yield from items
 
 
-def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = None, legend: Sequence[str] = (),
-         xlim: Any = None, ylim: Any = None, xscale: str = "linear", yscale: str = "linear",
-         fmts: Sequence[str] = ("-", "m--", "g-.", "r:"), figsize: tuple[float, float] = (3.5, 2.5),
-         axes: Any = None) -> Any:
-    """The book's ``plot``: one or more lines on one axes; returns the matplotlib figure (no display)."""
+def plot(
+    X: Any,
+    Y: Any = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    legend: Sequence[str] = (),
+    xlim: Any = None,
+    ylim: Any = None,
+    xscale: str = "linear",
+    yscale: str = "linear",
+    fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+    figsize: tuple[float, float] = (3.5, 2.5),
+    axes: Any = None,
+) -> Any:
+    """The book's ``plot``: one or more lines on one axes; returns the matplotlib figure (no
+    display)."""
     from ...plot import new_figure, style_axes
 
     def as_lines(values: Any) -> list[Any]:
@@ -169,7 +187,8 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
 
 
 class TensorLoader:
-    """Minibatches of rows of NumPy arrays (the book's ``get_tensorloader``), reshuffled every epoch when training.
+    """Minibatches of rows of NumPy arrays (the book's ``get_tensorloader``), reshuffled every epoch
+    when training.
 
     Iterating yields framework tensors (``to_tensor``); :meth:`host_batches` yields the NumPy rows,
     which is what the core loop reads. Batches never carry a hidden state into the next.
@@ -200,7 +219,9 @@ class TensorLoader:
             yield tuple(self.to_tensor(a) for a in batch)
 
 
-def data_classes(to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.ndarray]) -> tuple[type, type]:
+def data_classes(
+    to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.ndarray]
+) -> tuple[type, type]:
     """The tab's ``DataModule`` and ``TimeMachine`` classes, making tensors with ``to_tensor``.
 
     ``TimeMachine`` derives from ``DataModule`` directly, so the book's
@@ -208,7 +229,8 @@ def data_classes(to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.nd
     """
 
     class DataModule(HyperParameters):
-        """The book's data module: ``train_dataloader()`` / ``val_dataloader()`` from ``get_dataloader(train)``."""
+        """The book's data module: ``train_dataloader()`` / ``val_dataloader()`` from
+        ``get_dataloader(train)``."""
 
         def __init__(self, root: str = "../data", num_workers: int = 4) -> None:
             self.save_hyperparameters()
@@ -222,9 +244,14 @@ def data_classes(to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.nd
         def val_dataloader(self) -> Any:
             return self.get_dataloader(train=False)
 
-        def get_tensorloader(self, tensors: Sequence[Any], train: bool, indices: Any = slice(0, None)) -> TensorLoader:
-            """Minibatches of ``self.batch_size`` rows of ``tensors[indices]``, shuffled when ``train``."""
-            return TensorLoader([to_host(t)[indices] for t in tensors], self.batch_size, train, to_tensor)
+        def get_tensorloader(
+            self, tensors: Sequence[Any], train: bool, indices: Any = slice(0, None)
+        ) -> TensorLoader:
+            """Minibatches of ``self.batch_size`` rows of ``tensors[indices]``, shuffled when
+            ``train``."""
+            return TensorLoader(
+                [to_host(t)[indices] for t in tensors], self.batch_size, train, to_tensor
+            )
 
     class TimeMachine(DataModule):
         """d2l 1.0's corpus: every window of ``num_steps + 1`` characters is one example.
@@ -233,18 +260,31 @@ def data_classes(to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.nd
         ``num_train`` windows train, the next ``num_val`` validate. ``vocab`` is sorted.
         """
 
-        def __init__(self, batch_size: int, num_steps: int, num_train: int = 10000, num_val: int = 5000) -> None:
+        def __init__(
+            self, batch_size: int, num_steps: int, num_train: int = 10000, num_val: int = 5000
+        ) -> None:
             super().__init__()
             self.save_hyperparameters()
             corpus, self.vocab = self.build(self._download())
             if len(corpus) <= num_steps:
-                raise D2LRNNError(f"The corpus has {len(corpus)} tokens, fewer than num_steps + 1 = {num_steps + 1}.")
-            windows = np.lib.stride_tricks.sliding_window_view(np.asarray(corpus, dtype=np.int64), num_steps + 1)
+                raise D2LRNNError(
+                    f"The corpus has {len(corpus)} tokens, fewer than num_steps + 1 = "
+                    f"{num_steps + 1}."
+                )
+            windows = np.lib.stride_tricks.sliding_window_view(
+                np.asarray(corpus, dtype=np.int64), num_steps + 1
+            )
             array = to_tensor(np.ascontiguousarray(windows[: len(corpus) - num_steps]))
             self.X, self.Y = array[:, :-1], array[:, 1:]
 
         def _download(self) -> str:
-            return read_text(download(DATA_URL + TIME_MACHINE_NAME, getattr(self, "root", "../data"), TIME_MACHINE_SHA1))
+            return read_text(
+                download(
+                    DATA_URL + TIME_MACHINE_NAME,
+                    getattr(self, "root", "../data"),
+                    TIME_MACHINE_SHA1,
+                )
+            )
 
         def _preprocess(self, text: str) -> str:
             return re.sub("[^A-Za-z]+", " ", text).lower()
@@ -252,21 +292,29 @@ def data_classes(to_tensor: Callable[[Any], Any], to_host: Callable[[Any], np.nd
         def _tokenize(self, text: str) -> list[str]:
             return list(text)
 
-        def build(self, raw_text: str, vocab: SortedVocab | None = None) -> tuple[list[int], SortedVocab]:
-            """``(corpus, vocab)``: the token indices of ``raw_text`` and the (given or new) vocabulary."""
+        def build(
+            self, raw_text: str, vocab: SortedVocab | None = None
+        ) -> tuple[list[int], SortedVocab]:
+            """``(corpus, vocab)``: the token indices of ``raw_text`` and the (given or new)
+            vocabulary."""
             tokens = self._tokenize(self._preprocess(raw_text))
             vocab = vocab if vocab is not None else SortedVocab(tokens)
             return [vocab[t] for t in tokens], vocab
 
         def get_dataloader(self, train: bool) -> TensorLoader:
-            rows = slice(0, self.num_train) if train else slice(self.num_train, self.num_train + self.num_val)
+            rows = (
+                slice(0, self.num_train)
+                if train
+                else slice(self.num_train, self.num_train + self.num_val)
+            )
             return self.get_tensorloader([self.X, self.Y], train, rows)
 
     return DataModule, TimeMachine
 
 
 class ModuleSteps(HyperParameters):
-    """What d2l 1.0.3's ``Module`` does the same on every tab; a tab's ``Module`` adds the framework class.
+    """What d2l 1.0.3's ``Module`` does the same on every tab; a tab's ``Module`` adds the framework
+    class.
 
     A tab supplies ``_scalar(value) -> float`` (a tensor on the host) and the primitives the
     trainer calls: ``_book_update``, ``_book_validate``, ``_book_grads``, ``_book_set_grads``.
@@ -291,7 +339,8 @@ class ModuleSteps(HyperParameters):
         return self.net(X)
 
     def plot(self, key: str, value: Any, train: bool) -> None:
-        """Record ``value`` on :attr:`board`: per training batch (x in epochs), per epoch for validation."""
+        """Record ``value`` on :attr:`board`: per training batch (x in epochs), per epoch for
+        validation."""
         assert hasattr(self, "trainer"), "Trainer is not inited"
         self.board.xlabel = "epoch"
         if train:
@@ -300,7 +349,9 @@ class ModuleSteps(HyperParameters):
         else:
             x = self.trainer.epoch + 1
             n = self.trainer.num_val_batches / self.plot_valid_per_epoch
-        self.board.draw(x, self._scalar(value), ("train_" if train else "val_") + key, every_n=int(n))
+        self.board.draw(
+            x, self._scalar(value), ("train_" if train else "val_") + key, every_n=int(n)
+        )
 
     def _scalar(self, value: Any) -> float:
         return float(np.asarray(value))
@@ -317,7 +368,8 @@ class ModuleSteps(HyperParameters):
 
 
 class CheckedCall:
-    """Checks every call against the constructor's signature (:func:`check_call`) before building anything."""
+    """Checks every call against the constructor's signature (:func:`check_call`) before building
+    anything."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         check_call(cls, args, kwargs)
@@ -326,9 +378,12 @@ class CheckedCall:
 
 
 class RecurrentLayerSteps(CheckedCall):
-    """d2l 1.0.3's ``RNNScratch``, the recurrent layer alone, on every tab: ``forward(inputs, state=None)``
-    takes time-major ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and
-    the last one. A tab supplies the weights (``_init_weights``), the zero state (``_zero_state(inputs)``)
+    """d2l 1.0.3's ``RNNScratch``, the recurrent layer alone, on every tab: ``forward(inputs,
+    state=None)``
+    takes time-major ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states
+    and
+    the last one. A tab supplies the weights (``_init_weights``), the zero state
+    (``_zero_state(inputs)``)
     and one step of the cell (``_cell(X, state)``)."""
 
     def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
@@ -349,7 +404,8 @@ class RecurrentLayerSteps(CheckedCall):
 
 
 class LanguageModelSteps:
-    """``RNNLMScratch``'s constructor and steps on every tab: the loss, with its perplexity plotted."""
+    """``RNNLMScratch``'s constructor and steps on every tab: the loss, with its perplexity plotted.
+    """
 
     def __init__(self, rnn: Any, vocab_size: int, lr: float = 0.01) -> None:
         super().__init__()
@@ -369,11 +425,14 @@ class LanguageModelSteps:
 
 def is_book_module(model: Any) -> bool:
     """Whether ``model`` trains through the book's hooks (it has ``training_step``)."""
-    return callable(getattr(model, "training_step", None)) and callable(getattr(model, "_book_update", None))
+    return callable(getattr(model, "training_step", None)) and callable(
+        getattr(model, "_book_update", None)
+    )
 
 
 class Trainer(CoreTrainer):
-    """d2l 1.0.3's ``Trainer(max_epochs, num_gpus=0, gradient_clip_val=0)``, one layer over the core loop.
+    """d2l 1.0.3's ``Trainer(max_epochs, num_gpus=0, gradient_clip_val=0)``, one layer over the core
+    loop.
 
     ``fit(model, data)`` with a book model (a ``d2l.Module``) calls ``prepare_data``,
     ``prepare_model`` and the model's ``configure_optimizers`` as the book does, then runs
@@ -423,7 +482,8 @@ class Trainer(CoreTrainer):
         super().fit(self.model, _Prepared(self), epochs=1)
 
     def clip_gradients(self, grad_clip_val: float, model_or_grads: Any) -> Any:
-        """Rescale the gradients to global norm at most ``grad_clip_val`` (:func:`d2lrnn.clip_gradients`).
+        """Rescale the gradients to global norm at most ``grad_clip_val``
+        (:func:`d2lrnn.clip_gradients`).
 
         Given a model, its gradients are rescaled in place; given a list of gradients (the
         TensorFlow tab), the rescaled list is returned.
@@ -431,11 +491,14 @@ class Trainer(CoreTrainer):
         if isinstance(model_or_grads, (list, tuple)):
             return clip_gradients(list(model_or_grads), grad_clip_val, self._math())
         grads = model_or_grads._book_grads()
-        model_or_grads._book_set_grads(clip_gradients(grads, grad_clip_val, self._math(model_or_grads)))
+        model_or_grads._book_set_grads(
+            clip_gradients(grads, grad_clip_val, self._math(model_or_grads))
+        )
         return None
 
     def _math(self, model: Any = None) -> ArrayMath:
-        """The array operations of the backend training now (or of ``model``, or the tab's :attr:`math`)."""
+        """The array operations of the backend training now (or of ``model``, or the tab's
+        :attr:`math`)."""
         if self.math is not None:
             return self.math
         return (self.backend or backend_for(model)).math
@@ -443,14 +506,17 @@ class Trainer(CoreTrainer):
     def start_book_model(self, model: Any) -> None:
         """Called once the device is set, before the first step of a book model (JAX: its state)."""
 
-    def _make_step(self, backend: Backend, model: Any, lr: float, clip: float) -> Callable[[Any, Any, Any], Any]:
+    def _make_step(
+        self, backend: Backend, model: Any, lr: float, clip: float
+    ) -> Callable[[Any, Any, Any], Any]:
         if self.steps is None:
             return super()._make_step(backend, model, lr, clip)
         self.start_book_model(model)
         return self.steps.step
 
     def evaluate(self, model: Any, data: Any) -> float | None:
-        """Validation perplexity: the book model's ``validation_step`` (:meth:`BookSteps.evaluate`) or the core's."""
+        """Validation perplexity: the book model's ``validation_step`` (:meth:`BookSteps.evaluate`)
+        or the core's."""
         return super().evaluate(model, data) if self.steps is None else self.steps.evaluate(data)
 
 
@@ -473,14 +539,16 @@ class BookSteps:
         trainer.history = []
 
     def step(self, X: Any, Y: Any, state: Any) -> tuple[Any, None]:
-        """``_book_update`` on the prepared batch; the book's models keep no state across batches."""
+        """``_book_update`` on the prepared batch; the book's models keep no state across batches.
+        """
         trainer = self.trainer
         loss = self.model._book_update(trainer, trainer.prepare_batch((X, Y)))
         trainer.train_batch_idx += 1
         return loss, None
 
     def evaluate(self, data: Any) -> float | None:
-        """``validation_step`` on every batch of ``data.val_dataloader()``; their mean loss as a perplexity."""
+        """``validation_step`` on every batch of ``data.val_dataloader()``; their mean loss as a
+        perplexity."""
         trainer = self.trainer
         losses = []
         loader = data.val_dataloader()
@@ -514,21 +582,42 @@ def fits(function: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
     return True
 
 
-def check_call(cls: type, args: tuple, kwargs: dict, draft_names: Sequence[str] = ("num_outputs", "lr", "num_layers")) -> None:
-    """A clear error for a d2l 1.0.3 constructor called the 1.0 draft's way (or any other wrong way)."""
+def check_call(
+    cls: type,
+    args: tuple,
+    kwargs: dict,
+    draft_names: Sequence[str] = ("num_outputs", "lr", "num_layers"),
+) -> None:
+    """A clear error for a d2l 1.0.3 constructor called the 1.0 draft's way (or any other wrong
+    way)."""
     if fits(cls.__init__, args, kwargs):
         return
     signature = inspect.signature(cls.__init__)
     hint = ""
     if set(kwargs) & set(draft_names):
-        tab = cls.__module__.rsplit(".", 1)[-1] if cls.__module__.startswith(__name__ + ".") else "torch"
-        hint = (" This is the 1.0 draft's call (a whole language model with num_outputs and lr): use "
-                f"`from d2lrnn.draft import {tab} as d2l` for the draft's code.")
+        tab = (
+            cls.__module__.rsplit(".", 1)[-1]
+            if cls.__module__.startswith(__name__ + ".")
+            else "torch"
+        )
+        hint = (
+            " This is the 1.0 draft's call (a whole language model with num_outputs and lr): use "
+            f"`from d2lrnn.draft import {tab} as d2l` for the draft's code."
+        )
     raise BookAPIError(
-        f"{cls.__name__}{signature} is d2l 1.0.3's class (the published book); it cannot be called with "
+        f"{cls.__name__}{signature} is d2l 1.0.3's class (the published book); it cannot be called "
+        "with "
         f"args={args!r}, kwargs={kwargs!r}.{hint}"
     )
 
 
 #: the names every tab re-exports as they are (``from .v1 import *`` in a tab module)
-__all__ = ["DATA_URL", "BookAPIError", "HyperParameters", "ProgressBoard", "add_to_class", "download", "plot"]
+__all__ = [
+    "DATA_URL",
+    "BookAPIError",
+    "HyperParameters",
+    "ProgressBoard",
+    "add_to_class",
+    "download",
+    "plot",
+]

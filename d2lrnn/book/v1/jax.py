@@ -75,13 +75,15 @@ def check_shape(a: Any, shape: tuple[int, ...]) -> None:
 
 
 class TrainState(train_state.TrainState):
-    """Flax's ``TrainState`` with the two fields the book adds: ``batch_stats`` and ``dropout_rng``."""
+    """Flax's ``TrainState`` with the two fields the book adds: ``batch_stats`` and ``dropout_rng``.
+    """
 
     batch_stats: Any
     dropout_rng: jax.Array
 
 
-#: what the book's trainer sets on a model after it is built (Flax freezes a module after ``__init__``)
+#: what the book's trainer sets on a model after it is built (Flax freezes a module after
+#: ``__init__``)
 _RUNTIME_ATTRIBUTES = frozenset({"trainer", "training"})
 
 
@@ -136,7 +138,8 @@ class Module(nn.Module, ModuleSteps):
     @nn.nowrap
     def _book_update(self, trainer: Trainer, batch: Any) -> jax.Array:
         """One training step as the book does it: ``training_step`` (loss and gradients), then the
-        trainer's compiled update (the ``clip_gradients`` hook, the optimizer, the next dropout key)."""
+        trainer's compiled update (the ``clip_gradients`` hook, the optimizer, the next dropout
+        key)."""
         model, state = self._book_mode(trainer, training=True)
         value, grads = model.training_step(state.params, batch, state)
         loss, aux = value if isinstance(value, tuple) else (value, None)
@@ -152,11 +155,14 @@ class Module(nn.Module, ModuleSteps):
 
     @nn.nowrap
     def _book_mode(self, trainer: Trainer, training: bool) -> tuple[Module, TrainState]:
-        """The model (and train state) to run a step with, its ``training`` flag set as the book's trainer sets it.
+        """The model (and train state) to run a step with, its ``training`` flag set as the book's
+        trainer sets it.
 
-        A model whose ``training`` is a field (``RNNLM``'s) is not changed in place: JAX (0.10) keeps
+        A model whose ``training`` is a field (``RNNLM``'s) is not changed in place: JAX (0.10)
+        keeps
         compiled functions by the identity of their static arguments, so the compiled ``loss`` would
-        not see the change. The other mode is a clone, made once, that shares the board and the trainer.
+        not see the change. The other mode is a clone, made once, that shares the board and the
+        trainer.
         """
         field_ = self.__dataclass_fields__.get("training")
         if field_ is None or not field_.init:
@@ -181,7 +187,9 @@ class Classifier(Module):
     """
 
     def training_step(self, params: Any, batch: Any, state: TrainState) -> tuple[Any, Any]:
-        value, grads = jax.value_and_grad(self.loss, has_aux=True)(params, batch[:-1], batch[-1], state)
+        value, grads = jax.value_and_grad(self.loss, has_aux=True)(
+            params, batch[:-1], batch[-1], state
+        )
         self.plot("loss", value[0], train=True)
         return value, grads
 
@@ -192,28 +200,40 @@ class Classifier(Module):
         return loss
 
     @partial(jax.jit, static_argnums=(0, 5))
-    def accuracy(self, params: Any, X: Any, Y: Any, state: TrainState, averaged: bool = True) -> jax.Array:
+    def accuracy(
+        self, params: Any, X: Any, Y: Any, state: TrainState, averaged: bool = True
+    ) -> jax.Array:
         Y_hat = state.apply_fn(_variables(params, state), *X)
         predicted = Y_hat.reshape(-1, Y_hat.shape[-1]).argmax(axis=1).astype(Y.dtype)
         correct = (predicted == Y.reshape(-1)).astype(jnp.float32)
         return correct.mean() if averaged else correct
 
     @partial(jax.jit, static_argnums=(0, 5))
-    def loss(self, params: Any, X: Any, Y: Any, state: TrainState, averaged: bool = True) -> tuple[jax.Array, Any]:
+    def loss(
+        self, params: Any, X: Any, Y: Any, state: TrainState, averaged: bool = True
+    ) -> tuple[jax.Array, Any]:
         Y_hat, updates = state.apply_fn(_variables(params, state), *X, mutable=["batch_stats"],
                                         rngs={"dropout": state.dropout_rng})
-        losses = optax.softmax_cross_entropy_with_integer_labels(Y_hat.reshape(-1, Y_hat.shape[-1]), Y.reshape(-1))
+        losses = optax.softmax_cross_entropy_with_integer_labels(
+            Y_hat.reshape(-1, Y_hat.shape[-1]), Y.reshape(-1)
+        )
         return (losses.mean() if averaged else losses), updates
 
 
 def _variables(params: Any, state: TrainState) -> dict[str, Any]:
-    """The variables to apply a model with: its parameters, and its batch statistics when it has any."""
-    return {"params": params, "batch_stats": state.batch_stats} if state.batch_stats else {"params": params}
+    """The variables to apply a model with: its parameters, and its batch statistics when it has
+    any."""
+    return (
+        {"params": params, "batch_stats": state.batch_stats}
+        if state.batch_stats
+        else {"params": params}
+    )
 
 
 class RNNScratch(nn.Module):
     """d2l 1.0.3's recurrent layer alone (a Flax module): ``__call__(inputs, state=None)`` takes
-    time-major ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and the last one."""
+    time-major ``(num_steps, batch, num_inputs)`` floats and returns the list of hidden states and
+    the last one."""
 
     num_inputs: int
     num_hiddens: int
@@ -243,18 +263,23 @@ class RNNScratch(nn.Module):
 
 
 class RNNLMScratch(Classifier):
-    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
+    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output,
+    perplexity plotted."""
 
     rnn: nn.Module
     vocab_size: int
     lr: float = 0.01
 
     def setup(self) -> None:
-        self.W_hq = self.param("W_hq", nn.initializers.normal(self.rnn.sigma), (self.rnn.num_hiddens, self.vocab_size))
+        self.W_hq = self.param(
+            "W_hq", nn.initializers.normal(self.rnn.sigma), (self.rnn.num_hiddens, self.vocab_size)
+        )
         self.b_q = self.param("b_q", nn.initializers.zeros, (self.vocab_size,))
 
     def training_step(self, params: Any, batch: Any, state: TrainState) -> tuple[Any, Any]:
-        value, grads = jax.value_and_grad(self.loss, has_aux=True)(params, batch[:-1], batch[-1], state)
+        value, grads = jax.value_and_grad(self.loss, has_aux=True)(
+            params, batch[:-1], batch[-1], state
+        )
         self.plot("ppl", jnp.exp(value[0]), train=True)
         return value, grads
 
@@ -275,16 +300,20 @@ class RNNLMScratch(Classifier):
 
     @nn.nowrap
     def predict(self, prefix: str, num_preds: int, vocab: Vocab, params: Any) -> str:
-        """Warm up on ``prefix``, then greedily append ``num_preds`` tokens (``params``: the trained ones,
+        """Warm up on ``prefix``, then greedily append ``num_preds`` tokens (``params``: the trained
+        ones,
         e.g. ``trainer.state.params``)."""
         if not isinstance(params, dict) or "rnn" not in params:
             raise BookAPIError(
-                "On the JAX tab, predict(prefix, num_preds, vocab, params) takes the model's parameters, "
+                "On the JAX tab, predict(prefix, num_preds, vocab, params) takes the model's "
+                "parameters, "
                 f"e.g. trainer.state.params, not {type(params).__name__}."
             )
         state, outputs = None, [vocab[prefix[0]]]
         for i in range(len(prefix) + num_preds - 1):
-            rnn_outputs, state = self.rnn.apply({"params": params["rnn"]}, self.one_hot(jnp.array([[outputs[-1]]])), state)
+            rnn_outputs, state = self.rnn.apply(
+                {"params": params["rnn"]}, self.one_hot(jnp.array([[outputs[-1]]])), state
+            )
             if i < len(prefix) - 1:
                 outputs.append(vocab[prefix[i + 1]])
             else:
@@ -294,9 +323,12 @@ class RNNLMScratch(Classifier):
 
 
 class RNN(nn.Module):
-    """d2l 1.0.3's concise recurrent layer on the JAX tab, ``RNN(num_hiddens)``: Flax's ``SimpleCell``
-    (tanh) over the time steps of time-major inputs; returns the outputs ``(num_steps, batch, num_hiddens)``
-    and the last state. ``training`` is accepted (``RNNLM`` passes it) and changes nothing: no dropout."""
+    """d2l 1.0.3's concise recurrent layer on the JAX tab, ``RNN(num_hiddens)``: Flax's
+    ``SimpleCell``
+    (tanh) over the time steps of time-major inputs; returns the outputs ``(num_steps, batch,
+    num_hiddens)``
+    and the last state. ``training`` is accepted (``RNNLM`` passes it) and changes nothing: no
+    dropout."""
 
     num_hiddens: int
 
@@ -306,7 +338,9 @@ class RNN(nn.Module):
         return super().__new__(cls)
 
     @nn.compact
-    def __call__(self, inputs: jax.Array, H: Any = None, training: bool = False) -> tuple[jax.Array, jax.Array]:
+    def __call__(
+        self, inputs: jax.Array, H: Any = None, training: bool = False
+    ) -> tuple[jax.Array, jax.Array]:
         cell = nn.SimpleCell(features=self.num_hiddens)
         if isinstance(H, (tuple, list)):
             (H,) = H
@@ -338,13 +372,19 @@ class GRU(RNN):
     dropout: float = 0
 
     @nn.compact
-    def __call__(self, X: jax.Array, state: Any = None, training: bool = False) -> tuple[jax.Array, jax.Array]:
+    def __call__(
+        self, X: jax.Array, state: Any = None, training: bool = False
+    ) -> tuple[jax.Array, jax.Array]:
         cell = get_cell("gru")
         last_states = []
         for layer in range(self.num_layers):
             weights = {name: self.param(f"{name}.{layer}", _GRU_INIT[name], shape)
                        for name, shape in cell.layer_shapes(X.shape[-1], self.num_hiddens).items()}
-            H = state[layer] if state is not None else jnp.zeros((X.shape[1], self.num_hiddens), X.dtype)
+            H = (
+                state[layer]
+                if state is not None
+                else jnp.zeros((X.shape[1], self.num_hiddens), X.dtype)
+            )
             xp = jnp.matmul(X, weights["W_x"]) + weights["b_x"]  # every step's input part at once
             outputs = []
             for xp_t in xp:
@@ -361,11 +401,16 @@ class GRU(RNN):
 CELL_OPS = Ops(jnp.matmul, jax.nn.sigmoid, jnp.tanh, lambda a, n: jnp.split(a, n, axis=-1))
 
 
-def _orthogonal_per_gate(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
-    """One orthogonal ``(H, H)`` block per gate, side by side (Flax's ``GRUCell`` has one per gate)."""
+def _orthogonal_per_gate(
+    key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32
+) -> jax.Array:
+    """One orthogonal ``(H, H)`` block per gate, side by side (Flax's ``GRUCell`` has one per gate).
+    """
     rows, width = shape
     keys = jax.random.split(key, width // rows)
-    return jnp.concatenate([nn.initializers.orthogonal()(k, (rows, rows), dtype) for k in keys], axis=1)
+    return jnp.concatenate(
+        [nn.initializers.orthogonal()(k, (rows, rows), dtype) for k in keys], axis=1
+    )
 
 
 _GRU_INIT = {"W_x": nn.initializers.lecun_normal(), "W_h": _orthogonal_per_gate,
@@ -373,7 +418,8 @@ _GRU_INIT = {"W_x": nn.initializers.lecun_normal(), "W_h": _orthogonal_per_gate,
 
 
 class RNNLM(RNNLMScratch):
-    """A language model around a framework recurrent layer: a dense output layer; passes ``training`` on."""
+    """A language model around a framework recurrent layer: a dense output layer; passes
+    ``training`` on."""
 
     training: bool = True
 
@@ -389,25 +435,31 @@ class RNNLM(RNNLMScratch):
 
 
 class Trainer(_Trainer):
-    """d2l 1.0.3's JAX ``Trainer``: ``fit(model, data, key=None)`` initialises the model's parameters
-    from the first training batch into :attr:`state` (a :class:`TrainState` with ``configure_optimizers``'
+    """d2l 1.0.3's JAX ``Trainer``: ``fit(model, data, key=None)`` initialises the model's
+    parameters
+    from the first training batch into :attr:`state` (a :class:`TrainState` with
+    ``configure_optimizers``'
     optimizer), then runs the core loop (see :class:`d2lrnn.book.v1.Trainer`)."""
 
     math = BACKEND.math
 
-    def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any) -> None:
+    def __init__(
+        self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0, **kwargs: Any
+    ) -> None:
         super().__init__(max_epochs, num_gpus, gradient_clip_val, **kwargs)
         self.gpus = [gpu(i) for i in range(min(num_gpus, BACKEND.num_gpus()))]
         self.state: TrainState | None = None
         self._key: Any = None
 
     def fit(self, model: Any, data: Any, key: Any = None) -> None:  # type: ignore[override]
-        """Train ``model`` on ``data``; ``key`` (a PRNG key, else a fresh one) initialises the parameters."""
+        """Train ``model`` on ``data``; ``key`` (a PRNG key, else a fresh one) initialises the
+        parameters."""
         self.state, self._key = None, key
         super().fit(model, data)
 
     def clip_gradients(self, grad_clip_val: float, grads: Any) -> Any:  # type: ignore[override]
-        """The gradient pytree rescaled to global norm at most ``grad_clip_val`` (:func:`d2lrnn.clip_gradients`)."""
+        """The gradient pytree rescaled to global norm at most ``grad_clip_val``
+        (:func:`d2lrnn.clip_gradients`)."""
         leaves, treedef = jax.tree_util.tree_flatten(grads)
         return jax.tree_util.tree_unflatten(treedef, super().clip_gradients(grad_clip_val, leaves))
 
@@ -415,13 +467,21 @@ class Trainer(_Trainer):
         """Initialise ``model`` on the first training batch; its parameters and optimizer state."""
         params_key, dropout_key = jax.random.split(key if key is not None else get_key())
         dummy_input = tuple(next(iter(self.train_dataloader)))[:-1]
-        variables = model.apply_init(dummy_input, key={"params": params_key, "dropout": dropout_key})
+        variables = model.apply_init(
+            dummy_input, key={"params": params_key, "dropout": dropout_key}
+        )
         variables = jax.device_put(variables, self.device)
-        return TrainState.create(apply_fn=model.apply, params=variables["params"],
-                                 batch_stats=variables.get("batch_stats", {}), dropout_rng=dropout_key, tx=self.optim)
+        return TrainState.create(
+            apply_fn=model.apply,
+            params=variables["params"],
+            batch_stats=variables.get("batch_stats", {}),
+            dropout_rng=dropout_key,
+            tx=self.optim,
+        )
 
     def start_book_model(self, model: Any) -> None:
-        """Initialise the parameters into :attr:`state` (once per ``fit``) and compile the update."""
+        """Initialise the parameters into :attr:`state` (once per ``fit``) and compile the update.
+        """
         if self.state is None:
             self.state = self.init_state(model, self._key)
         self._update = _compiled_update(self)

@@ -24,14 +24,23 @@ from ...backends.mxnet import BACKEND
 from ...vocab import SortedVocab as Vocab
 from ..aliases import V0_NAMES, tensor_aliases, v0_names
 from . import *  # noqa: F403  (the names every tab shares)
-from . import CheckedCall, HyperParameters, LanguageModelSteps, ModuleSteps, RecurrentLayerSteps, data_classes
+from . import (
+    CheckedCall,
+    HyperParameters,
+    LanguageModelSteps,
+    ModuleSteps,
+    RecurrentLayerSteps,
+    data_classes,
+)
 from . import Trainer as _Trainer
 from . import __all__ as SHARED_NAMES
 
 mx = v0.mx
 globals().update(tensor_aliases(mx))  # reshape, zeros, ..., the book's tensor aliases
 tensor = np.array
-DataModule, TimeMachine = data_classes(np.array, lambda t: t.asnumpy() if hasattr(t, "asnumpy") else t)
+DataModule, TimeMachine = data_classes(
+    np.array, lambda t: t.asnumpy() if hasattr(t, "asnumpy") else t
+)
 cpu = BACKEND.cpu
 gpu = BACKEND.gpu
 num_gpus = BACKEND.num_gpus
@@ -68,10 +77,15 @@ class Module(ModuleSteps, nn.Block):
     def _scratch_attributes(self) -> list[tuple[str, Any]]:
         """The attributes that may hold scratch parameters: ``(name, value)`` pairs."""
         skip = ("params", "hparams", "trainer", "board")
-        return [(name, getattr(self, name, None)) for name in dir(self) if not name.startswith("__") and name not in skip]
+        return [
+            (name, getattr(self, name, None))
+            for name in dir(self)
+            if not name.startswith("__") and name not in skip
+        ]
 
     def _scratch_children(self) -> list[Module]:
-        """The sub-modules held as attributes, alone or in a list or tuple (the book's ``self.rnns = [...]``)."""
+        """The sub-modules held as attributes, alone or in a list or tuple (the book's ``self.rnns =
+        [...]``)."""
         children = []
         for _, value in self._scratch_attributes():
             for item in value if isinstance(value, (list, tuple)) else (value,):
@@ -80,9 +94,11 @@ class Module(ModuleSteps, nn.Block):
         return children
 
     def get_scratch_params(self) -> list[Any]:
-        """The plain arrays held as attributes, and those of sub-modules: a scratch model's parameters.
+        """The plain arrays held as attributes, and those of sub-modules: a scratch model's
+        parameters.
 
-        Sub-modules in a list or tuple count too (the book's MXNet ``get_scratch_params`` skipped them,
+        Sub-modules in a list or tuple count too (the book's MXNet ``get_scratch_params`` skipped
+        them,
         so its ``StackedRNNScratch`` trained only the output layer).
         """
         params = [value for _, value in self._scratch_attributes() if isinstance(value, np.ndarray)]
@@ -95,7 +111,8 @@ class Module(ModuleSteps, nn.Block):
         return params if len(params.keys()) else self.get_scratch_params()
 
     def set_scratch_params_device(self, device: Any) -> None:
-        """Move the plain-array parameters (sub-modules' too) to ``device`` and give them gradients."""
+        """Move the plain-array parameters (sub-modules' too) to ``device`` and give them gradients.
+        """
         for name, value in self._scratch_attributes():
             if isinstance(value, np.ndarray):
                 with autograd.record():
@@ -112,7 +129,8 @@ class Module(ModuleSteps, nn.Block):
 
     # --- the tab's primitives, called by the core loop through d2lrnn.book.v1.Trainer ----------
     def _book_update(self, trainer: Trainer, batch: Any) -> Any:
-        """One training step as the book does it: record, backward, the clipping hook, the optimizer."""
+        """One training step as the book does it: record, backward, the clipping hook, the
+        optimizer."""
         with autograd.record():
             loss = self.training_step(batch)
         loss.backward()
@@ -175,7 +193,8 @@ class RNNScratch(RecurrentLayerSteps, Module):
 
 
 class RNNLMScratch(LanguageModelSteps, Classifier):
-    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
+    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output,
+    perplexity plotted."""
 
     def init_params(self) -> None:
         self.W_hq = np.random.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma
@@ -239,8 +258,27 @@ int32 = np.int32
 int64 = np.int64
 
 __all__ = [
-    *SHARED_NAMES, *V0_NAMES,
-    "RNN", "RNNLM", "SGD", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch", "TimeMachine",
-    "Trainer", "Vocab", "cpu", "float32", "gpu", "int32", "int64", "num_gpus", "tensor", "to", "try_gpu",
+    *SHARED_NAMES,
+    *V0_NAMES,
+    "RNN",
+    "RNNLM",
+    "SGD",
+    "Classifier",
+    "DataModule",
+    "Module",
+    "RNNLMScratch",
+    "RNNScratch",
+    "TimeMachine",
+    "Trainer",
+    "Vocab",
+    "cpu",
+    "float32",
+    "gpu",
+    "int32",
+    "int64",
+    "num_gpus",
+    "tensor",
+    "to",
+    "try_gpu",
     *tensor_aliases(mx),
 ]

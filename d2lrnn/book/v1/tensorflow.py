@@ -1,4 +1,5 @@
-"""d2l 1.0.3's TensorFlow tab: ``from d2lrnn import tensorflow as d2l`` (also ``d2lrnn.v1.tensorflow``).
+"""d2l 1.0.3's TensorFlow tab: ``from d2lrnn import tensorflow as d2l`` (also
+``d2lrnn.v1.tensorflow``).
 
 It also offers the d2l 0.x names of :mod:`d2lrnn.book.v0.tensorflow` that 1.0.3 does not redefine
 (:data:`d2lrnn.book.aliases.V0_NAMES`). The framework-neutral parts are in :mod:`d2lrnn.book.v1`;
@@ -37,7 +38,9 @@ from . import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(tf))  # reshape, zeros, ..., the book's tensor aliases
 tensor = tf.constant
-DataModule, TimeMachine = data_classes(tf.constant, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
+DataModule, TimeMachine = data_classes(
+    tf.constant, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t)
+)
 cpu = BACKEND.cpu
 gpu = BACKEND.gpu
 num_gpus = BACKEND.num_gpus
@@ -96,7 +99,9 @@ class Classifier(Module):
 
     def loss(self, Y_hat: tf.Tensor, Y: tf.Tensor, averaged: bool = True) -> tf.Tensor:
         logits = tf.reshape(Y_hat, (-1, Y_hat.shape[-1]))
-        losses = tf.keras.losses.sparse_categorical_crossentropy(tf.reshape(Y, (-1,)), logits, from_logits=True)
+        losses = tf.keras.losses.sparse_categorical_crossentropy(
+            tf.reshape(Y, (-1,)), logits, from_logits=True
+        )
         return tf.reduce_mean(losses) if averaged else losses
 
 
@@ -119,10 +124,13 @@ class RNNScratch(RecurrentLayerSteps, Module):
 
 
 class RNNLMScratch(LanguageModelSteps, Classifier):
-    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
+    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output,
+    perplexity plotted."""
 
     def init_params(self) -> None:
-        self.W_hq = tf.Variable(tf.random.normal((self.rnn.num_hiddens, self.vocab_size)) * self.rnn.sigma)
+        self.W_hq = tf.Variable(
+            tf.random.normal((self.rnn.num_hiddens, self.vocab_size)) * self.rnn.sigma
+        )
         self.b_q = tf.Variable(tf.zeros(self.vocab_size))
 
     def one_hot(self, X: tf.Tensor) -> tf.Tensor:
@@ -150,12 +158,15 @@ class RNNLMScratch(LanguageModelSteps, Classifier):
 
 
 class RNN(CheckedCall, Module):
-    """d2l 1.0.3's concise recurrent layer, ``RNN(num_hiddens)``: a time-major Keras ``SimpleRNN``."""
+    """d2l 1.0.3's concise recurrent layer, ``RNN(num_hiddens)``: a time-major Keras ``SimpleRNN``.
+    """
 
     def __init__(self, num_hiddens: int) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.rnn = keras.layers.SimpleRNN(num_hiddens, return_sequences=True, return_state=True, time_major=True)
+        self.rnn = keras.layers.SimpleRNN(
+            num_hiddens, return_sequences=True, return_state=True, time_major=True
+        )
 
     def forward(self, inputs: tf.Tensor, H: Any = None) -> Any:
         outputs, H = self.rnn(inputs, H)
@@ -180,9 +191,26 @@ int64 = tf.int64
 LEGACY_KERAS = v0.LEGACY_KERAS
 
 __all__ = [
-    *SHARED_NAMES, *V0_NAMES,
-    "LEGACY_KERAS", "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch",
-    "TimeMachine", "Trainer", "Vocab", "cpu", "float32", "gpu", "int32", "int64", "num_gpus", "tensor",
+    *SHARED_NAMES,
+    *V0_NAMES,
+    "LEGACY_KERAS",
+    "RNN",
+    "RNNLM",
+    "Classifier",
+    "DataModule",
+    "Module",
+    "RNNLMScratch",
+    "RNNScratch",
+    "TimeMachine",
+    "Trainer",
+    "Vocab",
+    "cpu",
+    "float32",
+    "gpu",
+    "int32",
+    "int64",
+    "num_gpus",
+    "tensor",
     "try_gpu",
     *tensor_aliases(tf),
 ]

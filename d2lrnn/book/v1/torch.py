@@ -33,7 +33,9 @@ from . import __all__ as SHARED_NAMES
 
 globals().update(tensor_aliases(torch))  # reshape, zeros, ..., the book's tensor aliases
 tensor = torch.tensor
-DataModule, TimeMachine = data_classes(torch.as_tensor, lambda t: np.asarray(t.detach().cpu() if torch.is_tensor(t) else t))
+DataModule, TimeMachine = data_classes(
+    torch.as_tensor, lambda t: np.asarray(t.detach().cpu() if torch.is_tensor(t) else t)
+)
 swapaxes = torch.swapaxes
 randn = torch.randn
 cpu = BACKEND.cpu
@@ -54,7 +56,8 @@ class Module(ModuleSteps, nn.Module):
 
     # --- the tab's primitives, called by the core loop through d2lrnn.book.v1.Trainer ----------
     def _book_update(self, trainer: Trainer, batch: Any) -> torch.Tensor:
-        """One training step as the book does it: loss, backward, the clipping hook, the optimizer."""
+        """One training step as the book does it: loss, backward, the clipping hook, the optimizer.
+        """
         self.train()
         loss = self.training_step(batch)
         trainer.optim.zero_grad()
@@ -95,7 +98,9 @@ class Classifier(Module):
 
     def loss(self, Y_hat: torch.Tensor, Y: torch.Tensor, averaged: bool = True) -> torch.Tensor:
         logits = Y_hat.reshape(-1, Y_hat.shape[-1])
-        return F.cross_entropy(logits, Y.reshape(-1).long(), reduction="mean" if averaged else "none")
+        return F.cross_entropy(
+            logits, Y.reshape(-1).long(), reduction="mean" if averaged else "none"
+        )
 
 
 class RNNScratch(RecurrentLayerSteps, Module):
@@ -117,10 +122,13 @@ class RNNScratch(RecurrentLayerSteps, Module):
 
 
 class RNNLMScratch(LanguageModelSteps, Classifier):
-    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output, perplexity plotted."""
+    """A language model around a recurrent layer ``rnn``: one-hot inputs, a linear output,
+    perplexity plotted."""
 
     def init_params(self) -> None:
-        self.W_hq = nn.Parameter(torch.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma)
+        self.W_hq = nn.Parameter(
+            torch.randn(self.rnn.num_hiddens, self.vocab_size) * self.rnn.sigma
+        )
         self.b_q = nn.Parameter(torch.zeros(self.vocab_size))
 
     def one_hot(self, X: torch.Tensor) -> torch.Tensor:
@@ -177,9 +185,28 @@ int32 = torch.int32
 int64 = torch.int64
 
 __all__ = [
-    *SHARED_NAMES, *V0_NAMES,
-    "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch", "TimeMachine",
-    "Trainer", "Vocab", "cpu", "float32", "gpu", "int32", "int64", "num_gpus", "randn", "swapaxes", "tensor",
-    "to", "try_gpu",
+    *SHARED_NAMES,
+    *V0_NAMES,
+    "RNN",
+    "RNNLM",
+    "Classifier",
+    "DataModule",
+    "Module",
+    "RNNLMScratch",
+    "RNNScratch",
+    "TimeMachine",
+    "Trainer",
+    "Vocab",
+    "cpu",
+    "float32",
+    "gpu",
+    "int32",
+    "int64",
+    "num_gpus",
+    "randn",
+    "swapaxes",
+    "tensor",
+    "to",
+    "try_gpu",
     *tensor_aliases(torch),
 ]
