@@ -167,7 +167,9 @@ def parameter_count(
     vocab_size: int, num_hiddens: int, num_layers: int, cell: str = DEFAULT_CELL
 ) -> int:
     """The number of canonical weights of a model (without building the shapes of a big one)."""
-    v, h, g = vocab_size, num_hiddens, get_cell(cell).num_gates
+    v = vocab_size
+    h = num_hiddens
+    g = get_cell(cell).num_gates
     biases = 2 if get_cell(cell).recurrent_bias else 1
     per_layer_rest = g * h * h + biases * g * h  # recurrent matrix and biases
     return v * g * h + (num_layers - 1) * h * g * h + num_layers * per_layer_rest + h * v + v
@@ -250,7 +252,9 @@ def scratch_forward(
     loop = loop or _python_loop
     multi = len(spec.state_parts) > 1
     parts = tuple(state) if multi else (state,)
-    xp, h_seq, finals = xp0, None, []
+    xp = xp0
+    h_seq = None
+    finals = []
     for layer in range(len(params[spec.input_weight])):
         if layer > 0:
             xp = (

@@ -57,7 +57,7 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
 
 
 def check_writable(
-    path: str | os.PathLike, flag: str = "--save", *, known_checkpoint: bool = False
+    path: str | os.PathLike, setting: str = "save", *, known_checkpoint: bool = False
 ) -> Path:
     """Fail now, not after hours of training, when ``path`` cannot take a checkpoint.
 
@@ -68,16 +68,18 @@ def check_writable(
     target = Path(path)
     if target.is_dir():
         raise CheckpointError(
-            f"{flag} {path} is a directory; give a file name, e.g. {target / 'model.npz'}."
+            f"{{{setting}:{path}}} is a directory; give a file name, e.g. {target / 'model.npz'}.",
+            settings=[setting],
         )
     if target.exists() and not known_checkpoint:
         try:
             read(target)
         except CheckpointError:
             raise CheckpointError(
-                f"{flag} {path} already exists and is not a d2lrnn checkpoint; saving would "
+                f"{{{setting}:{path}}} already exists and is not a d2lrnn checkpoint; saving would "
                 "overwrite it. "
-                "Choose another file name, or remove the file first."
+                "Choose another file name, or remove the file first.",
+                settings=[setting],
             ) from None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +87,9 @@ def check_writable(
             pass
     except OSError as exc:
         raise CheckpointError(
-            f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder."
+            f"{{{setting}:{path}}} cannot be written ({exc.strerror or exc}); choose a writable "
+            "folder.",
+            settings=[setting],
         ) from None
     return target
 
@@ -165,8 +169,7 @@ def save_weights(
     except OSError as exc:
         raise CheckpointError(
             f"Cannot write the checkpoint {path}: {exc.strerror or exc}. Any earlier file there is "
-            "kept; "
-            "choose a writable place (e.g. with --save FILE)."
+            "kept; choose a writable place."
         ) from None
 
 
@@ -188,7 +191,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
             else "does not exist"
         )
         raise CheckpointError(
-            f"The checkpoint {path} {what}; give the file written by 'd2lrnn train --save'."
+            f"The checkpoint {path} {what}; give a checkpoint that d2lrnn saved."
         )
     try:
         with open(path, "rb") as handle:
@@ -210,12 +213,11 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
             NotImplementedError, RuntimeError, OverflowError, UnicodeError) as exc:
         raise CheckpointError(
             f"{path} cannot be read as a d2lrnn checkpoint: it is truncated, corrupted or another "
-            "kind of "
-            f"file ({exc.__class__.__name__}). {_USE}"
+            f"kind of file ({exc.__class__.__name__}). {_USE}"
         ) from None
 
 
-_USE = "Use a file written by 'd2lrnn train --save'."
+_USE = "Use a checkpoint that d2lrnn saved."
 #: the largest metadata member read (characters of JSON: the vocabulary, the history, the settings)
 MAX_META_CHARS = 4 * 2**20  # a word vocabulary of ~150,000 words with its counts
 #: the most members read: 3 weights per layer of ~3,300 layers (0xFFFF in the count means more)

@@ -1,10 +1,45 @@
-"""Library error classes: each carries a one-paragraph message meant for a person."""
+"""Library error classes: each carries a one-paragraph message meant for a person.
+
+A message may name the settings a person can change as ``{name}`` or ``{name:VALUE}`` fields (e.g.
+``"Lower {num_hiddens}."``, ``"Use {device:cpu}."``). ``str(error)`` spells them as the library's
+arguments (``num_hiddens``, ``device='cpu'``); the command line spells them as its own options
+through :meth:`D2LRNNError.spelled`, so no library message names a flag.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+
+#: how a message spells a setting: ``spell(name, value)``, ``value`` "" when the message gives none
+Spelling = Callable[[str, str], str]
+_FIELD = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
+
+
+def argument_spelling(name: str, value: str) -> str:
+    """A setting as a Python argument: ``num_hiddens``, ``device='cpu'``, ``workers=2``."""
+    if not value:
+        return name
+    number = value.lstrip("-").replace(".", "", 1).isdigit()
+    return f"{name}={value}" if number else f"{name}={value!r}"
+
 
 class D2LRNNError(ValueError):
-    """Base class of every error the library raises on purpose."""
+    """Base class of every error the library raises on purpose; ``settings`` names the fields of
+    the message (see the module's docstring)."""
+
+    def __init__(self, message: str = "", *, settings: Iterable[str] = ()) -> None:
+        self.template = message
+        self.settings = tuple(settings)
+        super().__init__(self.spelled(argument_spelling))
+
+    def spelled(self, spell: Spelling) -> str:
+        """The message with each named setting spelled by ``spell``."""
+        def field(match: re.Match[str]) -> str:
+            name, value = match.group(1), match.group(2) or ""
+            return spell(name, value) if name in self.settings else match.group(0)
+
+        return _FIELD.sub(field, self.template) if self.settings else self.template
 
 
 class BackendError(D2LRNNError):

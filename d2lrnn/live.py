@@ -80,7 +80,9 @@ class LivePlot:
     def __init__(
         self, title: str | None = None, figsize: tuple[float, float] = (5.0, 3.2), dpi: int = 100
     ) -> None:
-        self.title, self.figsize, self.dpi = title, figsize, dpi
+        self.title = title
+        self.figsize = figsize
+        self.dpi = dpi
         self.epochs: list[int] = []
         self.train: list[float] = []
         self.val: list[tuple[int, float]] = []

@@ -78,7 +78,8 @@ def check_fits(estimate: MemoryEstimate, available: int | None = None) -> None:
         f"{human_bytes(estimate.gradients)}, "
         f"activations of one batch {human_bytes(estimate.activations)}), but "
         f"{human_bytes(available)} is available. "
-        "Lower --num-hiddens, --num-layers, --batch-size or --num-steps."
+        "Lower {num_hiddens}, {num_layers}, {batch_size} or {num_steps}.",
+        settings=["num_hiddens", "num_layers", "batch_size", "num_steps"],
     )
 
 

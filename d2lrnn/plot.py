@@ -21,7 +21,7 @@ def figure_formats() -> list[str]:
     return sorted(set(FigureCanvasBase.get_supported_filetypes()) - _NEEDS_LATEX)
 
 
-def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
+def check_figure_path(path: str | os.PathLike, setting: str = "plot") -> Path:
     """Fail before training, not after it, when ``path`` cannot take a figure (folder, extension,
     permissions)."""
     target = Path(path)
@@ -29,7 +29,9 @@ def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
     extension = target.suffix.lower().lstrip(".")
     if target.is_dir():
         raise ResourceError(
-            f"{flag} {path} is a directory; give a file name, e.g. {target / 'perplexity.png'}."
+            f"{{{setting}:{path}}} is a directory; give a file name, e.g. "
+            f"{target / 'perplexity.png'}.",
+            settings=[setting],
         )
     if extension not in formats:
         what = (
@@ -38,20 +40,25 @@ def check_figure_path(path: str | os.PathLike, flag: str = "--plot") -> Path:
             else "it has no extension"
         )
         raise ResourceError(
-            f"{flag} {path} cannot be written: {what}. Use one of: "
-            f"{', '.join('.' + f for f in formats)}."
+            f"{{{setting}:{path}}} cannot be written: {what}. Use one of: "
+            f"{', '.join('.' + f for f in formats)}.",
+            settings=[setting],
         )
     folder = target.parent
     if not folder.is_dir():
         raise ResourceError(
-            f"{flag} {path} cannot be written: the folder {folder} does not exist. Create it first."
+            f"{{{setting}:{path}}} cannot be written: the folder {folder} does not exist. Create "
+            "it first.",
+            settings=[setting],
         )
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
         raise ResourceError(
-            f"{flag} {path} cannot be written ({exc.strerror or exc}); choose a writable folder."
+            f"{{{setting}:{path}}} cannot be written ({exc.strerror or exc}); choose a writable "
+            "folder.",
+            settings=[setting],
         ) from None
     return target
 

@@ -52,7 +52,10 @@ def parse_threads(text: Threads) -> Threads:
     except (TypeError, ValueError):
         value = 0
     if value < 1:
-        raise D2LRNNError(f"--threads must be 'auto' or a whole number >= 1, got {text!r}.")
+        raise D2LRNNError(
+            f"{{threads}} must be 'auto' or a whole number >= 1, got {text!r}.",
+            settings=["threads"],
+        )
     return value
 
 
@@ -154,7 +157,10 @@ class ThreadGovernor:
         every: float = CHECK_EVERY_S,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.backend, self.cores, self.every, self.clock = backend, usable_cores(), every, clock
+        self.backend = backend
+        self.cores = usable_cores()
+        self.every = every
+        self.clock = clock
         self.threads = threads or self.cores
         self.sampler = sampler or CpuSampler()
         self.start = self.next_check = clock()

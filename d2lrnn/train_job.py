@@ -294,7 +294,8 @@ def _prepare(job: TrainJob) -> _Prepared:
         rule(key, getattr(job, key))
     save_path = job.save or job.resume
     if save_path:
-        check_writable(save_path, known_checkpoint=save_path == job.resume)
+        check_writable(save_path, "save" if job.save else "resume",
+                       known_checkpoint=save_path == job.resume)
     if job.plot:
         figures.check_figure_path(job.plot)
     name = check_installed(job.backend or (resumed["meta"]["backend"] if resumed else None))

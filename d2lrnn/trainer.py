@@ -222,7 +222,9 @@ class Trainer:
     def evaluate(self, model: Any, data: Any) -> float | None:
         """Perplexity on ``data``'s validation batches (state carried across them), or None."""
         backend = self.backend or backend_for(model)
-        total, count, state = None, 0, None
+        total = None
+        count = 0
+        state = None
         val = _batches(data, "val")
         carry = _carries_state(val)
         for X, Y in _host_batches(val):
@@ -273,7 +275,11 @@ class Trainer:
     ) -> tuple[float, int, float] | None:
         backend = self.backend
         carry = _carries_state(train)
-        total, batches, tokens, state, bar = None, 0, 0, None, None
+        total = None
+        batches = 0
+        tokens = 0
+        state = None
+        bar = None
         start = time.perf_counter()
         for X_np, Y_np in _host_batches(train):
             X, Y = backend.tensor(X_np, self.device), backend.tensor(Y_np, self.device)

@@ -426,7 +426,9 @@ def ex3(out: Path, mode: str) -> None:
     if "torch" in done:
         res = _load(out, "ex3_autoregression_torch")
         plt = _plt()
-        x, tau, steps = res["x"], res["TAU"], res["STEPS"]
+        x = res["x"]
+        tau = res["TAU"]
+        steps = res["STEPS"]
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
         for ax, name in zip(axes, ("MLP", "RNN")):
             ax.plot(range(1, len(x) + 1), x, color="0.75", lw=0.8, label="data")

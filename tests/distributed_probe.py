@@ -31,7 +31,9 @@ class Recording(distributed.Group):
     compile_step = False
 
     def __init__(self, inner: distributed.Group, backend: Any) -> None:
-        self.inner, self.backend, self.losses = inner, backend, []
+        self.inner = inner
+        self.backend = backend
+        self.losses = []
         self.rank, self.workers = inner.rank, inner.workers
 
     def all_reduce_mean(self, tensors: Any) -> list[Any]:

@@ -213,7 +213,11 @@ def test_the_library_run_checks_the_seed_before_importing_a_framework():
 
 
 def test_the_memory_estimate_counts_every_weight_gradient_and_activation():
-    v, h, n, b, t = 28, 64, 3, 8, 10
+    v = 28
+    h = 64
+    n = 3
+    b = 8
+    t = 10
     weights = sum(math.prod(shape) for shape in canonical_shapes(v, v, h, n).values())
     estimate = memory.estimate_training_memory(v, h, n, b, t)
     assert memory.parameter_count(v, h, n) == weights

@@ -24,7 +24,9 @@ def _counting_data(d2l, num_train=64, num_val=32, batch_size=16, num_steps=6, vo
     class Counting(d2l.DataModule):
         def __init__(self):
             super().__init__()
-            self.batch_size, self.num_train, self.num_val = batch_size, num_train, num_val
+            self.batch_size = batch_size
+            self.num_train = num_train
+            self.num_val = num_val
             start = np.random.default_rng(0).integers(0, vocab, size=(num_train + num_val, 1))
             windows = (start + np.arange(num_steps + 1)) % vocab
             self.X, self.Y = d2l.tensor(windows[:, :-1]), d2l.tensor(windows[:, 1:])
@@ -143,11 +145,9 @@ def test_an_update_is_clipped_to_lr_times_the_clip_value() -> None:
     trainer.fit(model, data, key=jax.random.PRNGKey(0))
     after = jax.tree_util.tree_leaves(trainer.state.params)
     trainer2 = d2l.Trainer(max_epochs=1)
-    trainer2.train_dataloader, trainer2.device, trainer2.optim = (
-        data.train_dataloader(),
-        d2l.cpu(),
-        model.configure_optimizers(),
-    )
+    trainer2.train_dataloader = data.train_dataloader()
+    trainer2.device = d2l.cpu()
+    trainer2.optim = model.configure_optimizers()
     before = jax.tree_util.tree_leaves(trainer2.init_state(model, jax.random.PRNGKey(0)).params)
     step = np.sqrt(
         sum(float(((np.asarray(a) - np.asarray(b)) ** 2).sum()) for a, b in zip(after, before))
@@ -210,7 +210,9 @@ def test_the_tabs_gru_is_the_registrys_gru() -> None:
     from d2lrnn import jax as d2l
     from d2lrnn.cells import reference_forward
 
-    vocab, hiddens, layers = 6, 5, 2
+    vocab = 6
+    hiddens = 5
+    layers = 2
     tokens = np.random.default_rng(1).integers(0, vocab, size=(3, 7))  # (batch, num_steps)
     inputs = np.eye(vocab, dtype=np.float32)[tokens.T]  # time-major one-hot
     gru = d2l.GRU(num_hiddens=hiddens, num_layers=layers)

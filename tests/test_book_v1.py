@@ -105,7 +105,9 @@ def _toy_data(d2l, num_train=64, num_val=32, batch_size=16, num_steps=6):
     class Toy(d2l.DataModule):
         def __init__(self):
             super().__init__()
-            self.batch_size, self.num_train, self.num_val = batch_size, num_train, num_val
+            self.batch_size = batch_size
+            self.num_train = num_train
+            self.num_val = num_val
             rng = np.random.default_rng(0)
             tokens = rng.integers(0, 5, size=num_train + num_val + num_steps + 1)
             windows = np.lib.stride_tricks.sliding_window_view(tokens, num_steps + 1)[

@@ -16,7 +16,10 @@ import pytest
 from d2lrnn import Trainer, get_backend
 from d2lrnn.backends import NAMES, is_installed, spec
 
-VOCAB, HIDDEN, BATCH, STEPS = 11, 8, 4, 5
+VOCAB = 11
+HIDDEN = 8
+BATCH = 4
+STEPS = 5
 
 
 def _floor_module(name: str):

@@ -54,7 +54,9 @@ def test_clipping_runs_inside_the_compiled_step(backend):
 
     def losses(clip: float) -> list[float]:
         _, model = build("jax", "RNNScratch", 1, weights)
-        step, state, out = make_train_step(backend, model, lr=1.0, clip=clip), None, []
+        step = make_train_step(backend, model, lr=1.0, clip=clip)
+        state = None
+        out = []
         for X, Y in data:
             loss, state = step(backend.tensor(X), backend.tensor(Y), state)
             out.append(backend.to_float(loss))
@@ -72,7 +74,9 @@ def test_seeding_makes_initial_weights_reproducible(backend, kind):
         backend.seed(seed)
         return build("jax", kind, 2)[1].get_weights()
 
-    first, again, other = weights(7), weights(7), weights(8)
+    first = weights(7)
+    again = weights(7)
+    other = weights(8)
     for key in first:
         np.testing.assert_array_equal(first[key], again[key])
     assert any(not np.array_equal(first[k], other[k]) for k in first if first[k].any())

@@ -21,7 +21,9 @@ def _train(
 ) -> tuple[list[float], dict]:
     """Three clipped SGD steps through the compiled step: the losses and the final weights."""
     backend, model = make("jax", kind, cell, num_layers, weights)
-    step, state, losses = make_train_step(backend, model, 1.0, 1.0), None, []
+    step = make_train_step(backend, model, 1.0, 1.0)
+    state = None
+    losses = []
     rng = np.random.default_rng(3)
     for _ in range(3):
         X, Y = rng.integers(0, V, (4, 6)), rng.integers(0, V, (4, 6))

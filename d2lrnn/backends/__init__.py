@@ -137,7 +137,8 @@ def canonical_name(name: str | None = None) -> str:
         aliases = ", ".join(f"{a} = {c}" for a, c in ALIASES.items())
         raise BackendError(
             f"Unknown backend {chosen!r}{source}. Choose one of {', '.join(NAMES)} "
-            f"(aliases: {aliases}) with --backend, backend=... or ${ENV_VAR}."
+            f"(aliases: {aliases}) with {{backend:NAME}} or ${ENV_VAR}.",
+            settings=["backend"],
         )
     return key
 

@@ -67,7 +67,8 @@ class Backend:
             if self.num_gpus() == 0:
                 raise BackendError(
                     f"A GPU was requested, but {self.name} sees none on this machine. "
-                    "Use --device cpu, or --device auto to take a GPU only when there is one."
+                    "Use {device:cpu}, or {device:auto} to take a GPU only when there is one.",
+                    settings=["device"],
                 )
             return self.gpu()
         if kind == "auto":

@@ -61,7 +61,9 @@ class BookBatches:
         tokens = d2l.tokenize(lines, token)
         self.vocab = d2l.Vocab(tokens)
         self.corpus = [self.vocab[t] for line in tokens for t in line][:max_tokens]
-        self.d2l, self.batch_size, self.num_steps = d2l, batch_size, num_steps
+        self.d2l = d2l
+        self.batch_size = batch_size
+        self.num_steps = num_steps
         self.on_first_batch, self.tokens = on_first_batch, 0
 
     def __iter__(self) -> Iterator[Any]:

@@ -65,7 +65,9 @@ def write_headline_chart(results: dict[str, Any], path: str | os.PathLike) -> Pa
     ratio."""
     from ..plot import new_figure
 
-    book, ours, ratios = _speeds(results, BOOK), _speeds(results, "concise"), _ratios(results)
+    book = _speeds(results, BOOK)
+    ours = _speeds(results, "concise")
+    ratios = _ratios(results)
     backends = _backends(results)
     fig, ax = new_figure((7.5, 3.6), dpi=110)
     width = 0.38
@@ -125,7 +127,9 @@ def headline_summary(results: dict[str, Any]) -> str:
     """A few sentences, all numbers from ``results``: how d2lrnn compares with the book per backend.
     """
     m, c = results["machine"], results["config"]
-    book, ours, ratios = _speeds(results, BOOK), _speeds(results, "concise"), _ratios(results)
+    book = _speeds(results, BOOK)
+    ours = _speeds(results, "concise")
+    ratios = _ratios(results)
     fractions, limit = _fractions(results), seed_limit(results)
     parts = []
     for b in _backends(results):

@@ -79,7 +79,10 @@ class Product:
 
 def products(shape: Shape) -> list[Product]:
     """The products one training step needs, with how often each runs."""
-    b, t, h, v = shape.batch, shape.num_steps, shape.hidden, shape.vocab
+    b = shape.batch
+    t = shape.num_steps
+    h = shape.hidden
+    v = shape.vocab
     gh = GATES[shape.cell] * h
     return [Product("input gather", b * t, 0, gh, 1),
             Product("recurrent forward", b, h, gh, t),

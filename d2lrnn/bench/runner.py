@@ -153,7 +153,9 @@ def run_benchmark(
         job: f"{job.backend} is not installed" for job in runs if not is_installed(job.backend)
     }
     total = sum(len(jobs) * repeats for jobs, repeats in rounds)
-    done, loads, start = 0, [], time.perf_counter()
+    done = 0
+    loads = []
+    start = time.perf_counter()
     log(
         f"d2lrnn bench: {total} worker processes ({len(rounds[0][0])} rows x {config.repeats} "
         "repeats, "

@@ -11,7 +11,7 @@ from typing import Any
 from ..backends import SPECS
 from ..errors import D2LRNNError, DivergenceError
 from . import bench, predict, train
-from .common import Parser, Stopped
+from .common import Parser, Stopped, message
 
 
 def versions() -> str:
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(stop.report, default=float))
         return stop.status
     except D2LRNNError as exc:
-        print(f"d2lrnn {args.command}: {exc}", file=sys.stderr)
+        print(f"d2lrnn {args.command}: {message(exc)}", file=sys.stderr)
         return 1 if isinstance(exc, DivergenceError) else 2
     if args.json and result is not None:
         print(json.dumps(result, default=float))

@@ -16,7 +16,7 @@ from ..bench.config import GATED_CELLS, KINDS, PERPLEXITY_EPOCHS
 from ..corpus import time_machine_path
 from ..errors import D2LRNNError
 from ..threads import parse_threads
-from .common import threads_option
+from .common import message, threads_option
 
 
 def _names(text: str, allowed: Sequence[str], canon: Callable[[str], str] = str.strip) -> list[str]:
@@ -35,7 +35,7 @@ def _backend_names(text: str) -> list[str]:
         try:
             return canonical_name(name)
         except D2LRNNError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+            raise argparse.ArgumentTypeError(message(exc)) from None
 
     return _names(text, NAMES, canon)
 

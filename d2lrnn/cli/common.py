@@ -19,6 +19,7 @@ __all__ = [
     "add_common",
     "checked",
     "flag",
+    "message",
     "note",
     "positive_int",
     "select_device",
@@ -39,7 +40,7 @@ def checked(check: Callable[..., Any], flag: str, *extra: Any) -> Callable[[str]
         try:
             return check(flag, text, *extra)
         except D2LRNNError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+            raise argparse.ArgumentTypeError(message(exc)) from None
 
     convert.__name__ = flag  # argparse names the converter in some messages
     return convert
@@ -77,6 +78,16 @@ def flag(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
+def option_spelling(name: str, value: str) -> str:
+    """A setting a library message names, as this command line spells it: ``--device cpu``."""
+    return f"{flag(name)} {value}" if value else flag(name)
+
+
+def message(exc: D2LRNNError) -> str:
+    """A library error's message in the options' own spelling."""
+    return exc.spelled(option_spelling)
+
+
 class Stopped(Exception):
     """A run that ended early or in part: ``message`` for stderr, ``status`` for the exit,
     ``report`` for --json."""
@@ -97,5 +108,5 @@ def threads_option(text: str) -> int | str:
     try:
         parse_threads(text)
     except D2LRNNError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(message(exc)) from None
     return "auto" if text.strip().lower() == "auto" else int(text)

@@ -19,7 +19,16 @@ from ..train_job import (
     TrainJob,
     TrainResult,
 )
-from .common import Stopped, add_common, checked, flag, note, positive_int, threads_option
+from .common import (
+    Stopped,
+    add_common,
+    checked,
+    flag,
+    message,
+    note,
+    positive_int,
+    threads_option,
+)
 
 #: how this command names itself in the messages it prints
 PROG = "d2lrnn train"
@@ -219,8 +228,8 @@ def divergence_advice(exc: DivergenceError) -> str:
     ``--clip 1``."""
     lr = getattr(exc, "lr", None)
     if lr is None:
-        return str(exc)
-    advice = f"{exc} E.g. --lr {lr / 10:g} --clip 1."
+        return message(exc)
+    advice = f"{message(exc)} E.g. --lr {lr / 10:g} --clip 1."
     checkpoint = getattr(exc, "checkpoint", None)
     return (
         f"{advice} To resume: {PROG} --resume {checkpoint} --lr {lr / 2:g}"

@@ -36,8 +36,9 @@ def free_port(port: int = 0) -> int:
             sock.bind((HOST, port))
         except OSError:
             raise D2LRNNError(
-                f"Port {port} on {HOST} is in use; choose another with --port, or leave --port out "
-                "to take a free one."
+                f"Port {port} on {HOST} is in use; choose another with {{port}}, or leave {{port}} "
+                "out to take a free one.",
+                settings=["port"],
             ) from None
         return sock.getsockname()[1]
 

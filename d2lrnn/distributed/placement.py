@@ -13,7 +13,9 @@ from .group import Group
 #: how a backend trains data-parallel: worker processes, or several devices in one process
 MODES = ("processes", "devices")
 #: set by ``d2lrnn train --workers N`` for each worker it starts
-RANK_VAR, WORKERS_VAR, PEERS_VAR = "D2LRNN_RANK", "D2LRNN_WORKERS", "D2LRNN_PEERS"
+RANK_VAR = "D2LRNN_RANK"
+WORKERS_VAR = "D2LRNN_WORKERS"
+PEERS_VAR = "D2LRNN_PEERS"
 
 
 def engine_mode(name: str) -> str:
@@ -38,7 +40,7 @@ def join(name: str, workers: int = 1, timeout: float = 120.0) -> Group:
 def check_workers(workers: int, batch_size: int, name: str) -> None:
     """Refuse, before any worker starts, a split the run cannot make exactly."""
     if workers < 1:
-        raise D2LRNNError(f"--workers must be 1 or more, not {workers}.")
+        raise D2LRNNError(f"{{workers}} must be 1 or more, not {workers}.", settings=["workers"])
     if workers == 1:
         return
     if not engine_mode(name):
@@ -48,12 +50,14 @@ def check_workers(workers: int, batch_size: int, name: str) -> None:
         )
     if workers > batch_size:
         raise D2LRNNError(
-            f"--workers {workers} is more than the {batch_size} streams of a batch (--batch-size); "
-            "every worker needs at least one stream."
+            f"{{workers:{workers}}} is more than the {batch_size} streams of a batch "
+            "({batch_size}); every worker needs at least one stream.",
+            settings=["workers", "batch_size"],
         )
     if batch_size % workers:
         raise D2LRNNError(
-            f"--batch-size {batch_size} does not divide among {workers} workers; choose a batch "
-            "size "
-            f"that is a multiple of {workers}, e.g. {batch_size + workers - batch_size % workers}."
+            f"{{batch_size:{batch_size}}} does not divide among {workers} workers; choose a "
+            f"batch size that is a multiple of {workers}, e.g. "
+            f"{batch_size + workers - batch_size % workers}.",
+            settings=["batch_size"],
         )

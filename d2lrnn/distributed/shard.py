@@ -31,7 +31,9 @@ class ShardedLoader:
     """
 
     def __init__(self, loader: Any, workers: int, rank: int) -> None:
-        self.loader, self.workers, self.rank = loader, workers, rank
+        self.loader = loader
+        self.workers = workers
+        self.rank = rank
         self.rows = shard_rows(loader.batch_size, workers, rank)
 
     # rng, batch_size, num_steps, carries_state, corpus ...

@@ -65,7 +65,10 @@ def fixed_model(probs: Sequence[float]) -> ProbabilityModel:
 
 class _Encoder:
     def __init__(self) -> None:
-        self.low, self.range, self.cache, self.cache_size = 0, MASK32, 0, 1
+        self.low = 0
+        self.range = MASK32
+        self.cache = 0
+        self.cache_size = 1
         self.out = bytearray()
 
     def _shift_low(self) -> None:

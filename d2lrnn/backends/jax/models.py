@@ -256,12 +256,10 @@ class RecurrentStack(nnx.Module):
         cell: str = "rnn",
         project: bool = True,
     ) -> None:
-        self.num_layers, self.lstm, self.num_inputs, self.project = (
-            num_layers,
-            cell == "lstm",
-            num_inputs,
-            project,
-        )
+        self.num_layers = num_layers
+        self.lstm = cell == "lstm"
+        self.num_inputs = num_inputs
+        self.project = project
         for layer in range(num_layers):
             unit = flax_cell(cell, num_inputs if layer == 0 else num_hiddens, num_hiddens, rngs)
             if project:

@@ -20,12 +20,9 @@ def _check_import_order() -> None:
     if "mxnet" not in sys.modules and "tensorflow" in sys.modules:
         raise BackendError(
             "MXNet 1.9 crashes when it is imported after TensorFlow in the same process (the "
-            "process dies: "
-            "a heap-corruption abort with TensorFlow 2.18, a segmentation fault with 2.17). Choose "
-            "the mxnet "
-            "backend before tensorflow (import mxnet first), or use one backend per process, e.g. "
-            "one "
-            "'d2lrnn train --backend ...' run each."
+            "process dies: a heap-corruption abort with TensorFlow 2.18, a segmentation fault "
+            "with 2.17). Choose the mxnet backend before tensorflow (import mxnet first), or use "
+            "one backend per process."
         )
 
 
@@ -38,7 +35,9 @@ def __getattr__(name: str) -> Any:
     from .ops import MXNetBackend
 
     module = sys.modules[__name__]
-    module.RNN, module.RNNScratch, module.MXNetBackend = RNN, RNNScratch, MXNetBackend
+    module.RNN = RNN
+    module.RNNScratch = RNNScratch
+    module.MXNetBackend = MXNetBackend
     module.BACKEND = MXNetBackend()
     return getattr(module, name)
 

@@ -132,9 +132,9 @@ def join(workers: int = 1, timeout: float = 120.0) -> MXNetDevices:
     if any(var in os.environ for var in PS_VARIABLES):
         raise BackendError(
             "MXNet's multi-machine mode (its parameter server, DMLC_* variables) is not supported "
-            "by "
-            "d2lrnn; use --workers N for N devices of one machine, or another backend across "
-            "machines."
+            "by d2lrnn; use {workers:N} for N devices of one machine, or another backend across "
+            "machines.",
+            settings=["workers"],
         )
     from . import BACKEND  # noqa: E501, F401 - MXNet imported through the adapter (NumPy mode, the compatibility layer)
 

@@ -125,7 +125,9 @@ class RNNScratch(Model):
             return self._gated_forward(F, X, state, p)
         # np.split is slow in MXNet 1.9 (7 ms for a (35, 32, 256) array): split only the token ids,
         # gather each step's input rows, and keep per-step lists until the output layer
-        H, L, state = self.num_hiddens, self.num_layers, state[0]
+        H = self.num_hiddens
+        L = self.num_layers
+        state = state[0]
         hidden = [state] if L == 1 else F.np.split(state, L)
         token_steps = F.np.split(F.np.transpose(X), self._num_steps)  # num_steps arrays (1, batch)
         # one-hot row times W_xh: a gather
@@ -150,7 +152,9 @@ class RNNScratch(Model):
     def _gated_forward(
         self, F: Any, X: Any, state: tuple[Any, ...], p: dict[str, Any]
     ) -> tuple[Any, ...]:
-        spec, L, T = get_cell(self.cell_name), self.num_layers, self._num_steps
+        spec = get_cell(self.cell_name)
+        L = self.num_layers
+        T = self._num_steps
         ops = Ops(F.np.dot, F.npx.sigmoid, F.np.tanh, lambda a, n: F.np.split(a, n, axis=-1))
         params: dict[str, Any] = {
             name: [p[f"{name}{layer}"] for layer in range(L)] for name in spec.layer_names()

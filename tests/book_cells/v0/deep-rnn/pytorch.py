@@ -8,7 +8,9 @@ batch_size, num_steps = 32, 35
 train_iter, vocab = d2l.load_data_time_machine(batch_size, num_steps)
 
 # %%
-vocab_size, num_hiddens, num_layers = len(vocab), 256, 2
+vocab_size = len(vocab)
+num_hiddens = 256
+num_layers = 2
 num_inputs = vocab_size
 device = d2l.try_gpu()
 lstm_layer = nn.LSTM(num_inputs, num_hiddens, num_layers)

@@ -8,7 +8,9 @@ batch_size, num_steps = 32, 35
 train_iter, vocab = d2l.load_data_time_machine(batch_size, num_steps)
 
 # %%
-vocab_size, num_hiddens, num_layers = len(vocab), 256, 2
+vocab_size = len(vocab)
+num_hiddens = 256
+num_layers = 2
 device_name = d2l.try_gpu()._device_name
 strategy = tf.distribute.OneDeviceStrategy(device_name)
 rnn_cells = [tf.keras.layers.LSTMCell(num_hiddens) for _ in range(num_layers)]

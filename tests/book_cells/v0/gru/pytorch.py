@@ -50,7 +50,9 @@ def gru(inputs, state, params):
     return torch.cat(outputs, dim=0), (H,)
 
 # %%
-vocab_size, num_hiddens, device = len(vocab), 256, d2l.try_gpu()
+vocab_size = len(vocab)
+num_hiddens = 256
+device = d2l.try_gpu()
 num_epochs, lr = 500, 1
 model = d2l.RNNModelScratch(len(vocab), num_hiddens, device, get_params,
                             init_gru_state, gru)

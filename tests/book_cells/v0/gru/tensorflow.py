@@ -47,7 +47,9 @@ def gru(inputs, state, params):
     return tf.concat(outputs, axis=0), (H,)
 
 # %%
-vocab_size, num_hiddens, device_name = len(vocab), 256, d2l.try_gpu()._device_name
+vocab_size = len(vocab)
+num_hiddens = 256
+device_name = d2l.try_gpu()._device_name
 # defining tensorflow training strategy
 strategy = tf.distribute.OneDeviceStrategy(device_name)
 num_epochs, lr = 500, 1

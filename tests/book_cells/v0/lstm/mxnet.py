@@ -57,7 +57,9 @@ def lstm(inputs, state, params):
     return np.concatenate(outputs, axis=0), (H, C)
 
 # %%
-vocab_size, num_hiddens, device = len(vocab), 256, d2l.try_gpu()
+vocab_size = len(vocab)
+num_hiddens = 256
+device = d2l.try_gpu()
 num_epochs, lr = 500, 1
 model = d2l.RNNModelScratch(len(vocab), num_hiddens, device, get_lstm_params,
                             init_lstm_state, lstm)

@@ -31,7 +31,10 @@ def forward(self, inputs, state=None):
     return outputs, state
 
 # %%
-batch_size, num_inputs, num_hiddens, num_steps = 2, 16, 32, 100
+batch_size = 2
+num_inputs = 16
+num_hiddens = 32
+num_steps = 100
 rnn = RNNScratch(num_inputs, num_hiddens)
 X = d2l.ones((num_steps, batch_size, num_inputs))
 outputs, state = rnn(X)
