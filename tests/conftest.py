@@ -154,3 +154,32 @@ def assert_greedy(model, text: str, prefix: str, num_preds: int, vocab, tensor, 
     flat = to_numpy(logits).reshape(-1, to_numpy(logits).shape[-1])
     chosen = flat.argmax(axis=1)[len(prefix) - 1 :]
     assert list(vocab.to_tokens(chosen)) == tokens[len(prefix) :], text
+
+
+def options(**settings: object) -> list[str]:
+    """Command-line options from settings: ``options(num_hiddens=16, quiet=True)`` is
+    ``["--num-hiddens", "16", "--quiet"]`` (False and None leave an option out)."""
+    args: list[str] = []
+    for key, value in settings.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif value is not False and value is not None:
+            args += [flag, str(value)]
+    return args
+
+
+#: a short data-parallel run: two workers split its batch of 8 streams
+WORKER_RUN = dict(
+    epochs=3,
+    batch_size=8,
+    num_steps=10,
+    num_hiddens=16,
+    max_tokens=2000,
+    num_val=500,
+    seed=0,
+    threads=1,
+    num_preds=5,
+    device="cpu",
+    quiet=True,
+)

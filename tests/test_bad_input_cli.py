@@ -22,28 +22,21 @@ from d2lrnn.model import canonical_shapes
 from d2lrnn.resume import STATE_KEY
 from d2lrnn.vocab import Vocab
 
-from .conftest import FRAMEWORK_MODULES
+from .conftest import FRAMEWORK_MODULES, options
 from .fuzz_support import bad_checkpoints, crafted_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = FRAMEWORK_MODULES
-TINY = [
-    "--epochs",
-    "1",
-    "--num-hiddens",
-    "16",
-    "--batch-size",
-    "4",
-    "--num-steps",
-    "8",
-    "--max-tokens",
-    "1000",
-    "--num-val",
-    "0",
-    "--quiet",
-    "--num-preds",
-    "1",
-]
+TINY = options(
+    epochs=1,
+    num_hiddens=16,
+    batch_size=4,
+    num_steps=8,
+    max_tokens=1000,
+    num_val=0,
+    quiet=True,
+    num_preds=1,
+)
 # a sitecustomize that makes the frameworks named in $D2LRNN_TEST_HIDE look uninstalled
 HIDER = """import importlib.util as u, os
 hidden = set(filter(None, os.environ.get("D2LRNN_TEST_HIDE", "").split(",")))
@@ -519,8 +512,10 @@ def outcomes(files, wrong_server, tmp_path_factory) -> dict[str, dict]:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 0, proc.stderr
-    return {case[0]: {**result, "cwd": Path(spec["cwd"])}
-            for case, spec, result in zip(CASES, cases, json.loads(proc.stdout))}
+    return {
+        case[0]: {**result, "cwd": Path(spec["cwd"])}
+        for case, spec, result in zip(CASES, cases, json.loads(proc.stdout))
+    }
 
 
 def _check_one_paragraph(status: int, stderr: str, command: str, expected: str) -> None:
@@ -661,8 +656,8 @@ def _condition(env: dict[str, str]) -> str:
 
 
 def render_table() -> str:
-    """The table of docs/bad-inputs.md, from CASES: every row exits with status 2 and one paragraph.
-    """
+    """The table of docs/bad-inputs.md, from CASES: every row exits with status 2 and one
+    paragraph."""
     rows = ["| Case | Command | Also | Exit | The message contains |", "|---|---|---|---|---|"]
     for name, argv, env, expected in CASES:
         cells = [

@@ -16,7 +16,7 @@ from d2lrnn.errors import CheckpointError
 from d2lrnn.resume import STATE_KEY
 from d2lrnn.train_job import TrainJob, run_training
 
-from .conftest import BACKENDS, needs_corpus, run_cli
+from .conftest import BACKENDS, needs_corpus, options, run_cli
 from .test_cells import V, make, random_weights
 
 SMALL = {
@@ -43,8 +43,8 @@ def job(**kwargs) -> TrainJob:
 
 
 def rewrite_meta(path, change) -> None:
-    """Rewrite a checkpoint's metadata in place (as an older or newer d2lrnn would have written it).
-    """
+    """Rewrite a checkpoint's metadata in place (as an older or newer d2lrnn would have written
+    it)."""
     with np.load(path) as archive:
         arrays = {name: archive[name] for name in archive.files}
     meta = json.loads(str(arrays[_META]))
@@ -74,24 +74,18 @@ def test_cli_gru_lstm_trained_on_torch_generate_the_same_text_everywhere(tmp_pat
     ckpt = tmp_path / f"{cell}.npz"
     trained = run_cli(
         "train",
-        "--backend",
-        "torch",
-        "--cell",
-        cell,
-        "--epochs",
-        "3",
-        "--num-hiddens",
-        "32",
-        "--max-tokens",
-        "3000",
-        "--num-val",
-        "0",
-        "--seed",
-        "1",
-        "--save",
-        str(ckpt),
-        "--json",
-        "--quiet",
+        *options(
+            backend="torch",
+            cell=cell,
+            epochs=3,
+            num_hiddens=32,
+            max_tokens=3000,
+            num_val=0,
+            seed=1,
+            save=str(ckpt),
+            json=True,
+            quiet=True,
+        ),
     )
     assert trained.returncode == 0, trained.stderr
     assert json.loads(trained.stdout.splitlines()[-1])["cell"] == cell
@@ -99,15 +93,9 @@ def test_cli_gru_lstm_trained_on_torch_generate_the_same_text_everywhere(tmp_pat
     for name in d2lrnn.available_backends():
         result = run_cli(
             "predict",
-            "--checkpoint",
-            str(ckpt),
-            "--backend",
-            name,
-            "--prefix",
-            "time traveller",
-            "--num-preds",
-            "30",
-            "--json",
+            *options(
+                checkpoint=str(ckpt), backend=name, prefix="time traveller", num_preds=30, json=True
+            ),
         )
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout.splitlines()[-1])
@@ -132,14 +120,15 @@ def test_resume_continues_exactly(tmp_path, name, cell):
     for key, value in b.items():
         np.testing.assert_allclose(a[key], value, atol=1e-5, rtol=0, err_msg=key)
     assert [s["perplexity"] for s in meta_a[STATE_KEY]["history"]] == pytest.approx(
-        [s["perplexity"] for s in meta_b[STATE_KEY]["history"]], rel=1e-4)
+        [s["perplexity"] for s in meta_b[STATE_KEY]["history"]], rel=1e-4
+    )
 
 
 @needs_corpus
 def test_resume_with_another_cell_is_refused(tmp_path):
     part = tmp_path / "part.npz"
     run_training(job(backend="torch", save=str(part), settings={"cell": "gru", "epochs": 1}))
-    result = run_cli("train", "--resume", str(part), "--cell", "lstm", "--epochs", "2")
+    result = run_cli("train", *options(resume=str(part), cell="lstm", epochs=2))
     assert result.returncode == 2 and "--cell lstm (it was trained with gru)" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -14,7 +14,7 @@ from d2lrnn.errors import CheckpointError, D2LRNNError
 from d2lrnn.memory import estimate_training_memory, parameter_count
 from d2lrnn.model import canonical_to_concise, concise_to_canonical
 
-from .conftest import BACKENDS
+from .conftest import BACKENDS, options
 
 V, H = 7, 12
 CELLS = list(cells.CELLS)
@@ -25,8 +25,10 @@ def random_weights(
     cell: str, num_layers: int, seed: int = 0, scale: float = 0.4
 ) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {k: (scale * rng.standard_normal(s)).astype(np.float32)
-            for k, s in cells.canonical_shapes(V, V, H, num_layers, cell).items()}
+    return {
+        k: (scale * rng.standard_normal(s)).astype(np.float32)
+        for k, s in cells.canonical_shapes(V, V, H, num_layers, cell).items()
+    }
 
 
 def state_parts(state, cell: str) -> list:
@@ -39,8 +41,9 @@ def state_parts(state, cell: str) -> list:
 
 def make(name: str, kind: str, cell: str, num_layers: int, weights=None):
     backend = d2lrnn.get_backend(name)
-    model = cells.make_model(backend, kind, cell, num_inputs=V, num_outputs=V, num_hiddens=H, lr=1,
-                             num_layers=num_layers)
+    model = cells.make_model(
+        backend, kind, cell, num_inputs=V, num_outputs=V, num_hiddens=H, lr=1, num_layers=num_layers
+    )
     if weights is not None:
         model.set_weights(weights)
     return backend, model
@@ -234,28 +237,18 @@ def test_bench_worker_trains_the_cell(tmp_path):
     corpus = tmp_path / "text.txt"
     corpus.write_text("the time traveller for so it will be convenient to speak of him " * 20)
     args = build_parser().parse_args(
-        [
-            "--backend",
-            "torch",
-            "--model",
-            "concise",
-            "--cell",
-            "lstm",
-            "--epochs",
-            "2",
-            "--num-hiddens",
-            "8",
-            "--batch-size",
-            "4",
-            "--num-steps",
-            "5",
-            "--max-tokens",
-            "600",
-            "--corpus",
-            str(corpus),
-            "--threads",
-            "1",
-        ]
+        options(
+            backend="torch",
+            model="concise",
+            cell="lstm",
+            epochs=2,
+            num_hiddens=8,
+            batch_size=4,
+            num_steps=5,
+            max_tokens=600,
+            corpus=str(corpus),
+            threads=1,
+        )
     )
     args.t0 = 0.0
     result = measure(args)

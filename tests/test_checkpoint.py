@@ -5,7 +5,7 @@ import pytest
 
 import d2lrnn
 
-from .conftest import BACKENDS, needs_corpus, run_cli
+from .conftest import BACKENDS, needs_corpus, options, run_cli
 from .test_matrix import V, build, random_weights
 
 
@@ -43,36 +43,25 @@ def test_cli_model_trained_on_torch_generates_the_same_text_everywhere(tmp_path)
     ckpt = tmp_path / "model.npz"
     trained = run_cli(
         "train",
-        "--backend",
-        "torch",
-        "--epochs",
-        "3",
-        "--num-hiddens",
-        "32",
-        "--max-tokens",
-        "3000",
-        "--num-val",
-        "0",
-        "--seed",
-        "1",
-        "--save",
-        str(ckpt),
-        "--json",
+        *options(
+            backend="torch",
+            epochs=3,
+            num_hiddens=32,
+            max_tokens=3000,
+            num_val=0,
+            seed=1,
+            save=str(ckpt),
+            json=True,
+        ),
     )
     assert trained.returncode == 0, trained.stderr
     texts = set()
     for name in d2lrnn.available_backends():
         result = run_cli(
             "predict",
-            "--checkpoint",
-            str(ckpt),
-            "--backend",
-            name,
-            "--prefix",
-            "time traveller",
-            "--num-preds",
-            "30",
-            "--json",
+            *options(
+                checkpoint=str(ckpt), backend=name, prefix="time traveller", num_preds=30, json=True
+            ),
         )
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout.splitlines()[-1])
@@ -106,19 +95,7 @@ def test_predict_reads_the_checkpoint_once(tmp_path, monkeypatch, capsys):
     reads, real = [], d2lrnn.checkpoint.read
     monkeypatch.setattr(d2lrnn.checkpoint, "read", lambda p: reads.append(p) or real(p))
     assert (
-        main(
-            [
-                "predict",
-                "--checkpoint",
-                str(path),
-                "--prefix",
-                "abc",
-                "--num-preds",
-                "7",
-                "--device",
-                "cpu",
-            ]
-        )
+        main(["predict", *options(checkpoint=str(path), prefix="abc", num_preds=7, device="cpu")])
         == 0
     )
     assert reads == [str(path)]

@@ -9,31 +9,21 @@ import d2lrnn
 from d2lrnn.backends import SPECS
 from d2lrnn.cli import main
 
-from .conftest import FRAMEWORK_MODULES, ROOT, needs_corpus, run_cli
+from .conftest import FRAMEWORK_MODULES, ROOT, needs_corpus, options, run_cli
 
-TINY = [
-    "--backend",
-    "torch",
-    "--epochs",
-    "2",
-    "--num-hiddens",
-    "16",
-    "--batch-size",
-    "4",
-    "--num-steps",
-    "8",
-    "--max-tokens",
-    "1000",
-    "--num-val",
-    "0",
-    "--seed",
-    "0",
-    "--quiet",
-    "--num-preds",
-    "5",
-    "--device",
-    "cpu",
-]
+TINY = options(
+    backend="torch",
+    epochs=2,
+    num_hiddens=16,
+    batch_size=4,
+    num_steps=8,
+    max_tokens=1000,
+    num_val=0,
+    seed=0,
+    quiet=True,
+    num_preds=5,
+    device="cpu",
+)
 
 
 @needs_corpus
@@ -41,23 +31,17 @@ def test_train_prints_the_book_summary_and_ends_with_json(tmp_path):
     plot = tmp_path / "ppl.png"
     result = run_cli(
         "train",
-        "--backend",
-        "torch",
-        "--epochs",
-        "3",
-        "--num-hiddens",
-        "32",
-        "--max-tokens",
-        "3000",
-        "--num-val",
-        "1500",
-        "--seed",
-        "0",
-        "--num-preds",
-        "10",
-        "--plot",
-        str(plot),
-        "--json",
+        *options(
+            backend="torch",
+            epochs=3,
+            num_hiddens=32,
+            max_tokens=3000,
+            num_val=1500,
+            seed=0,
+            num_preds=10,
+            plot=str(plot),
+            json=True,
+        ),
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
@@ -184,7 +168,7 @@ def test_default_prefixes_follow_a_corpus_without_those_letters(tmp_path):
     result = run_cli("train", *TINY, "--corpus", str(corpus), "--json", "--num-preds", "6")
     assert result.returncode == 0, result.stderr
     samples = json.loads(result.stdout.splitlines()[-1])["samples"]
-    (prefix, text), = samples.items()
+    ((prefix, text),) = samples.items()
     assert prefix == "hum dum hu" and text.startswith(prefix) and len(text) == len(prefix) + 6
 
 
@@ -194,13 +178,7 @@ def test_predict_takes_a_prefix_as_people_type_it(tmp_path):
     assert main(["train", *TINY, "--save", str(ckpt)]) == 0
     result = run_cli(
         "predict",
-        "--checkpoint",
-        str(ckpt),
-        "--prefix",
-        "The Time Traveller, ",
-        "--num-preds",
-        "5",
-        "--json",
+        *options(checkpoint=str(ckpt), prefix="The Time Traveller, ", num_preds=5, json=True),
     )
     assert result.returncode == 0, result.stderr
     assert "note: the prefix 'The Time Traveller, ' became 'the time traveller '" in result.stderr
@@ -210,7 +188,7 @@ def test_predict_takes_a_prefix_as_people_type_it(tmp_path):
         and len(report["text"]) == len("the time traveller ") + 5
     )
     plain = run_cli(
-        "predict", "--checkpoint", str(ckpt), "--prefix", "the time traveller ", "--num-preds", "5"
+        "predict", *options(checkpoint=str(ckpt), prefix="the time traveller ", num_preds=5)
     )
     assert plain.returncode == 0 and "note:" not in plain.stderr.replace(
         "note: torch sees no GPU", ""

@@ -23,35 +23,13 @@ from d2lrnn import distributed
 from d2lrnn.backends import NAMES
 from d2lrnn.distributed.launch import Launcher
 
-from .conftest import ROOT, backend_param, needs_corpus
+from .conftest import ROOT, WORKER_RUN, backend_param, needs_corpus, options
 
 pytestmark = needs_corpus
 #: every backend with an engine: processes on 127.0.0.1, or (MXNet) devices in one process
 ENGINE_BACKENDS = [backend_param(n) for n in NAMES if distributed.engine_mode(n)]
 PROBE = ROOT / "tests" / "distributed_probe.py"
-TINY = [
-    "--epochs",
-    "3",
-    "--batch-size",
-    "8",
-    "--num-steps",
-    "10",
-    "--num-hiddens",
-    "16",
-    "--max-tokens",
-    "2000",
-    "--num-val",
-    "500",
-    "--seed",
-    "0",
-    "--threads",
-    "1",
-    "--num-preds",
-    "5",
-    "--device",
-    "cpu",
-    "--quiet",
-]
+TINY = options(**WORKER_RUN)
 TIMEOUT = 400
 
 
@@ -81,8 +59,14 @@ def _probe(name: str, out: Path, workers: int) -> dict[str, np.ndarray]:
 
 
 def _train(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "d2lrnn", "train", *args], cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "d2lrnn", "train", *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.parametrize("name", ENGINE_BACKENDS)
@@ -136,7 +120,7 @@ def test_a_run_saved_by_two_workers_resumes_in_one_process_exactly(tmp_path: Pat
         ).returncode
         == 0
     )
-    resumed = _train("--resume", str(part), "--epochs", "3", "--threads", "1", "--quiet", "--json")
+    resumed = _train(*options(resume=str(part), epochs=3, threads=1, quiet=True, json=True))
     assert resumed.returncode == 0, resumed.stderr
     _same_weights(part, whole)
 
@@ -146,16 +130,7 @@ def test_a_run_saved_in_one_process_resumes_on_two_workers_exactly(tmp_path: Pat
     assert _train("--backend", "torch", *_with_epochs(3), "--save", str(whole)).returncode == 0
     assert _train("--backend", "torch", *_with_epochs(2), "--save", str(part)).returncode == 0
     resumed = _train(
-        "--resume",
-        str(part),
-        "--epochs",
-        "3",
-        "--workers",
-        "2",
-        "--threads",
-        "1",
-        "--quiet",
-        "--json",
+        *options(resume=str(part), epochs=3, workers=2, threads=1, quiet=True, json=True)
     )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout.splitlines()[-1])["workers"] == 2
@@ -332,7 +307,7 @@ def test_a_bench_row_on_two_workers_reports_the_whole_batch() -> None:
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
     assert result.returncode == 0 and len(lines) == 1, result.stderr
-    row = json.loads(lines[0][len(MARKER):])
+    row = json.loads(lines[0][len(MARKER) :])
     assert row["status"] == "ok" and row["workers"] == 2
     # both workers' rows, every batch
     assert [epoch["tokens"] for epoch in row["epochs"]] == [24 * 8 * 10] * 2
@@ -340,8 +315,8 @@ def test_a_bench_row_on_two_workers_reports_the_whole_batch() -> None:
 
 @pytest.mark.parametrize("name", [backend_param("torch")])
 def test_a_signal_during_the_agreement_is_kept_for_the_next_batch(name: str) -> None:
-    """The stop request that lands while the workers agree is sent with the next batch, never lost.
-    """
+    """The stop request that lands while the workers agree is sent with the next batch, never
+    lost."""
     from d2lrnn.backends import get_backend
     from d2lrnn.cells import make_model
     from d2lrnn.data import TimeMachine

@@ -18,33 +18,10 @@ import pytest
 
 from d2lrnn.distributed.launch import free_port
 
-from .conftest import ROOT, backend_param, needs_corpus
+from .conftest import ROOT, WORKER_RUN, backend_param, needs_corpus, options
 
 pytestmark = needs_corpus
-TINY = [
-    "--epochs",
-    "2",
-    "--batch-size",
-    "8",
-    "--num-steps",
-    "10",
-    "--num-hiddens",
-    "16",
-    "--max-tokens",
-    "2000",
-    "--num-val",
-    "500",
-    "--seed",
-    "0",
-    "--threads",
-    "1",
-    "--num-preds",
-    "5",
-    "--device",
-    "cpu",
-    "--quiet",
-    "--json",
-]
+TINY = options(**{**WORKER_RUN, "epochs": 2}, json=True)
 TIMEOUT = 400
 
 

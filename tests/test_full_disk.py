@@ -26,7 +26,7 @@ from d2lrnn.memory import parameter_count
 from d2lrnn.resume import STATE_KEY
 from d2lrnn.train_job import TrainJob, run_training
 
-from .conftest import needs_corpus
+from .conftest import needs_corpus, options
 
 ROOT = Path(__file__).resolve().parents[1]
 # ~95 KB of weights: the checkpoint is large beside the metadata, so its size is easy to bound
@@ -42,25 +42,18 @@ SETTINGS = {
 }
 CLI = [
     "train",
-    "--num-hiddens",
-    str(HIDDENS),
-    "--batch-size",
-    "4",
-    "--num-steps",
-    "8",
-    "--max-tokens",
-    "1000",
-    "--num-val",
-    "0",
-    "--seed",
-    "5",
-    "--epochs",
-    "6",
-    "--save-every",
-    "2",
-    "--num-preds",
-    "5",
-    "--json",
+    *options(
+        num_hiddens=str(HIDDENS),
+        batch_size=4,
+        num_steps=8,
+        max_tokens=1000,
+        num_val=0,
+        seed=5,
+        epochs=6,
+        save_every=2,
+        num_preds=5,
+        json=True,
+    ),
 ]
 WEIGHT_BYTES = parameter_count(28, HIDDENS, 1) * 4
 #: room for one checkpoint (weights and at most ~40 KB of headers and metadata) but not for two
@@ -76,8 +69,11 @@ pytestmark = needs_corpus
 def small_disk(where: Path, size: int) -> Iterator[Path]:
     """A ``tmpfs`` of ``size`` bytes mounted at ``where``, unmounted afterwards."""
     where.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
     assert mounted.returncode == 0, f"root could not mount a tmpfs: {mounted.stderr}"
     try:
         yield where

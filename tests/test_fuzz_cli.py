@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from d2lrnn.train_job import TrainJob, run_training
 
-from .conftest import installed, needs_corpus
+from .conftest import installed, needs_corpus, options
 from .fuzz_support import crafted_checkpoint, quick_and_long
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,25 +33,17 @@ pytestmark = [
     pytest.mark.skipif(not installed("torch"), reason="torch not installed"),
 ]
 
-TINY = [
-    "--epochs",
-    "1",
-    "--num-hiddens",
-    "8",
-    "--batch-size",
-    "2",
-    "--num-steps",
-    "4",
-    "--max-tokens",
-    "300",
-    "--num-val",
-    "0",
-    "--num-preds",
-    "3",
-    "--quiet",
-    "--threads",
-    "1",
-]
+TINY = options(
+    epochs=1,
+    num_hiddens=8,
+    batch_size=2,
+    num_steps=4,
+    max_tokens=300,
+    num_val=0,
+    num_preds=3,
+    quiet=True,
+    threads=1,
+)
 COMMON = {
     "--backend": ["torch", "pytorch", "nope", ""],
     "--device": ["auto", "cpu", "gpu", "tpu"],
@@ -199,4 +191,5 @@ def _any_command_line_exits_0_or_2(folder, driver, corpus_path, argv):
 
 _FUZZ = given(argv=COMMAND_LINES)
 test_any_command_line_exits_0_or_2, test_any_command_line_exits_0_or_2_long = quick_and_long(
-    _FUZZ, _any_command_line_exits_0_or_2, quick=12, long=300)
+    _FUZZ, _any_command_line_exits_0_or_2, quick=12, long=300
+)

@@ -24,26 +24,21 @@ from d2lrnn.signals import stop_on_signals
 from d2lrnn.train_job import TrainJob, run_training
 from d2lrnn.trainer import Trainer
 
-from .conftest import BACKENDS
+from .conftest import BACKENDS, options
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = [
     "train",
-    "--num-hiddens",
-    "16",
-    "--batch-size",
-    "4",
-    "--num-steps",
-    "8",
-    "--max-tokens",
-    "1000",
-    "--num-val",
-    "0",
-    "--seed",
-    "3",
-    "--quiet",
-    "--num-preds",
-    "1",
+    *options(
+        num_hiddens=16,
+        batch_size=4,
+        num_steps=8,
+        max_tokens=1000,
+        num_val=0,
+        seed=3,
+        quiet=True,
+        num_preds=1,
+    ),
 ]
 
 
@@ -89,7 +84,7 @@ def test_sigint_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_pa
     assert 1 <= stopped_at < 12
 
     status, err = finish(
-        start(["train", "--resume", "part.npz", "--quiet", "--num-preds", "1"], tmp_path)
+        start(["train", *options(resume="part.npz", quiet=True, num_preds=1)], tmp_path)
     )
     assert status == 0, err
     assert f"resuming part.npz after epoch {stopped_at} of 12" in err
@@ -218,17 +213,7 @@ def test_divergence_stops_with_advice_and_keeps_the_last_good_checkpoint(tmp_pat
         start(
             [
                 "train",
-                "--resume",
-                "good.npz",
-                "--lr",
-                "100",
-                "--clip",
-                "0",
-                "--epochs",
-                "6",
-                "--save-every",
-                "1",
-                "--quiet",
+                *options(resume="good.npz", lr=100, clip=0, epochs=6, save_every=1, quiet=True),
             ],
             tmp_path,
         )
@@ -302,7 +287,8 @@ def test_interrupt_and_resume_equal_an_uninterrupted_run(tmp_path, name, samplin
     for key, value in b.items():
         np.testing.assert_allclose(a[key], value, atol=1e-5, rtol=0, err_msg=key)
     assert [s["perplexity"] for s in meta_a[STATE_KEY]["history"]] == pytest.approx(
-        [s["perplexity"] for s in meta_b[STATE_KEY]["history"]], rel=1e-4)
+        [s["perplexity"] for s in meta_b[STATE_KEY]["history"]], rel=1e-4
+    )
 
 
 def test_the_signal_handler_only_records(capfd):

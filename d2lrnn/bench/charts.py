@@ -48,6 +48,11 @@ def write_rows_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
         f"{c.get('threads') or 'default'}, {results['machine']['usable_cores']} cores",
         fontsize=9,
     )
+    return _save_bars(fig, ax, path)
+
+
+def _save_bars(fig: Any, ax: Any, path: str | os.PathLike) -> Path:
+    """A bar chart's grid and legend (right of the bars), written to ``path``."""
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
@@ -108,11 +113,7 @@ def write_limit_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
         f"threads {results['config'].get('threads') or 'default'}",
         fontsize=9,
     )
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(path)
-    return Path(path)
+    return _save_bars(fig, ax, path)
 
 
 def write_scaling_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:

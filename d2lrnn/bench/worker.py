@@ -190,14 +190,11 @@ def _skipped(reason: str) -> dict[str, Any]:
     return {"status": "skipped", "reason": reason}
 
 
-def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> dict[str, Any]:
-    """The library's ``concise`` or ``scratch`` model, built and trained as ``d2lrnn train`` builds
-    it."""
+def _data(args: argparse.Namespace) -> Any:
+    """The measured text: the first ``--max-tokens`` tokens, no validation part."""
     from ..data import TimeMachine
-    from ..errors import BackendError
-    from ..train_job import build_model_and_trainer, start_backend
 
-    data = TimeMachine(
+    return TimeMachine(
         args.batch_size,
         args.num_steps,
         num_train=args.max_tokens,
@@ -207,6 +204,15 @@ def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> d
         data_dir=args.data_dir,
         seed=args.seed,
     )
+
+
+def _library(args: argparse.Namespace, name: str, first_batch: list[float]) -> dict[str, Any]:
+    """The library's ``concise`` or ``scratch`` model, built and trained as ``d2lrnn train`` builds
+    it."""
+    from ..errors import BackendError
+    from ..train_job import build_model_and_trainer, start_backend
+
+    data = _data(args)
     try:
         engine = start_backend(name, args.threads, args.seed, log=lambda message: None)
     except BackendError as exc:
@@ -296,7 +302,7 @@ def _baseline(
     import importlib
     import importlib.util
 
-    from ..data import TimeMachine, sequential_batches
+    from ..data import sequential_batches
 
     baselines_name = f"{spec(name).module}.floor"
     if importlib.util.find_spec(baselines_name) is None:
@@ -315,16 +321,7 @@ def _baseline(
             return _skipped("the d2l package is not installed: pip install --no-deps d2l==0.17.6")
         epochs, stubbed = _book(args, baselines, on_first_batch)
         return {"history": _history(epochs), "device": str(args.device), "stubbed_modules": stubbed}
-    data = TimeMachine(
-        args.batch_size,
-        args.num_steps,
-        num_train=args.max_tokens,
-        num_val=0,
-        token=args.token,
-        corpus=args.corpus,
-        data_dir=args.data_dir,
-        seed=args.seed,
-    )
+    data = _data(args)
     batches = [
         (X.copy(), Y.copy())
         for X, Y in sequential_batches(data.train_corpus, args.batch_size, args.num_steps, None)

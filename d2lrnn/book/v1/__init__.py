@@ -612,6 +612,28 @@ def check_call(
 
 
 #: the names every tab re-exports as they are (``from .v1 import *`` in a tab module)
+#: the names each tab defines for itself on its framework (beside ``__all__`` here, the d2l 0.x
+#: names and the tensor aliases)
+TAB_NAMES = (
+    "RNN",
+    "RNNLM",
+    "Classifier",
+    "DataModule",
+    "Module",
+    "RNNLMScratch",
+    "RNNScratch",
+    "TimeMachine",
+    "Trainer",
+    "Vocab",
+    "cpu",
+    "float32",
+    "gpu",
+    "int32",
+    "int64",
+    "num_gpus",
+    "try_gpu",
+)
+
 __all__ = [
     "DATA_URL",
     "BookAPIError",

@@ -34,7 +34,7 @@ from ...cells import Ops, get_cell
 from ...vocab import SortedVocab as Vocab
 from ..aliases import tensor_aliases
 from . import *  # noqa: F403  (the names every tab shares)
-from . import BookAPIError, ModuleSteps, ProgressBoard, check_call, data_classes
+from . import TAB_NAMES, BookAPIError, ModuleSteps, ProgressBoard, check_call, data_classes
 from . import Trainer as _Trainer
 from . import __all__ as SHARED_NAMES
 
@@ -518,8 +518,13 @@ def _compiled_update(trainer: Trainer) -> Any:
 
 __all__ = [
     *SHARED_NAMES,
-    "GRU", "RNN", "RNNLM", "Classifier", "DataModule", "Module", "RNNLMScratch", "RNNScratch",
-    "TimeMachine", "TrainState", "Trainer", "Vocab", "check_len", "check_shape", "cpu", "float32",
-    "get_key", "get_seed", "gpu", "int32", "int64", "num_gpus", "try_all_gpus", "try_gpu",
+    *TAB_NAMES,
+    "GRU",
+    "TrainState",
+    "check_len",
+    "check_shape",
+    "get_key",
+    "get_seed",
+    "try_all_gpus",
     *tensor_aliases(jax),
 ]

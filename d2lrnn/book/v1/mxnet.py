@@ -25,6 +25,7 @@ from ...vocab import SortedVocab as Vocab
 from ..aliases import V0_NAMES, tensor_aliases, v0_names
 from . import *  # noqa: F403  (the names every tab shares)
 from . import (
+    TAB_NAMES,
     CheckedCall,
     HyperParameters,
     LanguageModelSteps,
@@ -259,26 +260,10 @@ int64 = np.int64
 
 __all__ = [
     *SHARED_NAMES,
+    *TAB_NAMES,
     *V0_NAMES,
-    "RNN",
-    "RNNLM",
     "SGD",
-    "Classifier",
-    "DataModule",
-    "Module",
-    "RNNLMScratch",
-    "RNNScratch",
-    "TimeMachine",
-    "Trainer",
-    "Vocab",
-    "cpu",
-    "float32",
-    "gpu",
-    "int32",
-    "int64",
-    "num_gpus",
     "tensor",
     "to",
-    "try_gpu",
     *tensor_aliases(mx),
 ]

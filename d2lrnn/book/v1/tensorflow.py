@@ -27,6 +27,7 @@ from ...vocab import SortedVocab as Vocab
 from ..aliases import V0_NAMES, tensor_aliases, v0_names
 from . import *  # noqa: F403  (the names every tab shares)
 from . import (
+    TAB_NAMES,
     CheckedCall,
     LanguageModelSteps,
     ModuleSteps,
@@ -192,25 +193,9 @@ LEGACY_KERAS = v0.LEGACY_KERAS
 
 __all__ = [
     *SHARED_NAMES,
+    *TAB_NAMES,
     *V0_NAMES,
     "LEGACY_KERAS",
-    "RNN",
-    "RNNLM",
-    "Classifier",
-    "DataModule",
-    "Module",
-    "RNNLMScratch",
-    "RNNScratch",
-    "TimeMachine",
-    "Trainer",
-    "Vocab",
-    "cpu",
-    "float32",
-    "gpu",
-    "int32",
-    "int64",
-    "num_gpus",
     "tensor",
-    "try_gpu",
     *tensor_aliases(tf),
 ]

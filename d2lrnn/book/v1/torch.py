@@ -22,6 +22,7 @@ from ..aliases import V0_NAMES, tensor_aliases, v0_names
 from ..v0 import torch as v0
 from . import *  # noqa: F403  (the names every tab shares)
 from . import (
+    TAB_NAMES,
     CheckedCall,
     LanguageModelSteps,
     ModuleSteps,
@@ -186,27 +187,11 @@ int64 = torch.int64
 
 __all__ = [
     *SHARED_NAMES,
+    *TAB_NAMES,
     *V0_NAMES,
-    "RNN",
-    "RNNLM",
-    "Classifier",
-    "DataModule",
-    "Module",
-    "RNNLMScratch",
-    "RNNScratch",
-    "TimeMachine",
-    "Trainer",
-    "Vocab",
-    "cpu",
-    "float32",
-    "gpu",
-    "int32",
-    "int64",
-    "num_gpus",
     "randn",
     "swapaxes",
     "tensor",
     "to",
-    "try_gpu",
     *tensor_aliases(torch),
 ]
