@@ -69,6 +69,7 @@ def test_save_load_everywhere_keeps_the_cell_and_the_text(tmp_path, name, cell):
 
 
 @needs_corpus
+@pytest.mark.slow  # the RNN's run is in the default suite (tests/test_checkpoint.py)
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_cli_gru_lstm_trained_on_torch_generate_the_same_text_everywhere(tmp_path, cell):
     ckpt = tmp_path / f"{cell}.npz"

@@ -102,8 +102,12 @@ def _adapter(framework: str) -> bool:
 
 def run_example(name: str, backend: str | None = None) -> str:
     """Run docs/examples/<name>.py through the harness at smoke-test size; check what it prints."""
-    env = {"OMP_NUM_THREADS": "1", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        "OMP_NUM_THREADS": "1",
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     if backend:
         env["D2LRNN_BACKEND"] = backend
     proc = subprocess.run(
@@ -150,13 +154,13 @@ def test_chapter_example(framework):
     run_example(f"chapter_{framework}")
 
 
-@pytest.mark.parametrize("framework", _lessons("cells", adapter=True))
+@pytest.mark.parametrize("framework", _lessons("cells", adapter=True, slow=("jax", "tensorflow")))
 def test_cells_example(framework):
     run_example(f"cells_{framework}")
 
 
 @pytest.mark.parametrize(
-    "framework", _lessons("ex3_autoregression", adapter=False, slow=("tensorflow",))
+    "framework", _lessons("ex3_autoregression", adapter=False, slow=("tensorflow", "jax"))
 )
 def test_autoregression_example(framework):
     run_example(f"ex3_autoregression_{framework}")
@@ -214,8 +218,10 @@ def test_harness_rewrites_named_assignments_only():
         import run_example as harness
     finally:
         sys.path.pop(0)
-    source = ("EPOCHS = 500\nA, B = 1, 2\ndef f():\n    EPOCHS = 7\n    return "
-              "EPOCHS\nprint(EPOCHS, A, B, f())\n")
+    source = (
+        "EPOCHS = 500\nA, B = 1, 2\ndef f():\n    EPOCHS = 7\n    return "
+        "EPOCHS\nprint(EPOCHS, A, B, f())\n"
+    )
     namespace: dict = {}
     exec(
         compile(harness.shorten(source, {"EPOCHS": 2, "B": (3, 4)}), "<lesson>", "exec"), namespace
@@ -265,8 +271,8 @@ def test_framework_tabs_follow_the_registry():
 
 
 def test_every_python_block_is_an_executed_example():
-    """A python block on a page must be exactly one snippet include of an existing example section.
-    """
+    """A python block on a page must be exactly one snippet include of an existing example
+    section."""
     course = _hooks()
     seen = 0
     for page in _pages():
@@ -309,8 +315,10 @@ def test_formulas_become_mathml():
     if importlib.util.find_spec("latex2mathml") is None:
         pytest.skip("latex2mathml is not installed (pip install 'd2lrnn[docs]')")
     course = _hooks()
-    html = course.mathml('<p><span class="arithmatex">\\(x_t &lt; 2^{\\text{bits}}\\)</span></p>'
-                         '<div class="arithmatex">\\[\n\\log_2 p\n\\]</div>')
+    html = course.mathml(
+        '<p><span class="arithmatex">\\(x_t &lt; 2^{\\text{bits}}\\)</span></p>'
+        '<div class="arithmatex">\\[\n\\log_2 p\n\\]</div>'
+    )
     assert (
         html.count("<math") == 2
         and 'display="block"' in html
@@ -367,8 +375,8 @@ def _check_notebooks_in_site(site: Path) -> None:
 
 
 def _check_laptop_times(index: Path) -> None:
-    """The home page's run times are the published benchmark's: 500 epochs at its concise tokens/s.
-    """
+    """The home page's run times are the published benchmark's: 500 epochs at its concise
+    tokens/s."""
     import json
 
     results = json.loads((DOCS / "bench" / "results.json").read_text())

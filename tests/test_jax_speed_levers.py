@@ -53,7 +53,7 @@ def test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer
 
 
 @pytest.mark.parametrize("kind", ["concise", "scratch"])
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", pytest.param("lstm", marks=pytest.mark.slow)])
 def test_unrolling_the_scan_and_donating_buffers_keep_the_numbers(
     monkeypatch: pytest.MonkeyPatch, kind: str, cell: str
 ) -> None:

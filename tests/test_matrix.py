@@ -165,6 +165,7 @@ def test_same_start_same_data_same_perplexity(small_data):
 
 
 @needs_corpus
+@pytest.mark.slow  # 256 hidden units for 6 epochs on every backend
 def test_default_initialisations_reach_comparable_perplexity(small_data):
     names = d2lrnn.available_backends()
     if len(names) < 2:

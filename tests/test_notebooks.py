@@ -165,6 +165,11 @@ def _make_notebooks() -> Any:
     return make_notebooks
 
 
+#: kernels that start slowly (TensorFlow's import, JAX's compilation): their lessons also run as
+#: scripts in tests/test_docs.py
+SLOW_NOTEBOOKS = ("jax", "tensorflow")
+
+
 def _notebook_case(framework: str) -> Any:
     spec = REGISTRY[framework]
     marks = []
@@ -172,6 +177,8 @@ def _notebook_case(framework: str) -> Any:
         marks.append(pytest.mark.skip(reason=f"{spec.label} is not installed"))
     if not (EXAMPLES / f"chapter_{framework}.py").is_file():
         marks.append(pytest.mark.skip(reason=f"no lesson docs/examples/chapter_{framework}.py yet"))
+    if framework in SLOW_NOTEBOOKS:
+        marks.append(pytest.mark.slow)
     return pytest.param(framework, marks=marks)
 
 

@@ -5,13 +5,14 @@ The public names (``d2lrnn.torch``, ``d2lrnn.v1.jax``, ``d2lrnn.v0.mxnet``,
 ``d2lrnn.draft.tensorflow``,
 ``d2lrnn.gluonbook``, ...) have no files; :data:`d2lrnn.book.PUBLIC_PATHS` maps them to the
 generation
-modules under ``d2lrnn/book/``. Each framework is checked in a fresh interpreter (MXNet cannot
-follow
-TensorFlow, and gluonbook needs MXNet outside NumPy mode).
+modules under ``d2lrnn/book/``. The paths of each framework are checked together in a fresh
+interpreter (MXNet cannot follow TensorFlow), gluonbook in one of its own (it needs MXNet outside
+NumPy mode).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -30,15 +31,17 @@ CHECK = """
 import importlib, json, sys
 import d2lrnn
 before = sorted(m for m in ("torch", "mxnet", "tensorflow", "jax") if m in sys.modules)
-public, served = sys.argv[1], sys.argv[2]
-parent, _, last = public.rpartition(".")
-exec(f"import {public}")
-by_import = eval(public)
-by_from = getattr(importlib.import_module(parent), last)
-real = importlib.import_module(served)
-missing = [n for n in getattr(real, "__all__", ()) if not hasattr(real, n)]
-print(json.dumps({"before": before, "same": by_import is by_from is real is sys.modules[public],
-                  "spec": real.__spec__.name, "name": real.__name__, "missing": missing}))
+found = {}
+for public, served in json.loads(sys.argv[1]):
+    parent, _, last = public.rpartition(".")
+    exec(f"import {public}")
+    by_import = eval(public)
+    by_from = getattr(importlib.import_module(parent), last)
+    real = importlib.import_module(served)
+    missing = [n for n in getattr(real, "__all__", ()) if not hasattr(real, n)]
+    found[public] = {"before": before, "same": by_import is by_from is real is sys.modules[public],
+                     "spec": real.__spec__.name, "name": real.__name__, "missing": missing}
+print(json.dumps(found))
 """
 
 
@@ -54,21 +57,33 @@ def _framework(public: str) -> str | None:
     )
 
 
-@pytest.mark.parametrize("public", sorted(PUBLIC_PATHS))
-def test_each_public_path_is_the_module_behind_it(public: str) -> None:
-    framework = _framework(public)
-    if framework is not None and not installed(framework):
-        pytest.skip(f"{framework} not installed")
-    served = PUBLIC_PATHS[public]
+def _process(public: str) -> str:
+    """The interpreter a public path is checked in: its framework's, gluonbook's own, or none's."""
+    return "gluonbook" if public.endswith(".gluonbook") else _framework(public) or "none"
+
+
+@functools.cache
+def _check_process(process: str) -> dict[str, dict]:
+    """Import every public path of ``process`` in one fresh interpreter; what each import found."""
+    paths = [(p, PUBLIC_PATHS[p]) for p in sorted(PUBLIC_PATHS) if _process(p) == process]
     result = subprocess.run(
-        [sys.executable, "-c", CHECK, public, served],
+        [sys.executable, "-c", CHECK, json.dumps(paths)],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("public", sorted(PUBLIC_PATHS))
+def test_each_public_path_is_the_module_behind_it(public: str) -> None:
+    framework = _framework(public)
+    if framework is not None and not installed(framework):
+        pytest.skip(f"{framework} not installed")
+    served = PUBLIC_PATHS[public]
+    found = _check_process(_process(public))[public]
     assert found["before"] == []  # import d2lrnn imported no framework
     assert found["same"], f"{public} and {served} are different objects"
     assert found["spec"] == found["name"] == served  # the module keeps its own name and spec
