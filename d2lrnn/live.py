@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from .backends import LABELS
+
 
 def in_notebook() -> bool:
     """Whether this code runs inside a Jupyter kernel (not a terminal IPython, not a plain script).
@@ -90,7 +92,6 @@ class LivePlot:
 
     def __call__(self, trainer: Any, stats: Any) -> None:
         self.add(stats.epoch, stats.perplexity, stats.val_perplexity)
-        from .backends import LABELS
 
         name = getattr(getattr(trainer, "backend", None), "name", None)
         label = LABELS.get(name, name)

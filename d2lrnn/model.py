@@ -9,6 +9,7 @@ import numpy as np
 from . import checks
 from .cells import DEFAULT_CELL, canonical_shapes, get_cell, reorder_gates
 from .errors import CheckpointError
+from .predict import predict
 from .vocab import Vocab
 
 
@@ -285,6 +286,5 @@ class ModelMixin:
         self, prefix: str, num_preds: int, vocab: Vocab, device: Any = None, **kwargs: Any
     ) -> str:
         """Continue ``prefix`` by ``num_preds`` tokens (see :func:`d2lrnn.predict.predict`)."""
-        from .predict import predict
 
         return predict(self, prefix, num_preds, vocab, device, **kwargs)

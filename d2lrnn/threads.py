@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .backends import SPECS, spec
 from .errors import D2LRNNError
 
 AUTO = "auto"
@@ -64,7 +65,6 @@ def thread_env(threads: int | None, backend: str | None = None) -> dict[str, str
     None)."""
     if not threads:
         return {}
-    from .backends import SPECS, spec
 
     env = {name: str(threads) for name in GENERIC_VARIABLES}
     for entry in [spec(backend)] if backend else SPECS:

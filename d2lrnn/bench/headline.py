@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import LABELS
+from ..plot import new_figure
 from .config import BOOK, SEED
 from .report import warnings
 
@@ -63,7 +64,6 @@ def _backends(results: dict[str, Any]) -> list[str]:
 def write_headline_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
     """Bars of training tokens/s per backend: the book's code and d2lrnn, with the median pair
     ratio."""
-    from ..plot import new_figure
 
     book = _speeds(results, BOOK)
     ours = _speeds(results, "concise")

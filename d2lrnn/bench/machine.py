@@ -8,6 +8,7 @@ import platform
 import shutil
 import subprocess
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ def _cpu_model() -> str:
 
 
 def _version(dists: Sequence[str]) -> str | None:
-    from importlib import metadata
 
     for dist in dists:
         try:

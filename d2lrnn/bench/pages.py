@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -251,8 +252,6 @@ def redraw(docs: str | os.PathLike, suffix: str = "") -> Path:
     """Rewrite the generated parts of ``docs/results.md`` and its charts from
     ``docs/bench/results{suffix}.json``
     (no measurement; the run is in the history already, so nothing is appended)."""
-    import tempfile
-
     docs = Path(docs)
     results = json.loads((docs / "bench" / f"results{suffix}.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:

@@ -325,7 +325,7 @@ first training step; **peak RSS** is the worker's `ru_maxrss`, the largest over 
 def roofline_text(results: dict[str, Any]) -> str:
     """The measured limit: each setting's products, their fastest engine and the limit in tokens/s.
     """
-    from .roofline import table
+    from .roofline import table  # here: roofline imports this module
 
     roofline = results.get("roofline")
     if not roofline or not roofline.get("shapes"):

@@ -38,6 +38,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
+from ..backends import NAMES, get_backend, is_installed, spec
+from ..data import TimeMachine
+from ..errors import D2LRNNError
+from ..threads import apply_threads, start_threads, thread_env
+from .config import BUSY, DEFAULT_THREADS, REPO_ROOT, SEED, condition_settings
+from .machine import machine_info
+from .report import busy_loads
+
 MARKER = "D2LRNN-ROOFLINE "
 NUMPY = "numpy"
 #: the gates of each cell: how many ``H``-wide blocks its input and recurrent weights hold
@@ -172,11 +182,8 @@ def _engine(
 ) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any], Callable[[Any], Any], str]:
     """``(matmul, to_engine, finish, version)`` of NumPy or of a backend's adapter (its scratch
     ``OPS``)."""
-    import numpy as np
-
     if name == NUMPY:
         return np.matmul, lambda a: a, lambda r: r, np.__version__
-    from ..backends import get_backend, spec
 
     backend = get_backend(name)
     ops = getattr(importlib.import_module(f"{spec(name).module}.models"), "OPS", None)
@@ -188,8 +195,6 @@ def _engine(
 def time_shapes(engine: str, shapes: Sequence[Shape]) -> dict[str, dict[str, float]]:
     """Every product of every shape timed with ``engine``; the gather only with NumPy (it is
     memory-bound)."""
-    import numpy as np
-
     matmul, to_engine, finish, _ = _engine(engine)
     rng = np.random.default_rng(0)
     out: dict[str, dict[str, float]] = {}
@@ -212,7 +217,6 @@ def time_shapes(engine: str, shapes: Sequence[Shape]) -> dict[str, dict[str, flo
 
 def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[str, Any]:
     """One engine's timings (``status`` ok, or skipped with the reason); call in a fresh process."""
-    from ..threads import apply_threads, start_threads
 
     result: dict[str, Any] = {"engine": engine}
     try:
@@ -220,8 +224,6 @@ def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[s
         started = start_threads(threads, None if engine == NUMPY else engine)
         *_, version = _engine(engine)
         if engine != NUMPY:
-            from ..backends import get_backend
-
             apply_threads(started, get_backend(engine))
         return {**result, "status": "ok", "threads": started, "version": version,
                 "shapes": time_shapes(engine, shapes)}
@@ -233,7 +235,6 @@ def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[s
 # ---------------------------------------------------
 def engines() -> list[str]:
     """NumPy and every installed backend, from the registry."""
-    from ..backends import NAMES, is_installed
 
     return [NUMPY, *(n for n in NAMES if is_installed(n))]
 
@@ -242,8 +243,6 @@ def run_engine(
     engine: str, shapes: Sequence[Shape], threads: Any = None, timeout: float = 600
 ) -> dict[str, Any]:
     """:func:`measure` in a fresh process (as the benchmark's workers run)."""
-    from ..threads import thread_env
-    from .config import REPO_ROOT
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
@@ -291,7 +290,6 @@ def measure_roofline(
 def config_shapes(config: Any, vocab: Callable[[str], int] | None = None) -> dict[str, Shape]:
     """The shape of every condition a benchmark run measures (``seed``, ``busy``, ``h1024``,
     ``word``, ``gru``...)."""
-    from .config import BUSY, DEFAULT_THREADS, SEED, condition_settings
 
     vocab = vocab or (
         lambda token: vocab_size(token, config.max_tokens, config.data_dir, config.corpus)
@@ -364,8 +362,6 @@ def stamped(
 ) -> str:
     """The table under a line naming the date, the machine, the engines' versions, the threads and
     the load."""
-    from .machine import machine_info
-    from .report import busy_loads
 
     m = machine_info()
     engines = ", ".join(
@@ -392,7 +388,6 @@ def vocab_size(
     token: str, max_tokens: int, data_dir: str | None = None, corpus: str | None = None
 ) -> int:
     """The vocabulary the benchmark's data module builds for these settings."""
-    from ..data import TimeMachine
 
     return len(TimeMachine(32, 35, num_train=max_tokens, num_val=0, token=token, corpus=corpus,
                            data_dir=data_dir).vocab)
@@ -429,7 +424,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         shapes = [Shape(**s) for s in json.loads(args.shapes)]
         print(MARKER + json.dumps(measure(args.engine, shapes, args.threads)), flush=True)
         return 0
-    from ..errors import D2LRNNError
 
     try:
         vocab = vocab_size(args.token, args.max_tokens, args.data_dir)

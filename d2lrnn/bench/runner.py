@@ -22,6 +22,7 @@ from ..threads import AUTO, thread_env
 from .config import BOOK, BUSY, DEFAULT_THREADS, REPO_ROOT, BenchConfig, Job, condition_settings
 from .machine import loadavg, machine_info
 from .stats import attach_limits, combine, comparisons, perplexity_checks, repeat_rate
+from .worker import MARKER
 
 Log = Callable[[str], None]
 Runner = Callable[[Job, int, BenchConfig], dict[str, Any]]
@@ -87,7 +88,6 @@ def worker_threads(job: Job, config: BenchConfig) -> int | str | None:
 def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
     """Run one measurement in a fresh process; a crash or a timeout is returned as ``status:
     failed``."""
-    from .worker import MARKER
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)

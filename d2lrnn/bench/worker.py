@@ -8,6 +8,9 @@ runs the bare framework ``floor`` or the ``book``'s own code (the ``d2l`` packag
 perplexity, the time to the first finished batch (measured from ``--t0``, the parent's wall-clock
 time just before it started this process, so interpreter start, imports, data and model are
 included), the wall time and the peak resident memory. :mod:`d2lrnn.bench` runs it and parses it.
+
+Each kind of row imports what it needs inside its own function: the book's and the floor's rows must
+not pay, in their time to the first batch, for importing the library they are compared with.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .. import __version__
 from ..backends import SPECS
 from ..errors import D2LRNNError, DivergenceError
 from . import bench, predict, train
@@ -17,7 +18,6 @@ from .common import Parser, Stopped, message
 def versions() -> str:
     """d2lrnn's version and each registered framework's installed version (read from metadata,
     nothing imported)."""
-    from .. import __version__
 
     lines = [f"d2lrnn {__version__}"]
     lines += [f"{spec.label} ({spec.name}): {spec.version() or 'not installed'}" for spec in SPECS]

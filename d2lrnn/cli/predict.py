@@ -6,7 +6,10 @@ import argparse
 from typing import Any
 
 from .. import checks
-from ..backends import check_installed
+from ..backends import check_installed, get_backend
+from ..checkpoint import build, read
+from ..predict import prepare_prefix
+from ..vocab import Vocab
 from .common import add_common, checked, note, positive_int, select_device
 
 
@@ -37,10 +40,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
-    from ..backends import get_backend
-    from ..checkpoint import build, read
-    from ..predict import prepare_prefix
-    from ..vocab import Vocab
 
     # read once; a bad file or prefix fails before any framework import
     weights, meta = read(args.checkpoint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .. import checks
+from .. import checks, distributed
 from ..cells import CELLS, KINDS
 from ..data import SAMPLINGS, TOKENS
 from ..errors import CheckpointError, DivergenceError
@@ -154,7 +154,6 @@ def rule(key: str) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
-    from .. import distributed
 
     job = TrainJob(
         settings={k: getattr(args, k) for k in TRAIN_DEFAULTS},

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from ..backends import check_installed
 from ..errors import D2LRNNError
 from ..train_job import Log, TrainJob, TrainResult, resolve_settings, run_training
+from .launch import Launcher
 from .placement import check_workers, engine_mode, is_worker, join
 
 
@@ -24,7 +26,6 @@ class WorkersStopped(D2LRNNError):
 def backend_name(job: TrainJob) -> str:
     """The backend ``job`` trains on (given, from the checkpoint it resumes, or the default);
     imports nothing."""
-    from ..backends import check_installed
 
     if job.backend or not job.resume:
         return check_installed(job.backend)
@@ -54,7 +55,6 @@ def train(job: TrainJob, workers: int = 1, port: int = 0, *, worker_args: list[s
         return run_training(job, log)
     if engine_mode(name) == "devices":  # several devices in one process
         return _finish(run_training(_with_group(job, join(name, workers)), log), workers, scale=1)
-    from .launch import Launcher
 
     if worker_args is None:
         raise D2LRNNError(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import backend_for
 from ..metrics import perplexity
 from ..predict import softmax
 
@@ -176,7 +177,6 @@ class RNNProbabilityModel:
     """
 
     def __init__(self, model: Any, backend: Any = None, device: Any = None) -> None:
-        from ..backends import backend_for
 
         self.model, self.backend = model, backend or backend_for(model)
         self.device = device if device is not None else self.backend.model_device(model)
