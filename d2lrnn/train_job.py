@@ -416,7 +416,8 @@ def _train_and_save(
                     f"{exc} The checkpoint {save_path} from epoch {saver.saved_epoch} is intact; "
                     "resume from it with a lower learning rate."
                 )
-                intact.__dict__.update(vars(exc), checkpoint=save_path, lr=lr)
+                found = {k: v for k, v in vars(exc).items() if k not in ('template', 'settings')}
+                intact.__dict__.update(found, checkpoint=save_path, lr=lr)
                 exc = intact
             raise exc from None
         except KeyboardInterrupt:  # a second signal before the batch ended

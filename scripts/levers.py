@@ -158,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default=",".join(d2lrnn.available_backends()))
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", type=Path, help="also write the Markdown table here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="also write the Markdown table here, and append it to the same name with -history",
+    )
     parser.add_argument(
         "--threads", default="auto", help="the frameworks' CPU threads, N or auto (default: auto)"
     )
@@ -249,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.out:
         args.out.write_text(table)
+        # every run stays on record: the page shows the latest, its history keeps them all
+        history = args.out.with_name(f"{args.out.stem}-history{args.out.suffix}")
+        with history.open("a") as handle:
+            handle.write(f"\n## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n{table}")
     return 0
 
 

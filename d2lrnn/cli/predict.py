@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .. import checks
+from .. import checkpoint, checks
 from ..backends import check_installed, get_backend
-from ..checkpoint import build, read
 from ..predict import prepare_prefix
 from ..vocab import Vocab
 from .common import add_common, checked, note, positive_int, select_device
@@ -42,7 +41,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
     # read once; a bad file or prefix fails before any framework import
-    weights, meta = read(args.checkpoint)
+    weights, meta = checkpoint.read(args.checkpoint)
     vocab = Vocab.from_dict(meta["vocab"])
     prefix, changed = prepare_prefix(args.prefix, vocab)
     if changed:
@@ -51,7 +50,7 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
              "(lower case, letters only, other characters as one space).")
     backend = get_backend(check_installed(args.backend or meta["backend"]))
     device = select_device(backend, args.device)
-    model = build(weights, meta, backend.name, device)
+    model = checkpoint.build(weights, meta, backend.name, device)
     text = model.predict(
         prefix, args.num_preds, vocab, device, temperature=args.temperature, seed=args.seed
     )
