@@ -57,13 +57,23 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 
-#: parametrized cases the default suite leaves to ``-m slow`` for its time budget; a sibling case in
-#: the default suite covers the same path (JAX's LSTM for its GRU, sequential for random sampling)
+#: cases the default suite leaves to ``-m slow`` for its time budget; a sibling in the default suite
+#: covers the same path (JAX's LSTM for its GRU, sequential for random sampling, unclipped for
+#: clipped, the concise model for the scratch one, one and two layers in one case each, PyTorch's
+#: two-worker CLI for MXNet's, resuming 2 -> 1 worker for 1 -> 2)
 SLOW_CASES = frozenset(
     {
         "tests/test_cell_checkpoints.py::test_resume_continues_exactly[jax-gru]",
         "tests/test_interrupt_resume.py::test_interrupt_and_resume_equal_an_uninterrupted_run[jax-random]",
         "tests/test_cells.py::test_concise_and_scratch_take_the_same_sgd_steps[jax-lstm]",
+    "tests/test_floor.py::test_floor_computes_the_library_losses[jax-clipped]",
+    "tests/test_matrix.py::test_short_training_lowers_perplexity[jax-RNNScratch]",
+    "tests/test_distributed_backends.py::test_train_with_two_workers_reports_the_perplexity_of_one_process[mxnet]",
+    "tests/test_distributed_backends.py::test_a_run_saved_in_one_process_resumes_on_two_workers_exactly",
+    "tests/test_jax_speed_levers.py::test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer_does[rnn-2]",
+    "tests/test_jax_speed_levers.py::test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer_does[gru-1]",
+    "tests/test_jax_speed_levers.py::test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer_does[gru-2]",
+    "tests/test_jax_speed_levers.py::test_the_input_layer_before_the_scan_computes_what_the_cells_own_input_layer_does[lstm-1]",
     }
 )
 
