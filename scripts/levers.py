@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        help="also write the Markdown table here, and append it to the same name with -history",
+        help="also write the Markdown table here, and append it to the same name with _history",
     )
     parser.add_argument(
         "--threads", default="auto", help="the frameworks' CPU threads, N or auto (default: auto)"
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(table)
         # every run stays on record: the page shows the latest, its history keeps them all
-        history = args.out.with_name(f"{args.out.stem}-history{args.out.suffix}")
+        history = args.out.with_name(f"{args.out.stem}_history{args.out.suffix}")
         with history.open("a") as handle:
             handle.write(f"\n## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n{table}")
     return 0
