@@ -1,5 +1,5 @@
-"""How many CPU threads a framework may use (``--threads N|auto`` of ``d2lrnn train`` and ``d2lrnn
-bench``).
+"""How many CPU threads a framework may use: the ``threads`` setting (a whole number or ``auto``) of
+training and of the benchmark.
 
 ``auto`` (the default) lets the threads follow the free cores. Before the framework is imported,
 a short sample of the machine's CPU time tells how many cores other processes keep busy: with all

@@ -49,7 +49,7 @@ def _probe(name: str, out: Path, workers: int) -> dict[str, np.ndarray]:
         saved = dict(os.environ)
         os.environ.update(_env())
         try:
-            launcher = Launcher([name, str(out)], workers, command=[sys.executable, str(PROBE)])
+            launcher = Launcher([sys.executable, str(PROBE), name, str(out)], workers)
             assert launcher.run() == 0
         finally:
             os.environ.clear()

@@ -26,7 +26,7 @@ class Backend:
     #: the concise model class (framework RNN layer) and the from-scratch one
     RNN: type
     RNNScratch: type
-    #: whether :meth:`set_threads` works while training (``--threads auto`` then follows the free
+    #: whether :meth:`set_threads` works while training (threads ``auto`` then follows the free
     #: cores)
     runtime_threads: bool = False
 

@@ -294,7 +294,7 @@ def _launch(args: argparse.Namespace, argv: Sequence[str]) -> int | None:
         or args.model not in ("concise", "scratch")
     ):
         return None
-    return Launcher(argv, args.workers, command=[sys.executable, "-m", "d2lrnn.bench.worker"]).run()
+    return Launcher([sys.executable, "-m", "d2lrnn.bench.worker", *argv], args.workers).run()
 
 
 def _baseline(

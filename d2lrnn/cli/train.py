@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .. import checks, distributed
@@ -169,11 +170,17 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
         threads=args.threads,
     )
     try:
+        worker = command_line(job, args.json)
         result = distributed.train(
-            job, args.workers, args.port, worker_args=command_line(job, args.json), log=note
+            job,
+            args.workers,
+            args.port,
+            worker_command=[sys.executable, "-m", "d2lrnn", "train", *worker],
+            others=[] if "--quiet" in worker else ["--quiet"],
+            log=note,
         )
     except distributed.WorkersStopped as stop:  # rank 0 said why; its exit status is the run's
-        raise Stopped(str(stop), stop.status) from None
+        raise Stopped(f"{PROG}: {message(stop)}", stop.status) from None
     except ResumeMismatch as exc:
         raise CheckpointError(resume_mismatch_advice(exc)) from None
     except AlreadyTrained as exc:

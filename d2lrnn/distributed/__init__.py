@@ -3,7 +3,7 @@ engine.
 
 Backend-neutral: the split of the batch (:mod:`.shard`), the worker group the trainer calls once per
 batch (:mod:`.group`), finding out whether this process is a worker (:mod:`.placement`) and the
-local launcher behind ``d2lrnn train --workers N`` (:mod:`.launch`). Each adapter supplies the
+local launcher that starts N workers on one machine (:mod:`.launch`). Each adapter supplies the
 engine's own all-reduce in ``d2lrnn/backends/<name>/collective.py``. Importing this package imports
 no framework.
 """

@@ -1,6 +1,6 @@
-"""``d2lrnn train --workers N`` on one machine: start N workers on 127.0.0.1 and watch them.
+"""N workers on one machine: start them on 127.0.0.1 and watch them.
 
-Rank 0 writes to this terminal (one progress bar, one summary, one ``--json`` line); the other
+Rank 0 writes to this terminal (its progress bar, its summary, its result line); the other
 workers are silent unless they fail. A signal to the launcher goes to rank 0 only: its stop travels
 through the engine's collective, so every worker ends after the same batch and rank 0 saves one
 checkpoint. A worker that dies makes the launcher stop the others and name it (exit status 2).
@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -71,16 +70,19 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 
 class Launcher:
-    """N worker processes of ``python -m d2lrnn train ARGS`` and the rules for ending them."""
+    """N worker processes of one command line and the rules for ending them.
+
+    Every worker runs ``command`` (the program and its arguments); the ranks above 0 add ``others``
+    (what keeps them quiet, in the caller's own terms), write their standard error to a log and
+    discard their standard output.
+    """
 
     def __init__(
-        self, args: Sequence[str], workers: int, port: int = 0, command: Sequence[str] = ()
+        self, command: Sequence[str], workers: int, port: int = 0, others: Sequence[str] = ()
     ) -> None:
-        self.args, self.workers = list(args), workers
-        #: the program each worker runs (default: ``python -m d2lrnn train``, whose ranks above 0
-        #: get ``--quiet``)
-        self.command = list(command) or [sys.executable, "-m", "d2lrnn", "train"]
-        self.quiet = [] if command else ["--quiet"]
+        self.command = list(command)
+        self.workers = workers
+        self.others = list(others)
         self.peers = [f"{HOST}:{free_port(port)}"] + [
             f"{HOST}:{free_port()}" for _ in range(workers - 1)
         ]
@@ -92,9 +94,9 @@ class Launcher:
         for rank in range(self.workers):
             quiet = rank > 0
             err = open(self.logs / f"worker{rank}.err", "wb") if quiet else None  # noqa: E501, SIM115 - closed below
-            extra = self.quiet if quiet and "--quiet" not in self.args else []
+            extra = self.others if quiet else []
             self.procs.append(subprocess.Popen(
-                [*self.command, *self.args, *extra],
+                [*self.command, *extra],
                 env=worker_env(rank, self.workers, self.peers), start_new_session=True,
                 stdout=subprocess.DEVNULL if quiet else None, stderr=err))
             if err is not None:

@@ -12,7 +12,7 @@ from .group import Group
 
 #: how a backend trains data-parallel: worker processes, or several devices in one process
 MODES = ("processes", "devices")
-#: set by ``d2lrnn train --workers N`` for each worker it starts
+#: set by the local launcher (:mod:`.launch`) for each worker it starts
 RANK_VAR = "D2LRNN_RANK"
 WORKERS_VAR = "D2LRNN_WORKERS"
 PEERS_VAR = "D2LRNN_PEERS"

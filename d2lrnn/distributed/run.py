@@ -3,6 +3,7 @@ workers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -18,7 +19,7 @@ class WorkersStopped(D2LRNNError):
 
     def __init__(self, status: int) -> None:
         super().__init__(
-            f"d2lrnn train: the workers stopped early (rank 0's exit status {status})."
+            f"The workers stopped early (rank 0's exit status {status})."
         )
         self.status = status
 
@@ -33,16 +34,23 @@ def backend_name(job: TrainJob) -> str:
     return check_installed(resumed["meta"]["backend"])
 
 
-def train(job: TrainJob, workers: int = 1, port: int = 0, *, worker_args: list[str] | None = None,
-          log: Log = lambda message: None) -> TrainResult | None:
+def train(
+    job: TrainJob,
+    workers: int = 1,
+    port: int = 0,
+    *,
+    worker_command: Sequence[str] | None = None,
+    others: Sequence[str] = (),
+    log: Log = lambda message: None,
+) -> TrainResult | None:
     """Train ``job`` on ``workers`` workers; the result to report, or None where another process
     reports it.
 
     In one process this is :func:`~d2lrnn.train_job.run_training`. With ``workers`` > 1 and a
     backend
-    that trains in processes, it starts the workers on 127.0.0.1 with ``worker_args`` (the caller's
-    own
-    command line for ``job``: the CLI's ``d2lrnn train`` arguments) and waits (rank 0 reports; a
+    that trains in processes, it starts the workers on 127.0.0.1, each running ``worker_command``
+    (the caller's own command line for ``job``), ranks above 0 with ``others`` added
+    (:class:`~d2lrnn.distributed.launch.Launcher`), and waits (rank 0 reports; a
     failure raises :class:`~d2lrnn.D2LRNNError`, an early stop :class:`WorkersStopped`). In a
     worker (started so, or by the engine's own launcher) it joins the group and trains its rows.
     """
@@ -56,11 +64,11 @@ def train(job: TrainJob, workers: int = 1, port: int = 0, *, worker_args: list[s
     if engine_mode(name) == "devices":  # several devices in one process
         return _finish(run_training(_with_group(job, join(name, workers)), log), workers, scale=1)
 
-    if worker_args is None:
+    if worker_command is None:
         raise D2LRNNError(
-            "Starting worker processes needs the command line that runs this job (worker_args)."
+            "Starting worker processes needs the command line that runs this job (worker_command)."
         )
-    status = Launcher(worker_args, workers, port).run()
+    status = Launcher(worker_command, workers, port, others).run()
     if status:
         raise WorkersStopped(status)
     return None

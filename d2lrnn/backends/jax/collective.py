@@ -1,7 +1,7 @@
 """JAX's data-parallel engine: ``jax.distributed.initialize`` and XLA's collectives (gloo on CPU).
 
 A worker joins with ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID`` (the
-coordinator address of the multi-machine docs), or the variables ``d2lrnn train --workers N`` sets
+coordinator address of the multi-machine docs), or the variables d2lrnn's local launcher sets
 (``D2LRNN_RANK``, ``D2LRNN_WORKERS``, ``D2LRNN_PEERS``: rank 0's address is the coordinator). The
 mean is one compiled program over the global devices (``multihost_utils.process_allgather``), so
 XLA's own cross-process collective moves the gradients.

@@ -1,7 +1,7 @@
 """MXNet's data-parallel engine: several devices in one process, Gluon replicas and a ``device``
 kvstore.
 
-``d2lrnn train --backend mxnet --workers N`` keeps a replica of every parameter on N contexts (CPU
+MXNet's data parallel with N workers keeps a replica of every parameter on N contexts (CPU
 contexts here, GPUs where there are), splits each batch's streams among them in contiguous blocks
 (as ``gluon.utils.split_and_load`` does), and sums the replicas' gradients and losses with the
 kvstore's

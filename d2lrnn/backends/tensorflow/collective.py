@@ -1,8 +1,8 @@
 """TensorFlow's data-parallel engine: ``tf.distribute.MultiWorkerMirroredStrategy`` and its
 all-reduce.
 
-A worker joins with ``TF_CONFIG`` (the multi-machine docs), or with the variables ``d2lrnn train
---workers N`` sets (``D2LRNN_RANK``, ``D2LRNN_PEERS``), from which it writes ``TF_CONFIG``. The
+A worker joins with ``TF_CONFIG`` (the multi-machine docs), or with the variables d2lrnn's local
+launcher sets (``D2LRNN_RANK``, ``D2LRNN_PEERS``), from which it writes ``TF_CONFIG``. The
 strategy is made before any other TensorFlow operation runs, as it requires; the mean is the
 replica context's ``all_reduce`` inside ``strategy.run``.
 """

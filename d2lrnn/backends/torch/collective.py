@@ -2,7 +2,7 @@
 all-reduce.
 
 A worker joins with the variables ``torchrun`` sets (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``,
-``MASTER_PORT``), or those ``d2lrnn train --workers N`` sets (``D2LRNN_RANK``, ``D2LRNN_WORKERS``,
+``MASTER_PORT``), or those d2lrnn's local launcher sets (``D2LRNN_RANK``, ``D2LRNN_WORKERS``,
 ``D2LRNN_PEERS``: rank 0's address is the rendezvous).
 """
 
