@@ -55,7 +55,34 @@ class CheckpointError(D2LRNNError):
 
 
 class DivergenceError(D2LRNNError):
-    """Training produced a non-finite loss."""
+    """Training produced a non-finite loss: in ``epoch``, at learning rate ``lr`` and clipping
+    ``clip``; ``checkpoint`` is the intact file to resume from, if one was saved."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        epoch: int | None = None,
+        lr: float | None = None,
+        clip: float | None = None,
+        checkpoint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.lr = lr
+        self.clip = clip
+        self.checkpoint = checkpoint
+
+    def kept(self, checkpoint: str, saved_epoch: int) -> DivergenceError:
+        """The same divergence, saying that ``checkpoint`` (from ``saved_epoch``) is intact."""
+        return DivergenceError(
+            f"{self} The checkpoint {checkpoint} from epoch {saved_epoch} is intact; resume from "
+            "it with a lower learning rate.",
+            epoch=self.epoch,
+            lr=self.lr,
+            clip=self.clip,
+            checkpoint=checkpoint,
+        )
 
 
 class ResourceError(D2LRNNError):

@@ -286,5 +286,4 @@ class ModelMixin:
         self, prefix: str, num_preds: int, vocab: Vocab, device: Any = None, **kwargs: Any
     ) -> str:
         """Continue ``prefix`` by ``num_preds`` tokens (see :func:`d2lrnn.predict.predict`)."""
-
         return predict(self, prefix, num_preds, vocab, device, **kwargs)

@@ -248,7 +248,7 @@ def run_training(job: TrainJob, log: Log = lambda message: None) -> TrainResult:
                            time.perf_counter() - wall, cell=s["cell"], **extra)
 
     stop = _train_and_save(
-        trainer, model, data, saver, save_path, s["lr"], log, backend.device_name(device)
+        trainer, model, data, saver, save_path, log, backend.device_name(device)
     )
     if stop is not None and stop.get("stopped_by"):
         return result(**stop)
@@ -395,7 +395,6 @@ def _train_and_save(
     data: Any,
     saver: Any,
     save_path: str | None,
-    lr: float,
     log: Log,
     device_name: str,
 ) -> dict[str, Any] | None:
@@ -412,13 +411,7 @@ def _train_and_save(
             trainer.fit(model, data)
         except DivergenceError as exc:
             if saver.saved_epoch is not None:
-                intact = DivergenceError(
-                    f"{exc} The checkpoint {save_path} from epoch {saver.saved_epoch} is intact; "
-                    "resume from it with a lower learning rate."
-                )
-                found = {k: v for k, v in vars(exc).items() if k not in ('template', 'settings')}
-                intact.__dict__.update(found, checkpoint=save_path, lr=lr)
-                exc = intact
+                exc = exc.kept(save_path, saver.saved_epoch)
             raise exc from None
         except KeyboardInterrupt:  # a second signal before the batch ended
             return _quit_at_once(

@@ -185,17 +185,15 @@ class Trainer:
             stats = EpochStats(epoch + 1, perplexity(train_loss), None, tokens, seconds)
             # a NaN/inf loss, or one so large exp() overflows
             if not math.isfinite(stats.perplexity):
-                diverged = DivergenceError(
+                raise DivergenceError(
                     f"Training diverged in epoch {epoch + 1} of {self.max_epochs}: the loss became "
-                    f"{train_loss:.4g} "
-                    f"(perplexity {stats.perplexity}). Lower the learning rate (now {lr:g}) or "
-                    "enable gradient "
-                    f"clipping (now {f'{clip:g}' if clip else 'off'})."
+                    f"{train_loss:.4g} (perplexity {stats.perplexity}). Lower the learning rate "
+                    f"(now {lr:g}) or enable gradient clipping "
+                    f"(now {f'{clip:g}' if clip else 'off'}).",
+                    epoch=epoch + 1,
+                    lr=lr,
+                    clip=clip,
                 )
-                diverged.epoch = epoch + 1  # what the caller's advice needs
-                diverged.lr = lr
-                diverged.clip = clip
-                raise diverged
             if (epoch + 1) % self.val_every == 0 or epoch + 1 == last:
                 stats.val_perplexity = self.evaluate(model, data)
             self.history.append(stats)

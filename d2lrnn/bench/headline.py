@@ -64,7 +64,6 @@ def _backends(results: dict[str, Any]) -> list[str]:
 def write_headline_chart(results: dict[str, Any], path: str | os.PathLike) -> Path:
     """Bars of training tokens/s per backend: the book's code and d2lrnn, with the median pair
     ratio."""
-
     book = _speeds(results, BOOK)
     ours = _speeds(results, "concise")
     ratios = _ratios(results)

@@ -217,7 +217,6 @@ def time_shapes(engine: str, shapes: Sequence[Shape]) -> dict[str, dict[str, flo
 
 def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[str, Any]:
     """One engine's timings (``status`` ok, or skipped with the reason); call in a fresh process."""
-
     result: dict[str, Any] = {"engine": engine}
     try:
         # before the framework's import
@@ -235,7 +234,6 @@ def measure(engine: str, shapes: Sequence[Shape], threads: Any = None) -> dict[s
 # ---------------------------------------------------
 def engines() -> list[str]:
     """NumPy and every installed backend, from the registry."""
-
     return [NUMPY, *(n for n in NAMES if is_installed(n))]
 
 
@@ -243,7 +241,6 @@ def run_engine(
     engine: str, shapes: Sequence[Shape], threads: Any = None, timeout: float = 600
 ) -> dict[str, Any]:
     """:func:`measure` in a fresh process (as the benchmark's workers run)."""
-
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -290,7 +287,6 @@ def measure_roofline(
 def config_shapes(config: Any, vocab: Callable[[str], int] | None = None) -> dict[str, Shape]:
     """The shape of every condition a benchmark run measures (``seed``, ``busy``, ``h1024``,
     ``word``, ``gru``...)."""
-
     vocab = vocab or (
         lambda token: vocab_size(token, config.max_tokens, config.data_dir, config.corpus)
     )
@@ -362,7 +358,6 @@ def stamped(
 ) -> str:
     """The table under a line naming the date, the machine, the engines' versions, the threads and
     the load."""
-
     m = machine_info()
     engines = ", ".join(
         f"{e['engine']} {e.get('version') or ''} ({e['status']})" for e in summary["engines"]
@@ -388,7 +383,6 @@ def vocab_size(
     token: str, max_tokens: int, data_dir: str | None = None, corpus: str | None = None
 ) -> int:
     """The vocabulary the benchmark's data module builds for these settings."""
-
     return len(TimeMachine(32, 35, num_train=max_tokens, num_val=0, token=token, corpus=corpus,
                            data_dir=data_dir).vocab)
 

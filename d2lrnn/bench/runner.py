@@ -88,7 +88,6 @@ def worker_threads(job: Job, config: BenchConfig) -> int | str | None:
 def run_worker(job: Job, seed: int, config: BenchConfig) -> dict[str, Any]:
     """Run one measurement in a fresh process; a crash or a timeout is returned as ``status:
     failed``."""
-
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -18,7 +18,6 @@ from .common import Parser, Stopped, message
 def versions() -> str:
     """d2lrnn's version and each registered framework's installed version (read from metadata,
     nothing imported)."""
-
     lines = [f"d2lrnn {__version__}"]
     lines += [f"{spec.label} ({spec.name}): {spec.version() or 'not installed'}" for spec in SPECS]
     return "\n".join(lines)

@@ -232,13 +232,10 @@ def resume_mismatch_advice(exc: ResumeMismatch) -> str:
 def divergence_advice(exc: DivergenceError) -> str:
     """A :class:`~d2lrnn.DivergenceError` with the options that try again: a lower ``--lr``,
     ``--clip 1``."""
-    lr = getattr(exc, "lr", None)
+    lr = exc.lr
     if lr is None:
         return message(exc)
     advice = f"{message(exc)} E.g. --lr {lr / 10:g} --clip 1."
-    checkpoint = getattr(exc, "checkpoint", None)
-    return (
-        f"{advice} To resume: {PROG} --resume {checkpoint} --lr {lr / 2:g}"
-        if checkpoint
-        else advice
-    )
+    if exc.checkpoint:
+        return f"{advice} To resume: {PROG} --resume {exc.checkpoint} --lr {lr / 2:g}"
+    return advice

@@ -27,7 +27,6 @@ class WorkersStopped(D2LRNNError):
 def backend_name(job: TrainJob) -> str:
     """The backend ``job`` trains on (given, from the checkpoint it resumes, or the default);
     imports nothing."""
-
     if job.backend or not job.resume:
         return check_installed(job.backend)
     _, resumed, _ = resolve_settings(job)
