@@ -34,16 +34,19 @@ def test_the_compiled_step_traces_once_and_matches_eager_steps(backend, kind):
         backend, compiled_model, backend.parameters(compiled_model), X, Y, state, 1.0, 0.3))[1])
     eager_params = backend.parameters(eager_model)
     compiled_state = eager_state = None
-    for X, Y in batches(6):
+    for i, (X, Y) in enumerate(batches(6)):
+        if i == 3:  # a second epoch starts without a state
+            compiled_state = eager_state = None
+            first_epoch = len(calls)
         X, Y = backend.tensor(X), backend.tensor(Y)
         loss, compiled_state = traced(X, Y, compiled_state)
         want, eager_state = sgd_step(
             backend, eager_model, eager_params, X, Y, eager_state, 1.0, 0.3
         )
         np.testing.assert_allclose(backend.to_float(loss), backend.to_float(want), rtol=1e-5)
-    # one eager call (no state yet), one trace (with a state): the other four steps run compiled
-    # code
-    assert len(calls) == 2
+    # one eager call (no state yet), its signature traced at once, one trace with a state: the
+    # other four steps, the next epoch's first (no state) included, run compiled code
+    assert first_epoch == len(calls) == 3
     for key, value in eager_model.get_weights().items():
         np.testing.assert_allclose(compiled_model.get_weights()[key], value, atol=1e-5)
 

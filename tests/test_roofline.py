@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from d2lrnn import bench
@@ -220,3 +221,46 @@ def test_each_engine_runs_in_a_fresh_process_and_a_backend_times_with_its_own_pr
     assert entry["products"]["input gather"]["engine"] == "numpy"  # only NumPy times the gather
     assert {p for r in summary["raw"] if r["engine"] == "jax" for p in r["shapes"][shape.key]} == {
         p.name for p in products(shape) if p.k}
+
+
+def test_every_installed_backend_times_with_its_own_product() -> None:
+    """MXNet included: each adapter's ``OPS.matmul`` runs the products (eagerly)."""
+    from d2lrnn.backends import NAMES, is_installed
+
+    for name in (n for n in NAMES if is_installed(n)):
+        matmul, to_engine, finish, _ = roofline._engine(name)
+        a, b = np.arange(6, dtype=np.float32).reshape(2, 3), np.ones((3, 2), np.float32)
+        np.testing.assert_allclose(finish(matmul(to_engine(a), to_engine(b))), a @ b, err_msg=name)
+
+
+def test_step_seconds_sum_the_products_at_the_fastest_or_at_one_engines_own() -> None:
+    shape = Shape(2, 3, 8, 11)
+    own = {p.name: 2e-6 for p in products(shape) if p.k}
+    measured = [
+        {"engine": "numpy", "status": "ok",
+         "shapes": {shape.key: {p.name: 1e-6 for p in products(shape)}}},
+        {"engine": "torch", "status": "ok", "shapes": {shape.key: own}},
+    ]
+    summary = roofline.summarise([shape], measured)
+    calls = sum(p.calls for p in products(shape))
+    assert roofline.step_seconds(summary, shape.key) == pytest.approx(1e-6 * calls)
+    # the framework's own products, the gather (NumPy's alone) at its fastest
+    assert roofline.step_seconds(summary, shape.key, "torch") == pytest.approx(
+        1e-6 + 2e-6 * (calls - 1))
+    assert roofline.step_seconds(summary, shape.key, "jax") is None  # not measured
+    assert roofline.step_seconds(summary, "other") is None
+
+
+def test_the_page_splits_each_rows_time_into_products_and_the_rest(
+    results: dict[str, Any],
+) -> None:
+    rows = bench.report.time_rows(results)
+    concise = next(e for e in rows if e["model"] == "concise" and e["condition"] == SEED)
+    row = next(r for r in results["rows"] if r["model"] == "concise" and r["condition"] == SEED)
+    assert concise["batch_s"] == pytest.approx(32 * 35 / row["tokens_per_sec"])
+    # the fake roofline measured NumPy only: no torch engine, so no own split
+    assert concise["own_products_s"] is None and concise["best_products_s"] > 0
+    assert {e["condition"] for e in rows} >= {SEED, "h512", "h1024", "word"}
+    assert all(e["model"] != "book" for e in rows)
+    text = bench.markdown_report(results)
+    assert "### Where a batch's time goes" in text and "5.6 ms in all" in text

@@ -15,10 +15,13 @@ from .charts import has_limits, write_limit_chart, write_rows_chart, write_scali
 from .config import (
     BOOK_RATIO_TARGETS,
     BUSY_KEEP,
+    LIMIT_CONDITION,
     LIMIT_TARGET,
+    MOONSHOT_TOKENS_PER_SEC,
     OVERHEAD_BOUNDS,
     PAGE_END,
     PAGE_START,
+    PEER_TARGETS,
     SCALING,
 )
 from .headline import (
@@ -161,6 +164,10 @@ def write_all(results: dict[str, Any], out: str | os.PathLike) -> dict[str, Path
 def page_template() -> str:
     """The results page around the generated parts; its prose holds no measured number."""
     targets = ", ".join(f"{LABELS.get(b, b)} ≥ {t:g}x" for b, t in BOOK_RATIO_TARGETS.items())
+    hidden, share = LIMIT_CONDITION[1:], f"{LIMIT_TARGET:.0%}"
+    moon = MOONSHOT_TOKENS_PER_SEC // 1000
+    peers = "; ".join(f"{LABELS[b]} is held to at least {'' if r == 1 else f'{r:g}x '}"
+                      f"{LABELS[p]}'s speed" for b, (p, r) in PEER_TARGETS.items())
     gpu_start, gpu_end = (
         PAGE_START.replace("bench:", "bench-gpu:"),
         PAGE_END.replace("bench:", "bench-gpu:"),
@@ -186,6 +193,14 @@ timed alone at the row's exact shapes by the fastest engine on this machine. A r
 the limit** is its tokens/s over that limit; the target at 1024 hidden units, where the products
 should dominate, is {LIMIT_TARGET:.0%} for every backend. How the limit is measured is under "The
 machine's limit" below the tables.
+
+Three more targets, each a line of the pairs table. {peers} at every setting,
+for the concise and the from-scratch model; the two floors' ratio beside them shows what the bare
+frameworks allow. At {hidden} hidden units the concise model's share of the limit is held to
+{share}; the floor's share, beside it, bounds what any library on the framework's own layer can
+reach, and the overhead over the floor at that size says how much of the remaining gap is
+d2lrnn's. At the seed settings every backend's concise model is held to {moon}k tokens/s; "Where
+a batch's time goes" splits each row's time into the products and everything else, both measured.
 
 Regenerate with (the book's code: `pip install --no-deps d2l==0.17.6`, or the `bench` extra)
 

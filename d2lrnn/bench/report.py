@@ -14,6 +14,7 @@ from .config import (
     FLOOR,
     GATED_CELLS,
     HIDDEN_SIZES,
+    MOONSHOT_TOKENS_PER_SEC,
     OVERHEAD_BOUNDS,
     SCALING,
     SEED,
@@ -211,13 +212,19 @@ def _threads(run: dict[str, Any]) -> str:
 def _value(comparison: dict[str, Any], value: float | None) -> str:
     if value is None:
         return "–"
+    if comparison["kind"] == "share":
+        return f"{value:.0%}"
     return f"{value:+.0%}" if comparison["kind"] == "overhead" else f"{value:.2f}x"
 
 
 def _target(comparison: dict[str, Any]) -> str:
     if comparison["kind"] == "overhead":
         return f"{OVERHEAD_BOUNDS[0]:+.0%} to {OVERHEAD_BOUNDS[1]:+.0%}"
-    return "–" if comparison["target"] is None else f"≥ {comparison['target']:g}x"
+    if comparison["target"] is None:
+        return "–"
+    if comparison["kind"] == "share":
+        return f"≥ {comparison['target']:.0%}"
+    return f"≥ {comparison['target']:g}x"
 
 
 def comparisons_table(results: dict[str, Any]) -> str:
@@ -290,6 +297,70 @@ def scaling_table(results: dict[str, Any]) -> str:
             f"| {_num(e['book_peak_rss_mib'], '.0f')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def time_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where a batch's time goes, per measured row at the seed settings and in "how cost grows":
+    the measured milliseconds, the products alone with the framework's own matrix product and with
+    the fastest engine, and the rest (activations, the loss, the update, the framework's dispatch).
+    """
+    from .roofline import step_seconds  # here: roofline imports this module
+
+    roofline = results.get("roofline") or {}
+    conditions = roofline.get("conditions", {})
+    tokens = results["config"]["batch_size"] * results["config"]["num_steps"]
+    out = []
+    for row in results["rows"]:
+        key = conditions.get(row["condition"])
+        if (row["model"] == BOOK or row["condition"] not in (SEED, *SCALING) or not key
+                or row.get("status") != "ok" or not row.get("tokens_per_sec")):
+            continue
+        measured = tokens / row["tokens_per_sec"]
+        own = step_seconds(roofline, key, row["backend"])
+        out.append({"backend": row["backend"], "model": row["model"],
+                    "condition": row["condition"], "batch_s": measured, "own_products_s": own,
+                    "best_products_s": step_seconds(roofline, key),
+                    "rest_s": None if own is None else measured - own})
+    return out
+
+
+def time_table(results: dict[str, Any]) -> str:
+    """Markdown of :func:`time_rows`, with the time a batch may take at the moonshot's speed."""
+    rows = time_rows(results)
+    if not rows:
+        return "No split: this run has no measured limit to split the time by.\n"
+    c = results["config"]
+    budget = c["batch_size"] * c["num_steps"] / MOONSHOT_TOKENS_PER_SEC
+    lines = [
+        f"At {MOONSHOT_TOKENS_PER_SEC / 1000:.0f}k tokens/s a batch of the seed settings may take "
+        f"{budget * 1e3:.1f} ms in all.\n",
+        "| backend | model | setting | ms per batch | products, own matrix product, ms | products, "
+        "fastest engine, ms | the rest, ms | the rest, share |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for e in rows:
+        rest = e["rest_s"]
+        lines.append(
+            f"| {_label(e['backend'])} | {MODEL_TEXT.get(e['model'], e['model'])} "
+            f"| {condition_text(e['condition'])} | {e['batch_s'] * 1e3:.2f} "
+            f"| {_ms(e['own_products_s'])} | {_ms(e['best_products_s'])} | {_ms(rest)} "
+            f"| {'–' if rest is None else format(rest / e['batch_s'], '.0%')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1e3:.2f}"
+
+
+TIME_TEXT = """\
+Each row's milliseconds per batch (its tokens/s turned round) split in two: the matrix products
+the step cannot do without, timed alone at the row's shapes with the framework's own matrix
+product (the column before them: with the fastest engine here, which sets the limit), and the rest.
+The rest is everything else the framework does in that step: the activations and their gradients,
+the loss, clipping and the update, and its own dispatch between them. It is what a faster
+framework path can remove; the products are what it cannot.
+"""
 
 
 METHOD = """\
@@ -373,8 +444,10 @@ def markdown_report(results: dict[str, Any], images: dict[str, str] | None = Non
     if any(r["condition"].startswith(WORKERS_PREFIX) for r in results["rows"]):
         parts += [WORKERS_TEXT]
     if any(r["condition"] in SCALING for r in results["rows"]):
-        parts += ["### How cost grows", "", scaling_table(results)]
+        parts += ["### How cost grows", "", scaling_table(results), "",
+                  rows_table(results, SCALING)]
         if "scaling" in images:
             parts += [f"![tokens/s and peak memory against hidden units]({images['scaling']})", ""]
-    parts += ["### The machine's limit", "", roofline_text(results), METHOD]
+    parts += ["### Where a batch's time goes", "", TIME_TEXT, time_table(results),
+              "### The machine's limit", "", roofline_text(results), METHOD]
     return "\n".join(parts)

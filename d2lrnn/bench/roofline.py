@@ -128,6 +128,26 @@ def limit(shape: Shape, seconds: dict[str, float]) -> float | None:
     return shape.batch * shape.num_steps / total if total > 0 else None
 
 
+def step_seconds(roofline: dict[str, Any], key: str, engine: str | None = None) -> float | None:
+    """Seconds of one step's products at shape ``key``: each at its fastest engine, or at
+    ``engine``'s own product (the gather, timed by NumPy alone, at its fastest); None if unmeasured.
+    """
+    entry = roofline.get("shapes", {}).get(key)
+    if not entry:
+        return None
+    own = next((r["shapes"].get(key, {}) for r in roofline.get("raw", [])
+                if r.get("engine") == engine), None)
+    if engine is not None and not own:
+        return None
+    seconds = {name: found["seconds"] for name, found in entry["products"].items()}
+    for p in products(Shape(**entry["shape"])):
+        if p.k and engine is not None:
+            seconds[p.name] = own.get(p.name)
+        if seconds.get(p.name) is None:
+            return None
+    return sum(seconds[p.name] * p.calls for p in products(Shape(**entry["shape"])))
+
+
 def summarise(shapes: Sequence[Shape], measured: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The roofline of a run: per shape its limit, the fastest engine per product, and every
     engine's times."""

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..backends import LABELS
 from ..threads import AUTO
 from .config import (
     BOOK,
@@ -15,14 +16,21 @@ from .config import (
     CELL_BOOK_RATIO_TARGETS,
     DEFAULT_THREADS,
     FLOOR,
+    KINDS,
+    LIMIT_CONDITION,
+    LIMIT_TARGET,
     MAX_PERPLEXITY,
+    MOONSHOT_TOKENS_PER_SEC,
     OVERHEAD_BOUNDS,
+    PEER_TARGETS,
     PERPLEXITY_EPOCHS,
+    SCALING,
     SCRATCH_RATIO,
     SEED,
     THREADS_KEEP,
     WORKERS_PREFIX,
     BenchConfig,
+    condition_settings,
 )
 
 
@@ -173,6 +181,19 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
         out.append({"backend": backend, "name": name, "kind": kind, "top": top, "bottom": bottom,
                     "values": values, **stats, "target": target, "verdict": judged})
 
+    def add_share(backend: str, name: str, key: str, reference: float | None,
+                  target: float | None) -> None:
+        """Each repeat's tokens/s over ``reference`` (None: the row's own limit)."""
+        row = rows.get(key, {})
+        reference = reference or row.get("limit_tokens_per_sec")
+        if row.get("status") != "ok" or not reference:
+            return
+        values = [rate / reference for rate in row.get("repeat_tokens_per_sec") or [] if rate]
+        stats = spread(values)
+        out.append({"backend": backend, "name": name, "kind": "share", "top": key, "bottom": None,
+                    "reference": reference, "values": values, **stats, "target": target,
+                    "verdict": _verdict_ratio(values, stats, target)})
+
     seed_targets = config.seed_hyperparameters()
     for backend in config.backends:
         key = f"{backend}/{{}}/{{}}".format
@@ -221,7 +242,45 @@ def comparisons(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[di
                 key("concise", SEED),
                 None,
             )
+    _limit_comparisons(config, add, add_share, seed_targets)
     return out
+
+
+def setting_name(condition: str, config: BenchConfig) -> str:
+    """``512 hidden``, ``word tokens``: what a condition of "how cost grows" (or the seed) changes.
+    """
+    settings = condition_settings(condition, config)
+    if settings.get("token") == "word":
+        return "word tokens"
+    return f"{settings.get('num_hiddens', config.num_hiddens)} hidden"
+
+
+def _limit_comparisons(config: BenchConfig, add: Any, add_share: Any, seed_targets: bool) -> None:
+    """Issue 20's targets: a backend against its peer at every setting, the share of the limit at
+    :data:`LIMIT_CONDITION` (beside the floor's, which bounds it) and the moonshot."""
+    settings = [SEED, *(c for c in SCALING if config.scaling)]
+    for backend, (peer, target) in PEER_TARGETS.items():
+        if peer not in config.backends:
+            continue
+        for condition in settings:
+            for model in (*KINDS, FLOOR):
+                add(backend,
+                    f"{model}, {setting_name(condition, config)}: {LABELS[backend]} / "
+                    f"{LABELS[peer]}",
+                    f"{backend}/{model}/{condition}", f"{peer}/{model}/{condition}",
+                    None if model == FLOOR else target)
+    for backend in config.backends:
+        key = f"{backend}/{{}}/{LIMIT_CONDITION}".format
+        name = setting_name(LIMIT_CONDITION, config)
+        add_share(backend, f"concise, {name}: share of the limit", key("concise"), None,
+                  LIMIT_TARGET)
+        add_share(backend, f"floor, {name}: share of the limit (bounds the concise model)",
+                  key(FLOOR), None, None)
+        add(backend, f"overhead over the floor, {name}", key("concise"), key(FLOOR), None,
+            "overhead")
+        if seed_targets:
+            add_share(backend, f"concise, quiet: share of {MOONSHOT_TOKENS_PER_SEC // 1000}k "
+                      "tokens/s", f"{backend}/concise/{SEED}", MOONSHOT_TOKENS_PER_SEC, 1.0)
 
 
 def perplexity_checks(rows: dict[str, dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:

@@ -15,6 +15,10 @@ from ...model import ModelMixin, canonical_names
 
 npx.set_np()
 
+#: the cells' primitives in MXNet's NumPy front end, run eagerly (the hybridized scratch model takes
+#: the same ones from ``F``); the benchmark's roofline times ``OPS.matmul``
+OPS = Ops(np.dot, npx.sigmoid, np.tanh, lambda a, n: np.split(a, n, axis=-1))
+
 
 def _as_array(state: Any) -> Any:
     """The state as one array, whether it comes bare or as Gluon's one-element list."""
