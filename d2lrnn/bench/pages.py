@@ -181,8 +181,8 @@ One `d2lrnn bench` run measures, per backend, the library's concise and from-scr
 bare framework floor and the book's own code (the `d2l` package 0.17.6) at the book's seed settings
 (batch 32, 35 steps, 256 hidden units, learning rate 1, clipping 1, the first 10,000 characters of
 The Time Machine, sequential sampling); the concise model and the book's code again while one core
-is kept busy; and both at more hidden units and on word tokens. Targets: d2lrnn against the book's
-code at the seed settings ({targets}); with one core busy every backend keeps at least
+is kept busy; and all four at more hidden units and on word tokens. Targets: d2lrnn against the
+book's code at the seed settings ({targets}); with one core busy every backend keeps at least
 {BUSY_KEEP:.0%} of its quiet speed; the overhead over the floor within {OVERHEAD_BOUNDS[0]:+.0%} to
 {OVERHEAD_BOUNDS[1]:+.0%}. Every run that is published is appended to
 `docs/bench/history.jsonl` and listed under the latest one.
