@@ -118,34 +118,38 @@ def best_times(measured: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[s
     return best
 
 
+def step_time(shape: Shape, seconds: dict[str, float | None]) -> float | None:
+    """Seconds of one step that did nothing but the products, given each product's seconds per call
+    (None when one is missing)."""
+    parts = products(shape)
+    if any(seconds.get(p.name) is None for p in parts):
+        return None
+    return sum(seconds[p.name] * p.calls for p in parts)
+
+
 def limit(shape: Shape, seconds: dict[str, float]) -> float | None:
     """Tokens/s of a step that did nothing but the products, given each product's seconds per call.
     """
-    parts = products(shape)
-    if any(p.name not in seconds for p in parts):
-        return None
-    total = sum(seconds[p.name] * p.calls for p in parts)
-    return shape.batch * shape.num_steps / total if total > 0 else None
+    total = step_time(shape, seconds)
+    return shape.batch * shape.num_steps / total if total else None
 
 
 def step_seconds(roofline: dict[str, Any], key: str, engine: str | None = None) -> float | None:
-    """Seconds of one step's products at shape ``key``: each at its fastest engine, or at
-    ``engine``'s own product (the gather, timed by NumPy alone, at its fastest); None if unmeasured.
-    """
+    """:func:`step_time` at shape ``key``: each product at its fastest engine, or at ``engine``'s
+    own product (the gather, timed by NumPy alone, at its fastest); None if unmeasured."""
     entry = roofline.get("shapes", {}).get(key)
     if not entry:
         return None
-    own = next((r["shapes"].get(key, {}) for r in roofline.get("raw", [])
-                if r.get("engine") == engine), None)
-    if engine is not None and not own:
-        return None
     seconds = {name: found["seconds"] for name, found in entry["products"].items()}
-    for p in products(Shape(**entry["shape"])):
-        if p.k and engine is not None:
-            seconds[p.name] = own.get(p.name)
-        if seconds.get(p.name) is None:
+    if engine is not None:
+        own = next((r["shapes"].get(key) for r in roofline.get("raw", [])
+                    if r.get("engine") == engine), None)
+        if not own:
             return None
-    return sum(seconds[p.name] * p.calls for p in products(Shape(**entry["shape"])))
+        seconds.update((name, value) for name, value in own.items() if name in seconds)
+        seconds.update((p.name, None) for p in products(Shape(**entry["shape"]))
+                       if p.k and p.name not in own)
+    return step_time(Shape(**entry["shape"]), seconds)
 
 
 def summarise(shapes: Sequence[Shape], measured: Sequence[dict[str, Any]]) -> dict[str, Any]:
