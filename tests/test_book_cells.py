@@ -188,6 +188,24 @@ def test_the_exact_known_failure_passes_and_only_it(tmp_path) -> None:
     )
 
 
+NOISY = """# judge-after: 3 epochs: the demo's perplexity is noisy
+# %%
+num_epochs = 500
+print('epochs', num_epochs)
+"""
+
+
+def test_a_noisy_section_trains_at_least_its_judge_after_epochs(tmp_path) -> None:
+    noisy = _demo(tmp_path, NOISY)
+    assert noisy.min_epochs == 3
+    assert [noisy.epochs_run(e) for e in (1, 2, 3, 5)] == [3, 3, 3, 5]
+    assert "epochs 3" in run_cell_file(noisy, REPO, 1, timeout=60).output
+    assert "epochs 5" in run_cell_file(noisy, REPO, 5, timeout=60).output
+    assert _demo(tmp_path / "plain", SECTION).epochs_run(1) == 1
+    with pytest.raises(ValueError, match="N epochs: WHY"):
+        _demo(tmp_path / "bad", NOISY.replace("3 epochs:", "three epochs:"))
+
+
 def test_without_a_known_issue_any_failure_is_a_problem(tmp_path) -> None:
     plain = _demo(tmp_path, SECTION.replace("pytest>=1", "pytest>=10000"))
     assert plain.failure_here() is None

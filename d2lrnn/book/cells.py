@@ -141,6 +141,13 @@ class CellFile:
     #: ``# book-skips: WHAT`` lines: what the book's own cells leave out on this tab (so nothing
     #: runs there)
     book_skips: list[str] = field(default_factory=list)
+    #: ``# judge-after: N epochs: WHY``: the fewest epochs over which this section's perplexity
+    #: falls reliably; a shorter run is lengthened to ``N`` (0: any length)
+    min_epochs: int = 0
+
+    def epochs_run(self, epochs: int) -> int:
+        """How many epochs a run asked for ``epochs`` trains: at least :attr:`min_epochs`."""
+        return max(epochs, self.min_epochs)
 
     @property
     def expect(self) -> list[str]:
@@ -157,7 +164,10 @@ class CellFile:
         )
 
 
-_HEADER = re.compile(r"^# (known-issue|raises|seen|stand-in|book-skips): (.*)$", re.M)
+_HEADER = re.compile(
+    r"^# (known-issue|raises|seen|stand-in|book-skips|judge-after): (.*)$", re.M
+)
+_JUDGE_AFTER = re.compile(r"^(\d+) epochs: .+$")
 _RAISES = re.compile(r"^([\w.]+) in cell (\d+): (.+)$")
 
 
@@ -194,9 +204,13 @@ def read_cell_file(path: Path) -> CellFile:
             cells.append(body)
             expect.append([m.strip() for m in re.findall(r"^# expect: (.*)$", chunk, re.M)])
     notes = _HEADER.findall(header)
+    judge_after = [_JUDGE_AFTER.match(v.strip()) for k, v in notes if k == "judge-after"]
+    if not all(judge_after):
+        raise ValueError(f"{path}: '# judge-after:' must read 'N epochs: WHY'")
     return CellFile(path, path.parent.parent.name, path.parent.name, path.stem, cells, expect,
                     _known_issues(header, path), [v.strip() for k, v in notes if k == "stand-in"],
-                    [v.strip() for k, v in notes if k == "book-skips"])
+                    [v.strip() for k, v in notes if k == "book-skips"],
+                    max((int(m[1]) for m in judge_after if m), default=0))
 
 
 def cell_files(root: Path) -> list[CellFile]:
@@ -278,8 +292,11 @@ def run_cell_file(cell_file: CellFile, repo: Path, epochs: int, timeout: float =
     """Run a cell file and check its ``# expect:`` lines against the output.
 
     Where a known issue applies (:meth:`CellFile.failure_here`), only the cells before the one that
-    raises must print their expected lines."""
-    code, out, err, failure = run_cells_traced(cell_file.prepared(epochs), repo, timeout)
+    raises must print their expected lines. The cells train for
+    :meth:`CellFile.epochs_run` epochs."""
+    code, out, err, failure = run_cells_traced(
+        cell_file.prepared(cell_file.epochs_run(epochs)), repo, timeout
+    )
     issue = cell_file.failure_here()
     expect = (
         [e for cell in cell_file.cell_expect[: issue.cell - 1] for e in cell]
