@@ -15,7 +15,7 @@ import pytest
 
 from d2lrnn import bench
 from d2lrnn.bench import BenchConfig, Job
-from d2lrnn.bench.config import BOOK, BUSY, FLOOR, SEED
+from d2lrnn.bench.config import BOOK, BUSY, FLOOR, SEED, interleave
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"concise": 130_000, "scratch": 50_000, FLOOR: 140_000, BOOK: 100_000}
@@ -144,6 +144,25 @@ def test_how_cost_grows_measures_both_models_the_floor_and_the_book() -> None:
         (m, c) for m in ("concise", "scratch", FLOOR, BOOK) for c in ("h512", "h1024", "word")}
     lean = BenchConfig(backends=["jax"], models=["concise"], floor=False, book=False)
     assert {j.model for j in lean.scaling_jobs()} == {"concise"}
+
+
+def test_rows_compared_across_backends_run_back_to_back() -> None:
+    backends = ["mxnet", "torch", "tensorflow", "jax"]
+    for jobs in (BenchConfig(backends=backends, cells=["gru"]).jobs(),
+                 BenchConfig(backends=backends).scaling_jobs()):
+        # each (model, condition) on every backend, consecutively, in the registry's order
+        for start in range(0, len(jobs), len(backends)):
+            turn = jobs[start:start + len(backends)]
+            assert [j.backend for j in turn] == backends, turn
+            assert len({(j.model, j.condition) for j in turn}) == 1, turn
+    # each backend's own rows keep their order
+    main = BenchConfig(backends=backends).jobs()
+    assert [j.key for j in main if j.backend == "torch"] == [
+        j.key for j in BenchConfig(backends=["torch"]).jobs()
+    ]
+    # a backend with fewer rows (no engine for workers) leaves its turns out, the others go on
+    mixed = interleave([[Job("a", "m", "x"), Job("a", "m", "y")], [Job("b", "m", "x")]])
+    assert [j.key for j in mixed] == ["a/m/x", "b/m/x", "a/m/y"]
 
 
 def test_pairs_targets_and_verdicts(results: dict[str, Any]) -> None:

@@ -134,11 +134,11 @@ class BenchConfig:
 
     def jobs(self) -> list[Job]:
         """The rows measured at the seed settings and under load, in the order each repeat runs
-        them."""
+        them (:func:`interleave`)."""
         extra = ([BOOK] if self.book else []) + ([FLOOR] if self.floor else [])
-        out = []
+        groups = []
         for backend in self.backends:
-            out += [Job(backend, model) for model in (*self.models[:1], *extra, *self.models[1:])]
+            out = [Job(backend, model) for model in (*self.models[:1], *extra, *self.models[1:])]
             if self.threads and self.models[:1] == ["concise"]:
                 out.append(Job(backend, "concise", DEFAULT_THREADS))
             if self.busy:
@@ -153,7 +153,8 @@ class BenchConfig:
                 out += [
                     Job(backend, "concise", f"{WORKERS_PREFIX}{n}") for n in self.workers if n > 1
                 ]
-        return out
+            groups.append(out)
+        return interleave(groups)
 
     def scaling_jobs(self) -> list[Job]:
         """The rows of "how cost grows": the library's models, the floor and the book at more hidden
@@ -161,7 +162,16 @@ class BenchConfig:
         if not self.scaling:
             return []
         models = [*self.models, *([FLOOR] if self.floor else []), *([BOOK] if self.book else [])]
-        return [Job(b, m, c) for b in self.backends for c in SCALING for m in models]
+        return interleave([[Job(b, m, c) for c in SCALING for m in models] for b in self.backends])
+
+
+def interleave(groups: list[list[Job]]) -> list[Job]:
+    """Each backend's rows in its own order, the backends taking turns: the same model under the
+    same condition runs on every backend back to back, so that rows compared across backends (JAX
+    against PyTorch) are minutes closer than when each backend ran all of its rows in one block.
+    """
+    width = max((len(g) for g in groups), default=0)
+    return [group[i] for i in range(width) for group in groups if i < len(group)]
 
 
 def condition_settings(condition: str, config: BenchConfig) -> dict[str, object]:

@@ -371,7 +371,8 @@ How to read it. **tokens/s** of one repeat is the median over its epochs of `tok
 the training loop, leaving out the first epoch (warm-up: lazy building, tracing, hybridizing); the
 same rule holds for every row, the book's included. A row's tokens/s is the median over its
 repeats. Every repeat is a fresh process, and each repeat runs every row once in the same order,
-so repeat *i* of two rows ran side by side: **per pair** lists those ratios, **median** and
+the backends taking turns (one model under one condition on every backend, then the next), so
+repeat *i* of two rows ran side by side: **per pair** lists those ratios, **median** and
 **spread** (smallest to largest) summarise them. **floor** is the concise model written directly
 in the framework at the adapter's compile level (`d2lrnn/backends/<name>/floor.py`; a test checks
 that it computes the library's losses from the same weights); **overhead** = 1 − d2lrnn / floor per
