@@ -78,7 +78,9 @@ def test_every_lever_is_declared_with_the_other_setting() -> None:
     found = floor.levers(d2lrnn.get_backend("jax"))
     names = " ".join(lever.name for lever in found)
     assert f"PROJECT_INPUTS={models.PROJECT_INPUTS}" in names and f"DONATE={ops.DONATE}" in names
-    assert {lever.kind for lever in found if "UNROLL" in lever.name} == {"RNN", "RNNScratch"}
+    for lever_name in ("UNROLL", "FLATTEN_PRODUCTS"):
+        kinds = {lever.kind for lever in found if lever_name in lever.name}
+        assert kinds == {"RNN", "RNNScratch"}, lever_name
     lever, library = (
         next(lever for lever in found if "PROJECT_INPUTS" in lever.name),
         models.PROJECT_INPUTS,
@@ -87,3 +89,40 @@ def test_every_lever_is_declared_with_the_other_setting() -> None:
     with lever.other.context(None):
         assert models.PROJECT_INPUTS is (not library)
     assert models.PROJECT_INPUTS is library
+
+
+@pytest.mark.parametrize("kind", ["concise", "scratch"])
+def test_flattened_output_products_keep_the_numbers(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from d2lrnn.backends.jax import models
+
+    weights = random_weights("rnn", 2, seed=5, scale=0.3)
+    runs = {}
+    for flat in (True, False):
+        monkeypatch.setattr(models, "FLATTEN_PRODUCTS", flat)
+        runs[flat] = _train(kind, "rnn", 2, weights)
+    np.testing.assert_allclose(runs[True][0], runs[False][0], rtol=1e-5)
+    for key, value in runs[False][1].items():
+        np.testing.assert_allclose(runs[True][1][key], value, atol=2e-5, err_msg=key)
+
+
+def test_matmul_flattens_only_a_left_operand_of_several_leading_axes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    from d2lrnn.backends.jax import models
+
+    a, b = jnp.arange(2 * 3 * 4.0).reshape(2, 3, 4), jnp.arange(4 * 5.0).reshape(4, 5)
+    monkeypatch.setattr(models, "FLATTEN_PRODUCTS", True)
+    np.testing.assert_allclose(models.matmul(a, b), np.asarray(a) @ np.asarray(b))
+    assert models.matmul(a, b).shape == (2, 3, 5)
+    # the 3-D product becomes one 2-D dot over the 6 rows
+    def lowered() -> str:  # a new function each time: jit caches traces by function
+        return jax.jit(lambda x, y: models.matmul(x, y)).lower(a, b).as_text()
+
+    assert "tensor<6x4xf32>" in lowered()
+    monkeypatch.setattr(models, "FLATTEN_PRODUCTS", False)
+    assert "tensor<6x4xf32>" not in lowered()

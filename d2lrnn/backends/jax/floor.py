@@ -54,7 +54,7 @@ def train_floor(
             inputs = (self.input.kernel.value[X.T] + self.input.bias.value if project
                       else jax.nn.one_hot(X.T, vocab_size))
             state, outputs = self.rnn(inputs, initial_carry=state)
-            return self.linear(outputs), state
+            return models.dense(self.linear, outputs), state
 
     with jax.default_device(dev):
         net = Net(nnx.Rngs(0))
@@ -111,9 +111,9 @@ def train_floor(
 
 
 def levers(backend: Any) -> list[Lever]:
-    """JAX's fast paths (``scripts/levers.py``): the input layer before the scan, donated buffers,
-    the scan's
-    unroll, and one host read per epoch; each against the adapter's other setting."""
+    """JAX's fast paths (``scripts/levers.py``): the input layer before the scan, 2-D output
+    products, donated buffers, the scan's unroll, and one host read per epoch; each against the
+    adapter's other setting."""
     from . import models, ops
 
     def flag(module: Any, name: str, value: Any) -> Variant:
@@ -126,6 +126,15 @@ def levers(backend: Any) -> list[Lever]:
             "RNN",
             flag(models, "PROJECT_INPUTS", not models.PROJECT_INPUTS),
             LIBRARY,
+        ),
+        *(
+            Lever(
+                f"2-D output products (FLATTEN_PRODUCTS={models.FLATTEN_PRODUCTS})",
+                kind,
+                flag(models, "FLATTEN_PRODUCTS", not models.FLATTEN_PRODUCTS),
+                LIBRARY,
+            )
+            for kind in ("RNN", "RNNScratch")
         ),
         Lever(
             f"donated parameter buffers (DONATE={ops.DONATE})",
