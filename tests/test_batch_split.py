@@ -4,25 +4,15 @@ the table that splits a batch into them."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    path = ROOT / "scripts" / "batch_split.py"
-    spec = importlib.util.spec_from_file_location("batch_split", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import load_script
 
 
 def test_the_parts_are_the_differences_of_consecutive_stages() -> None:
-    split = _script()
+    split = load_script("batch_split")
     stages = {"loop": 0.5, "forward": 4.5, "gradients": 12.5, "step": 13.0}
     assert split.parts(stages) == {"loop": 0.5, "forward": 4.0, "backward": 8.0, "update": 0.5}
     text = split.table({"torch": [stages, {**stages, "step": 15.0}], "jax": []},
@@ -35,7 +25,7 @@ def test_the_parts_are_the_differences_of_consecutive_stages() -> None:
 
 def test_a_backend_process_times_every_stage_through_the_trainer() -> None:
     pytest.importorskip("torch")
-    split = _script()
+    split = load_script("batch_split")
     args = argparse.Namespace(backends="torch", threads="1", epochs=2, model="concise", hiddens=64,
                               data_dir=os.environ.get("D2LRNN_DATA_DIR"))
     ms = split.child(args)

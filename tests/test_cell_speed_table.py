@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .scripts import load_script
 
 
 def _make_figures():
-    spec = importlib.util.spec_from_file_location(
-        "make_figures", ROOT / "scripts" / "make_figures.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_figures")
 
 
 def _row(model: str, cell: str, speed: float) -> dict:

@@ -3,23 +3,13 @@ and the runs whose perplexity fell are counted as the book matrix judges them.""
 
 from __future__ import annotations
 
-import importlib.util
 import types
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    path = ROOT / "scripts" / "judge_after.py"
-    spec = importlib.util.spec_from_file_location("judge_after", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .scripts import load_script
 
 
 def test_runs_ignore_the_header_and_count_the_falls(monkeypatch, capsys) -> None:
-    script = _script()
+    script = load_script("judge_after")
     asked = []
     outputs = iter(["PPL 30 20\n", "PPL 30 40\n", "PPL 30 20\nPPL 25 26\n", "no perplexity\n"])
 

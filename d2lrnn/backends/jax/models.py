@@ -108,20 +108,26 @@ PROJECT_INPUTS = True
 FLATTEN_PRODUCTS = True
 
 
+def _over_rows(apply: Any, x: jax.Array) -> jax.Array:
+    """``apply`` on ``x`` seen as the 2-D matrix of its rows, the result given ``x``'s leading axes
+    back."""
+    return apply(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], -1)
+
+
 def matmul(a: jax.Array, b: jax.Array) -> jax.Array:
     """``a @ b``; with :data:`FLATTEN_PRODUCTS` an ``a`` of more than two axes is multiplied as
     the 2-D matrix of its rows."""
     if a.ndim <= 2 or b.ndim != 2 or not FLATTEN_PRODUCTS:
         return jnp.matmul(a, b)
-    return jnp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+    return _over_rows(lambda rows: jnp.matmul(rows, b), a)
 
 
 def dense(layer: Any, x: jax.Array) -> jax.Array:
-    """A Flax ``Linear`` (or :class:`FlaxLayer` of one) over ``x``'s last axis, through
-    :func:`matmul`'s flattening."""
+    """A Flax ``Linear`` (or :class:`FlaxLayer` of one) over ``x``'s last axis, flattened as
+    :func:`matmul` flattens."""
     if x.ndim <= 2 or not FLATTEN_PRODUCTS:
         return layer(x)
-    return layer(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], -1)
+    return _over_rows(layer, x)
 
 
 def _scan_loop(
